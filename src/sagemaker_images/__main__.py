@@ -1,0 +1,3 @@
+from sagemaker_images.cli import main
+
+main()

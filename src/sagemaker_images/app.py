@@ -1,0 +1,161 @@
+"""The ASGI application: routes, request ids, the body limit, /healthz, and the lifespan
+that opens the store and runs the job worker.
+
+A bare ASGI callable rather than a framework: a request is a handful of header lookups and
+one dispatch, and on this path every microsecond is throughput.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from sagemaker_images.catalog.common import Deps, wall_clock_ms
+from sagemaker_images.catalog.service import handlers
+from sagemaker_images.config import Settings
+from sagemaker_images.context import RequestContext
+from sagemaker_images.errors import RequestTooLarge, ServiceError, UnknownOperation
+from sagemaker_images.jobs.resolver import PassThrough
+from sagemaker_images.jobs.transitions import Transitions
+from sagemaker_images.jobs.worker import Worker
+from sagemaker_images.protocol.dispatch import Dispatcher, error_body
+from sagemaker_images.protocol.sigv4 import scope_region
+from sagemaker_images.store import Store, open_store
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+
+JSON_11 = b"application/x-amz-json-1.1"
+HEALTHY = b'{"status":"ok"}'
+
+
+class Application:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store: Store | None = None
+        self.worker: Worker | None = None
+        self._dispatcher: Dispatcher | None = None
+
+    async def startup(self) -> None:
+        store = await open_store(self.settings)
+        deps = Deps(store=store, settings=self.settings, clock=wall_clock_ms)
+        self._dispatcher = Dispatcher(handlers(deps))
+        self.worker = Worker(
+            store,
+            Transitions(resolver=PassThrough()),
+            wall_clock_ms,
+            lease_seconds=self.settings.job_lease_seconds,
+        )
+        await self.worker.start()
+        self.store = store
+        log.info(
+            "serving %d operations from %s",
+            len(self._dispatcher.operation_names),
+            self.settings.resolved_database_url(),
+        )
+
+    async def shutdown(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+        if self.store is not None:
+            await self.store.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as error:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = str(uuid.uuid4())
+        path = scope["path"]
+        method = scope["method"]
+        if path == "/healthz" and method in {"GET", "HEAD"}:
+            await _respond(send, 200, HEALTHY, request_id, b"application/json")
+            return
+        if path != "/" or method != "POST":
+            error = UnknownOperation(f"No operation at {method} {path}; AWS JSON calls POST /.")
+            await _respond(send, 404 if path != "/" else 405, error_body(error), request_id)
+            return
+        target = authorization = None
+        declared_length = 0
+        for name, value in scope["headers"]:
+            if name == b"x-amz-target":
+                target = value.decode("latin-1")
+            elif name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"content-length" and value.isdigit():
+                declared_length = int(value)
+        try:
+            body = await self._read_body(receive, declared_length)
+        except ServiceError as error:
+            await _respond(send, error.status, error_body(error), request_id)
+            return
+        region = scope_region(authorization, scope.get("query_string", b""))
+        ctx = RequestContext(
+            account=self.settings.account_id,
+            region=region or self.settings.default_region,
+            request_id=request_id,
+        )
+        assert self._dispatcher is not None
+        status, payload = await self._dispatcher.call(target, body, ctx)
+        await _respond(send, status, payload, request_id)
+
+    async def _read_body(self, receive: Receive, declared_length: int) -> bytes:
+        limit = self.settings.max_body_bytes
+        if declared_length > limit:
+            raise _too_large(declared_length, limit)
+        chunks = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(size, limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int) -> RequestTooLarge:
+    return RequestTooLarge(f"Request body of {size} bytes exceeds the limit of {limit} bytes.")
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, request_id: str, content_type: bytes = JSON_11
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-amzn-requestid", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

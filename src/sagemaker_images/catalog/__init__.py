@@ -1,0 +1,1 @@
+"""The domain: images, versions, aliases. No HTTP, no JSON, no SQL text."""

@@ -1,0 +1,58 @@
+"""Building and reading ARNs: the one place that knows their shape.
+
+Names inside image and image-version ARNs are lower-cased (the model admits only lower
+case in image-version ARNs); the caller's spelling survives in `ImageName`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SERVICE = "sagemaker"
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    return "aws"
+
+
+def _arn(region: str, account: str, resource: str) -> str:
+    return f"arn:{partition(region)}:{SERVICE}:{region}:{account}:{resource}"
+
+
+def image_arn(region: str, account: str, name: str) -> str:
+    return _arn(region, account, f"image/{name.lower()}")
+
+
+def image_version_arn(region: str, account: str, name: str, version: int) -> str:
+    return _arn(region, account, f"image-version/{name.lower()}/{version}")
+
+
+def app_image_config_arn(region: str, account: str, name: str) -> str:
+    return _arn(region, account, f"app-image-config/{name.lower()}")
+
+
+@dataclass(frozen=True, slots=True)
+class Arn:
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource_type: str
+    resource_id: str
+
+
+def parse(arn: str) -> Arn | None:
+    """Split `arn:partition:service:region:account:type/id`; None if it is not one."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    resource_type, _, resource_id = parts[5].partition("/")
+    return Arn(parts[1], parts[2], parts[3], parts[4], resource_type, resource_id)

@@ -1,0 +1,31 @@
+"""The catalog's operations by their SageMaker names: what the dispatcher serves."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sagemaker_images.catalog.common import Deps
+from sagemaker_images.catalog.images import Images
+from sagemaker_images.catalog.versions import Versions
+from sagemaker_images.context import RequestContext
+
+Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def handlers(deps: Deps) -> dict[str, Handler]:
+    images = Images(deps)
+    versions = Versions(deps)
+    return {
+        "CreateImage": images.create_image,
+        "DescribeImage": images.describe_image,
+        "UpdateImage": images.update_image,
+        "DeleteImage": images.delete_image,
+        "ListImages": images.list_images,
+        "CreateImageVersion": versions.create_image_version,
+        "DescribeImageVersion": versions.describe_image_version,
+        "UpdateImageVersion": versions.update_image_version,
+        "DeleteImageVersion": versions.delete_image_version,
+        "ListImageVersions": versions.list_image_versions,
+        "ListAliases": versions.list_aliases,
+    }

@@ -1,0 +1,323 @@
+"""CreateImageVersion, DescribeImageVersion, UpdateImageVersion, DeleteImageVersion,
+ListImageVersions and ListAliases."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from sagemaker_images.catalog import pages
+from sagemaker_images.catalog.arns import image_arn, image_version_arn
+from sagemaker_images.catalog.common import (
+    DEFAULT_PAGE_SIZE,
+    Deps,
+    compact,
+    exactly_one_selector,
+    limit_exceeded,
+    require_image,
+    time_filters,
+)
+from sagemaker_images.context import RequestContext
+from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
+from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
+from sagemaker_images.store import Reads
+from sagemaker_images.store.records import (
+    ClientTokenRecord,
+    ImageRecord,
+    PageRequest,
+    VersionRecord,
+)
+
+CLIENT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+BUSY = frozenset({VersionStatus.CREATING, VersionStatus.DELETING})
+
+# Request members that describe a version, and the columns that keep them.
+METADATA_COLUMNS = {
+    "VendorGuidance": "vendor_guidance",
+    "JobType": "job_type",
+    "MLFramework": "ml_framework",
+    "ProgrammingLang": "programming_lang",
+    "Processor": "processor",
+    "Horovod": "horovod",
+    "ReleaseNotes": "release_notes",
+}
+
+SORT_KEYS: dict[str, tuple[tuple[str, ...], tuple[type, ...], Callable[[VersionRecord], tuple]]] = {
+    "CREATION_TIME": (("created_ms", "version"), (int, int), lambda v: (v.created_ms, v.version)),
+    "LAST_MODIFIED_TIME": (
+        ("modified_ms", "version"),
+        (int, int),
+        lambda v: (v.modified_ms, v.version),
+    ),
+    "VERSION": (("version",), (int,), lambda v: (v.version,)),
+}
+
+
+def version_arn(ctx: RequestContext, image: ImageRecord, version: int) -> str:
+    return image_version_arn(ctx.region, ctx.account, image.name, version)
+
+
+def version_not_found(ctx: RequestContext, image: ImageRecord, version: int) -> ResourceNotFound:
+    return ResourceNotFound(
+        f"ImageVersion with ARN {version_arn(ctx, image, version)} does not exist"
+    )
+
+
+def alias_not_found(image: ImageRecord, alias: str) -> ResourceNotFound:
+    return ResourceNotFound(
+        f"ImageVersion with alias {alias} for ImageName {image.name} does not exist"
+    )
+
+
+def version_summary(ctx: RequestContext, image: ImageRecord, v: VersionRecord) -> dict[str, Any]:
+    return compact(
+        {
+            "CreationTime": v.created_ms,
+            "FailureReason": v.failure_reason,
+            "ImageArn": image_arn(ctx.region, ctx.account, image.name),
+            "ImageVersionArn": version_arn(ctx, image, v.version),
+            "ImageVersionStatus": v.status,
+            "LastModifiedTime": v.modified_ms,
+            "Version": v.version,
+        }
+    )
+
+
+def version_details(ctx: RequestContext, image: ImageRecord, v: VersionRecord) -> dict[str, Any]:
+    details = version_summary(ctx, image, v)
+    details.update(
+        compact(
+            {
+                "BaseImage": v.base_image,
+                "ContainerImage": v.container_image,
+                "VendorGuidance": v.vendor_guidance,
+                "JobType": v.job_type,
+                "MLFramework": v.ml_framework,
+                "ProgrammingLang": v.programming_lang,
+                "Processor": v.processor,
+                "Horovod": v.horovod,
+                "ReleaseNotes": v.release_notes,
+            }
+        )
+    )
+    return details
+
+
+def request_digest(request: dict[str, Any]) -> str:
+    """What a ClientToken promises: every member of the call but the token and the image."""
+    members = {k: v for k, v in request.items() if k not in {"ClientToken", "ImageName"}}
+    raw = orjson.dumps(members, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+async def select_version(
+    reads: Reads, ctx: RequestContext, image: ImageRecord, request: dict[str, Any]
+) -> VersionRecord:
+    """The version a request's `Version` and/or `Alias` names; neither means the latest."""
+    number = request.get("Version")
+    alias = request.get("Alias")
+    if alias is not None:
+        held_by = await reads.version_for_alias(image.id, alias)
+        if held_by is None:
+            raise alias_not_found(image, alias)
+        if number is not None and number != held_by:
+            raise ValidationError(
+                f"Alias {alias} refers to version {held_by} of image {image.name},"
+                f" not to version {number}."
+            )
+        number = held_by
+    if number is None:
+        latest = await reads.latest_version(image.id)
+        if latest is None:
+            raise ResourceNotFound(
+                f"Latest ImageVersion with ImageName {image.name} does not exist."
+                " Please provide a valid ImageName."
+            )
+        return latest
+    version = await reads.find_version(image.id, number)
+    if version is None:
+        raise version_not_found(ctx, image, number)
+    return version
+
+
+def refuse_if_busy(ctx: RequestContext, image: ImageRecord, version: VersionRecord) -> None:
+    if version.status in BUSY:
+        raise ResourceInUse(
+            f"ImageVersion {version_arn(ctx, image, version.version)} is currently"
+            f" {version.status}. Retry after the operation completes."
+        )
+
+
+class Versions:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._store = deps.store
+
+    async def create_image_version(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        now = self._deps.clock()
+        token = request["ClientToken"]
+        digest = request_digest(request)
+        aliases = list(dict.fromkeys(request.get("Aliases", ())))
+        limit = self._deps.settings.max_versions_per_image
+        async with self._store.transaction() as tx:
+            image = await require_image(tx, ctx, request["ImageName"], lock=True)
+            earlier = await tx.find_client_token(image.id, token)
+            if earlier is not None and earlier.created_ms > now - CLIENT_TOKEN_LIFETIME_MS:
+                if earlier.request_digest != digest:
+                    raise ValidationError(
+                        f"ClientToken {token} was already used with different parameters."
+                    )
+                return {"ImageVersionArn": version_arn(ctx, image, earlier.version)}
+            if image.status != ImageStatus.CREATED:
+                raise ValidationError(f"Image {image.name} is in an invalid state.")
+            if image.version_count >= limit:
+                raise limit_exceeded(
+                    "Maximum number of versions per image",
+                    limit,
+                    image.version_count,
+                    "ImageVersions",
+                )
+            holders = await tx.alias_holders(image.id, aliases)
+            if holders:
+                alias, holder = next(iter(holders.items()))
+                raise _alias_taken(image, alias, holder)
+            number = await tx.allocate_version(image.id)
+            await tx.insert_version(
+                VersionRecord(
+                    image_id=image.id,
+                    version=number,
+                    base_image=request["BaseImage"],
+                    container_image=None,
+                    status=VersionStatus.CREATING,
+                    failure_reason=None,
+                    vendor_guidance=request.get("VendorGuidance"),
+                    job_type=request.get("JobType"),
+                    ml_framework=request.get("MLFramework"),
+                    programming_lang=request.get("ProgrammingLang"),
+                    processor=request.get("Processor"),
+                    horovod=request.get("Horovod"),
+                    release_notes=request.get("ReleaseNotes"),
+                    created_ms=now,
+                    modified_ms=now,
+                )
+            )
+            await tx.add_aliases(image.id, number, aliases)
+            await tx.put_client_token(image.id, token, ClientTokenRecord(digest, number, now))
+            await tx.add_job(
+                JobKind.VERSION_CREATE, image.id, number, self._deps.transition_due(now)
+            )
+        return {"ImageVersionArn": version_arn(ctx, image, number)}
+
+    async def describe_image_version(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        reads = self._store.reader
+        image = await require_image(reads, ctx, request["ImageName"])
+        version = await select_version(reads, ctx, image, request)
+        return version_details(ctx, image, version)
+
+    async def update_image_version(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        exactly_one_selector(request)
+        to_add = list(dict.fromkeys(request.get("AliasesToAdd", ())))
+        to_delete = list(dict.fromkeys(request.get("AliasesToDelete", ())))
+        both = [a for a in to_add if a in to_delete]
+        if both:
+            raise ValidationError(
+                f"Alias {both[0]} cannot be both added and deleted in one request."
+            )
+        changes = {
+            column: request[member]
+            for member, column in METADATA_COLUMNS.items()
+            if member in request
+        }
+        now = self._deps.clock()
+        async with self._store.transaction() as tx:
+            image = await require_image(tx, ctx, request["ImageName"], lock=True)
+            version = await select_version(tx, ctx, image, request)
+            refuse_if_busy(ctx, image, version)
+            holders = await tx.alias_holders(image.id, [*to_add, *to_delete])
+            for alias in to_delete:
+                if holders.get(alias) != version.version:
+                    raise ValidationError(
+                        f"Alias {alias} is not associated with version {version.version}"
+                        f" of image {image.name}."
+                    )
+            for alias in to_add:
+                holder = holders.get(alias)
+                if holder is not None and holder != version.version:
+                    raise _alias_taken(image, alias, holder)
+            await tx.delete_aliases(image.id, to_delete)
+            await tx.add_aliases(image.id, version.version, [a for a in to_add if a not in holders])
+            if changes or to_add or to_delete:
+                await tx.update_version(image.id, version.version, modified_ms=now, **changes)
+        return {"ImageVersionArn": version_arn(ctx, image, version.version)}
+
+    async def delete_image_version(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        exactly_one_selector(request)
+        now = self._deps.clock()
+        async with self._store.transaction() as tx:
+            image = await require_image(tx, ctx, request["ImageName"], lock=True)
+            version = await select_version(tx, ctx, image, request)
+            refuse_if_busy(ctx, image, version)
+            await tx.update_version(
+                image.id, version.version, status=VersionStatus.DELETING, modified_ms=now
+            )
+            await tx.add_job(
+                JobKind.VERSION_DELETE, image.id, version.version, self._deps.transition_due(now)
+            )
+        return {}
+
+    async def list_image_versions(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        columns, types, key_of = SORT_KEYS[request.get("SortBy", "CREATION_TIME")]
+        descending = request.get("SortOrder", "DESCENDING") == "DESCENDING"
+        limit = request.get("MaxResults", DEFAULT_PAGE_SIZE)
+        digest = pages.query_digest("ListImageVersions", request)
+        token = request.get("NextToken")
+        after = pages.decode(token, digest, types) if token else None
+        reads = self._store.reader
+        image = await require_image(reads, ctx, request["ImageName"])
+        rows = await reads.list_versions(
+            image.id, time_filters(request), PageRequest(columns, descending, after, limit + 1)
+        )
+        response: dict[str, Any] = {
+            "ImageVersions": [version_summary(ctx, image, v) for v in rows[:limit]]
+        }
+        if len(rows) > limit:
+            response["NextToken"] = pages.encode(digest, key_of(rows[limit - 1]))
+        return response
+
+    async def list_aliases(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        limit = request.get("MaxResults", DEFAULT_PAGE_SIZE)
+        digest = pages.query_digest("ListAliases", request)
+        token = request.get("NextToken")
+        after = pages.decode(token, digest, (int, str)) if token else None
+        reads = self._store.reader
+        image = await require_image(reads, ctx, request["ImageName"])
+        number = request.get("Version")
+        alias = request.get("Alias")
+        if number is not None and await reads.find_version(image.id, number) is None:
+            raise version_not_found(ctx, image, number)
+        if alias is not None and await reads.version_for_alias(image.id, alias) is None:
+            raise alias_not_found(image, alias)
+        rows = await reads.list_aliases(image.id, number, alias, after, limit + 1)  # type: ignore[arg-type]
+        response: dict[str, Any] = {"SageMakerImageVersionAliases": [a for _, a in rows[:limit]]}
+        if len(rows) > limit:
+            response["NextToken"] = pages.encode(digest, rows[limit - 1])
+        return response
+
+
+def _alias_taken(image: ImageRecord, alias: str, holder: int) -> ValidationError:
+    return ValidationError(
+        f"Alias {alias} is already associated with version {holder} of image {image.name}."
+    )

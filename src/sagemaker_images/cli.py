@@ -1,0 +1,146 @@
+"""`sagemaker-images serve | migrate`: every flag also readable from SAGEMAKER_IMAGES_<FLAG>."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import click
+
+from sagemaker_images import __version__
+from sagemaker_images.config import ENV_PREFIX, Settings, default_database_url
+
+
+def _env(name: str) -> str:
+    return ENV_PREFIX + name
+
+
+DATABASE_HELP = (
+    "Database URL: sqlite:///relative.db or sqlite:////absolute/path.db "
+    f"(default: {default_database_url()})."
+)
+
+
+def _database_option(function: Any) -> Any:
+    return click.option(
+        "--database", "database_url", envvar=_env("DATABASE"), default="", help=DATABASE_HELP
+    )(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sagemaker-images")
+def main() -> None:
+    """A self-hosted Amazon SageMaker image catalog that speaks the AWS wire protocol."""
+
+
+@main.command()
+@click.option("--host", envvar=_env("HOST"), default="127.0.0.1", show_default=True)
+@click.option("--port", envvar=_env("PORT"), default=8080, type=int, show_default=True)
+@_database_option
+@click.option(
+    "--account-id",
+    envvar=_env("ACCOUNT_ID"),
+    default="123456789012",
+    show_default=True,
+    help="The account in every ARN.",
+)
+@click.option(
+    "--region",
+    "default_region",
+    envvar=_env("REGION"),
+    default="us-east-1",
+    show_default=True,
+    help="Region for requests whose signature names none.",
+)
+@click.option(
+    "--transition-seconds",
+    envvar=_env("TRANSITION_SECONDS"),
+    default=1.0,
+    type=float,
+    show_default=True,
+    help="How long CREATING, UPDATING and DELETING last.",
+)
+@click.option(
+    "--max-images",
+    envvar=_env("MAX_IMAGES"),
+    default=1000,
+    type=int,
+    show_default=True,
+    help="Images per account and region.",
+)
+@click.option(
+    "--max-versions-per-image",
+    envvar=_env("MAX_VERSIONS_PER_IMAGE"),
+    default=1000,
+    type=int,
+    show_default=True,
+)
+@click.option(
+    "--job-lease-seconds",
+    envvar=_env("JOB_LEASE_SECONDS"),
+    default=30.0,
+    type=float,
+    show_default=True,
+    help="After this, a job claimed by a dead server is retaken.",
+)
+@click.option(
+    "--sqlite-synchronous",
+    envvar=_env("SQLITE_SYNCHRONOUS"),
+    default="normal",
+    type=click.Choice(["normal", "full"]),
+    show_default=True,
+    help="normal survives a crashed process; full also a lost machine, slower.",
+)
+@click.option(
+    "--log-level",
+    envvar=_env("LOG_LEVEL"),
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def serve(**options: Any) -> None:
+    """Run the server until Ctrl-C or SIGTERM."""
+    settings = Settings(**options)
+    _configure_logging(settings.log_level)
+    import uvicorn
+
+    from sagemaker_images.app import Application
+
+    config = uvicorn.Config(
+        Application(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level=settings.log_level,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        raise SystemExit(1)
+
+
+@main.command()
+@_database_option
+def migrate(database_url: str) -> None:
+    """Bring the database schema up to date (serve also does this at start)."""
+    from sagemaker_images.store import open_store
+
+    async def run() -> None:
+        store = await open_store(Settings(database_url=database_url))
+        await store.close()
+
+    asyncio.run(run())
+    click.echo(f"schema up to date: {Settings(database_url=database_url).resolved_database_url()}")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

@@ -1,0 +1,1 @@
+"""Durable background work: finishing the transitions AWS makes asynchronously."""

@@ -1,0 +1,108 @@
+"""What each kind of job does: the second half of an asynchronous call.
+
+A job runs in two steps. `prepare` does any slow work outside a transaction (asking a
+registry) and may find there is nothing to do; `apply` then records the outcome inside the
+transaction that also removes the job, so a transition is recorded at most once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sagemaker_images.jobs.resolver import Resolution, Resolver
+from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
+from sagemaker_images.store import Reads, Writes
+from sagemaker_images.store.records import JobRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Transitions:
+    resolver: Resolver
+
+    async def prepare(self, reads: Reads, job: JobRecord) -> Any:
+        if job.kind == JobKind.VERSION_CREATE:
+            assert job.version is not None
+            version = await reads.find_version(job.image_id, job.version)
+            if version is None or version.status != VersionStatus.CREATING:
+                return None
+            return await self.resolver.resolve(version.base_image)
+        return None
+
+    async def apply(self, tx: Writes, job: JobRecord, prepared: Any, now_ms: int) -> None:
+        step = _APPLY.get(job.kind)
+        if step is None:
+            raise ValueError(f"unknown job kind {job.kind!r}")
+        await step(tx, job, prepared, now_ms)
+
+    async def give_up(self, tx: Writes, job: JobRecord, reason: str, now_ms: int) -> None:
+        """Record that a transition failed for good, in AWS's *_FAILED states."""
+        reason = reason[:1024]
+        if job.version is not None:
+            failed = (
+                VersionStatus.CREATE_FAILED
+                if job.kind == JobKind.VERSION_CREATE
+                else VersionStatus.DELETE_FAILED
+            )
+            await tx.update_version(
+                job.image_id, job.version, status=failed, failure_reason=reason, modified_ms=now_ms
+            )
+            return
+        failed_image = {
+            JobKind.IMAGE_CREATE: ImageStatus.CREATE_FAILED,
+            JobKind.IMAGE_UPDATE: ImageStatus.UPDATE_FAILED,
+            JobKind.IMAGE_DELETE: ImageStatus.DELETE_FAILED,
+        }[JobKind(job.kind)]
+        await tx.update_image(
+            job.image_id, status=failed_image, failure_reason=reason, modified_ms=now_ms
+        )
+
+
+async def _image_ready(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
+    image = await tx.image_by_id(job.image_id, lock=True)
+    if image is not None and image.status in {ImageStatus.CREATING, ImageStatus.UPDATING}:
+        await tx.update_image(image.id, status=ImageStatus.CREATED, modified_ms=now_ms)
+
+
+async def _image_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
+    await tx.delete_image(job.image_id)
+
+
+async def _version_ready(tx: Writes, job: JobRecord, outcome: Any, now_ms: int) -> None:
+    assert job.version is not None
+    version = await tx.find_version(job.image_id, job.version)
+    if version is None or version.status != VersionStatus.CREATING:
+        return
+    if not isinstance(outcome, Resolution):
+        return  # the version was not CREATING when prepared; it has moved on since
+    if outcome.container_image is not None:
+        await tx.update_version(
+            job.image_id,
+            job.version,
+            status=VersionStatus.CREATED,
+            container_image=outcome.container_image,
+            modified_ms=now_ms,
+        )
+    else:
+        await tx.update_version(
+            job.image_id,
+            job.version,
+            status=VersionStatus.CREATE_FAILED,
+            failure_reason=outcome.failure_reason,
+            modified_ms=now_ms,
+        )
+
+
+async def _version_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
+    assert job.version is not None
+    await tx.delete_version(job.image_id, job.version)
+
+
+_APPLY: dict[str, Callable[[Writes, JobRecord, Any, int], Awaitable[None]]] = {
+    JobKind.IMAGE_CREATE: _image_ready,
+    JobKind.IMAGE_UPDATE: _image_ready,
+    JobKind.IMAGE_DELETE: _image_gone,
+    JobKind.VERSION_CREATE: _version_ready,
+    JobKind.VERSION_DELETE: _version_gone,
+}

@@ -1,0 +1,455 @@
+"""Every query the catalog and the jobs need, written once in portable SQL.
+
+A dialect supplies three primitives (`_one`, `_all`, `_run`) over its own driver and the
+few words of SQL that differ (`{lock}` for row locks, `{skip_locked}` when claiming jobs);
+the statements themselves are shared. `Reads` runs outside any transaction; `Writes` runs
+inside one opened by `Store.transaction()` and is committed only when the block ends.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from sagemaker_images.store.records import (
+    IMAGE_COLUMNS,
+    VERSION_COLUMNS,
+    ClientTokenRecord,
+    ImageRecord,
+    JobRecord,
+    PageRequest,
+    TimeFilters,
+    VersionRecord,
+    version_from_row,
+)
+
+
+class DuplicateKey(Exception):
+    """A unique constraint refused the row (for example, an image name already taken)."""
+
+
+_IMAGE_UPDATABLE = frozenset(
+    {"description", "display_name", "role_arn", "status", "failure_reason", "modified_ms"}
+)
+_VERSION_UPDATABLE = frozenset(
+    {
+        "container_image",
+        "status",
+        "failure_reason",
+        "vendor_guidance",
+        "job_type",
+        "ml_framework",
+        "programming_lang",
+        "processor",
+        "horovod",
+        "release_notes",
+        "modified_ms",
+    }
+)
+
+
+def _time_clauses(filters: TimeFilters, where: list[str], params: list[Any]) -> None:
+    for column, op, value in (
+        ("created_ms", ">=", filters.created_after),
+        ("created_ms", "<=", filters.created_before),
+        ("modified_ms", ">=", filters.modified_after),
+        ("modified_ms", "<=", filters.modified_before),
+    ):
+        if value is not None:
+            where.append(f"{column} {op} ?")
+            params.append(value)
+
+
+def _keyset(page: PageRequest, where: list[str], params: list[Any]) -> str:
+    """Add the 'after the last row seen' condition; return the ORDER BY ... LIMIT tail."""
+    direction = " DESC" if page.descending else ""
+    if page.after is not None:
+        columns = ", ".join(page.sort)
+        marks = ", ".join("?" for _ in page.sort)
+        where.append(f"({columns}) {'<' if page.descending else '>'} ({marks})")
+        params.extend(page.after)
+    params.append(page.limit)
+    return " ORDER BY " + ", ".join(c + direction for c in page.sort) + " LIMIT ?"
+
+
+def _assignments(changes: dict[str, Any], allowed: frozenset[str]) -> tuple[str, list[Any]]:
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    columns = sorted(changes)
+    return ", ".join(f"{c} = ?" for c in columns), [changes[c] for c in columns]
+
+
+class Reads(ABC):
+    """Queries; as `Writes` they see the open transaction, as the store's reader the last commit."""
+
+    @abstractmethod
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None: ...
+
+    @abstractmethod
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+
+    # -- images ---------------------------------------------------------------------------
+
+    async def find_image(
+        self, account: str, region: str, name_key: str, *, lock: bool = False
+    ) -> ImageRecord | None:
+        row = await self._one(
+            f"SELECT {IMAGE_COLUMNS} FROM images"
+            " WHERE account = ? AND region = ? AND name_key = ?" + (" {lock}" if lock else ""),
+            (account, region, name_key),
+        )
+        return ImageRecord(*row) if row else None
+
+    async def image_by_id(self, image_id: int, *, lock: bool = False) -> ImageRecord | None:
+        row = await self._one(
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE id = ?" + (" {lock}" if lock else ""),
+            (image_id,),
+        )
+        return ImageRecord(*row) if row else None
+
+    async def count_images(self, account: str, region: str) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) FROM images WHERE account = ? AND region = ?", (account, region)
+        )
+        return int(row[0]) if row else 0
+
+    async def list_images(
+        self,
+        account: str,
+        region: str,
+        filters: TimeFilters,
+        name_contains: str | None,
+        page: PageRequest,
+    ) -> list[ImageRecord]:
+        where = ["account = ?", "region = ?"]
+        params: list[Any] = [account, region]
+        _time_clauses(filters, where, params)
+        if name_contains:
+            where.append("name_key LIKE ? ESCAPE '!'")
+            escaped = name_contains.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            params.append(f"%{escaped}%")
+        tail = _keyset(page, where, params)
+        rows = await self._all(
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE " + " AND ".join(where) + tail, params
+        )
+        return [ImageRecord(*row) for row in rows]
+
+    # -- versions -------------------------------------------------------------------------
+
+    async def find_version(self, image_id: int, version: int) -> VersionRecord | None:
+        row = await self._one(
+            f"SELECT {VERSION_COLUMNS} FROM image_versions WHERE image_id = ? AND version = ?",
+            (image_id, version),
+        )
+        return version_from_row(row) if row else None
+
+    async def latest_version(self, image_id: int) -> VersionRecord | None:
+        row = await self._one(
+            f"SELECT {VERSION_COLUMNS} FROM image_versions WHERE image_id = ?"
+            " ORDER BY version DESC LIMIT 1",
+            (image_id,),
+        )
+        return version_from_row(row) if row else None
+
+    async def list_versions(
+        self, image_id: int, filters: TimeFilters, page: PageRequest
+    ) -> list[VersionRecord]:
+        where = ["image_id = ?"]
+        params: list[Any] = [image_id]
+        _time_clauses(filters, where, params)
+        tail = _keyset(page, where, params)
+        rows = await self._all(
+            f"SELECT {VERSION_COLUMNS} FROM image_versions WHERE " + " AND ".join(where) + tail,
+            params,
+        )
+        return [version_from_row(row) for row in rows]
+
+    async def versions_of_image(self, image_id: int) -> list[VersionRecord]:
+        rows = await self._all(
+            f"SELECT {VERSION_COLUMNS} FROM image_versions WHERE image_id = ? ORDER BY version",
+            (image_id,),
+        )
+        return [version_from_row(row) for row in rows]
+
+    # -- aliases --------------------------------------------------------------------------
+
+    async def version_for_alias(self, image_id: int, alias: str) -> int | None:
+        row = await self._one(
+            "SELECT version FROM image_version_aliases WHERE image_id = ? AND alias = ?",
+            (image_id, alias),
+        )
+        return int(row[0]) if row else None
+
+    async def alias_holders(self, image_id: int, aliases: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(aliases))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" for _ in wanted)
+        rows = await self._all(
+            "SELECT alias, version FROM image_version_aliases"
+            f" WHERE image_id = ? AND alias IN ({marks})",
+            [image_id, *wanted],
+        )
+        return {alias: int(version) for alias, version in rows}
+
+    async def list_aliases(
+        self,
+        image_id: int,
+        version: int | None,
+        alias: str | None,
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[tuple[int, str]]:
+        where = ["image_id = ?"]
+        params: list[Any] = [image_id]
+        if version is not None:
+            where.append("version = ?")
+            params.append(version)
+        if alias is not None:
+            where.append("alias = ?")
+            params.append(alias)
+        page = PageRequest(("version", "alias"), False, after, limit)
+        tail = _keyset(page, where, params)
+        rows = await self._all(
+            "SELECT version, alias FROM image_version_aliases WHERE " + " AND ".join(where) + tail,
+            params,
+        )
+        return [(int(v), a) for v, a in rows]
+
+    # -- idempotency ----------------------------------------------------------------------
+
+    async def find_client_token(self, image_id: int, token: str) -> ClientTokenRecord | None:
+        row = await self._one(
+            "SELECT request_digest, version, created_ms FROM client_tokens"
+            " WHERE image_id = ? AND token = ?",
+            (image_id, token),
+        )
+        return ClientTokenRecord(*row) if row else None
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    async def next_job_due_ms(self) -> int | None:
+        row = await self._one("SELECT MIN(COALESCE(lease_until_ms, due_ms)) FROM jobs")
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def count_jobs(self) -> int:
+        row = await self._one("SELECT COUNT(*) FROM jobs")
+        return int(row[0]) if row else 0
+
+
+class Writes(Reads):
+    """Statements that change data; only ever reached inside `Store.transaction()`."""
+
+    def __init__(self) -> None:
+        self.earliest_job_due_ms: int | None = None
+
+    @abstractmethod
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute; return the number of rows changed. Unique violations raise DuplicateKey."""
+
+    # -- images ---------------------------------------------------------------------------
+
+    async def insert_image(self, image: ImageRecord, name_key: str) -> int:
+        row = await self._one(
+            "INSERT INTO images (account, region, name, name_key, description, display_name,"
+            " role_arn, status, failure_reason, created_ms, modified_ms, last_version,"
+            " version_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) RETURNING id",
+            (
+                image.account,
+                image.region,
+                image.name,
+                name_key,
+                image.description,
+                image.display_name,
+                image.role_arn,
+                image.status,
+                image.failure_reason,
+                image.created_ms,
+                image.modified_ms,
+            ),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def update_image(self, image_id: int, **changes: Any) -> None:
+        assignments, params = _assignments(changes, _IMAGE_UPDATABLE)
+        await self._run(f"UPDATE images SET {assignments} WHERE id = ?", [*params, image_id])
+
+    async def delete_image(self, image_id: int) -> None:
+        """Remove an image and everything that hangs off it."""
+        for table in ("image_version_aliases", "client_tokens", "image_versions", "jobs"):
+            await self._run(f"DELETE FROM {table} WHERE image_id = ?", (image_id,))
+        await self._run("DELETE FROM images WHERE id = ?", (image_id,))
+
+    # -- versions -------------------------------------------------------------------------
+
+    async def allocate_version(self, image_id: int) -> int:
+        """The next number of an image, counted in the image's row so racing creators queue."""
+        row = await self._one(
+            "UPDATE images SET last_version = last_version + 1,"
+            " version_count = version_count + 1 WHERE id = ? RETURNING last_version",
+            (image_id,),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def insert_version(self, version: VersionRecord) -> None:
+        await self._run(
+            f"INSERT INTO image_versions ({VERSION_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                version.image_id,
+                version.version,
+                version.base_image,
+                version.container_image,
+                version.status,
+                version.failure_reason,
+                version.vendor_guidance,
+                version.job_type,
+                version.ml_framework,
+                version.programming_lang,
+                version.processor,
+                None if version.horovod is None else int(version.horovod),
+                version.release_notes,
+                version.created_ms,
+                version.modified_ms,
+            ),
+        )
+
+    async def update_version(self, image_id: int, version: int, **changes: Any) -> None:
+        if "horovod" in changes and changes["horovod"] is not None:
+            changes["horovod"] = int(changes["horovod"])
+        assignments, params = _assignments(changes, _VERSION_UPDATABLE)
+        await self._run(
+            f"UPDATE image_versions SET {assignments} WHERE image_id = ? AND version = ?",
+            [*params, image_id, version],
+        )
+
+    async def mark_all_versions(self, image_id: int, status: str, modified_ms: int) -> None:
+        await self._run(
+            "UPDATE image_versions SET status = ?, modified_ms = ? WHERE image_id = ?",
+            (status, modified_ms, image_id),
+        )
+
+    async def delete_version(self, image_id: int, version: int) -> None:
+        """Remove a version and its aliases; its number stays used (last_version is kept)."""
+        await self._run(
+            "DELETE FROM image_version_aliases WHERE image_id = ? AND version = ?",
+            (image_id, version),
+        )
+        removed = await self._run(
+            "DELETE FROM image_versions WHERE image_id = ? AND version = ?", (image_id, version)
+        )
+        if removed:
+            await self._run(
+                "UPDATE images SET version_count = version_count - 1 WHERE id = ?", (image_id,)
+            )
+
+    # -- aliases --------------------------------------------------------------------------
+
+    async def add_aliases(self, image_id: int, version: int, aliases: Iterable[str]) -> None:
+        for alias in aliases:
+            await self._run(
+                "INSERT INTO image_version_aliases (image_id, alias, version) VALUES (?, ?, ?)",
+                (image_id, alias, version),
+            )
+
+    async def delete_aliases(self, image_id: int, aliases: Iterable[str]) -> None:
+        for alias in aliases:
+            await self._run(
+                "DELETE FROM image_version_aliases WHERE image_id = ? AND alias = ?",
+                (image_id, alias),
+            )
+
+    # -- idempotency ----------------------------------------------------------------------
+
+    async def put_client_token(self, image_id: int, token: str, record: ClientTokenRecord) -> None:
+        await self._run(
+            "INSERT INTO client_tokens (image_id, token, request_digest, version, created_ms)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (image_id, token) DO UPDATE SET"
+            " request_digest = excluded.request_digest, version = excluded.version,"
+            " created_ms = excluded.created_ms",
+            (image_id, token, record.request_digest, record.version, record.created_ms),
+        )
+
+    async def purge_client_tokens(self, before_ms: int) -> int:
+        return await self._run("DELETE FROM client_tokens WHERE created_ms < ?", (before_ms,))
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    async def add_job(self, kind: str, image_id: int, version: int | None, due_ms: int) -> None:
+        await self._run(
+            "INSERT INTO jobs (kind, image_id, version, due_ms, attempts) VALUES (?, ?, ?, ?, 0)",
+            (kind, image_id, version, due_ms),
+        )
+        if self.earliest_job_due_ms is None or due_ms < self.earliest_job_due_ms:
+            self.earliest_job_due_ms = due_ms
+
+    async def claim_jobs(
+        self, owner: str, now_ms: int, lease_until_ms: int, limit: int
+    ) -> list[JobRecord]:
+        rows = await self._all(
+            "UPDATE jobs SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1"
+            " WHERE id IN (SELECT id FROM jobs WHERE due_ms <= ?"
+            " AND (lease_until_ms IS NULL OR lease_until_ms < ?)"
+            " ORDER BY due_ms LIMIT ? {skip_locked})"
+            " RETURNING id, kind, image_id, version, attempts",
+            (owner, lease_until_ms, now_ms, now_ms, limit),
+        )
+        return [JobRecord(*row) for row in rows]
+
+    async def finish_job(self, job_id: int, owner: str) -> bool:
+        """Remove a claimed job; False if its lease passed to someone else meanwhile."""
+        removed = await self._run(
+            "DELETE FROM jobs WHERE id = ? AND lease_owner = ?", (job_id, owner)
+        )
+        return removed == 1
+
+    async def retry_job(self, job_id: int, owner: str, due_ms: int) -> None:
+        await self._run(
+            "UPDATE jobs SET due_ms = ?, lease_owner = NULL, lease_until_ms = NULL"
+            " WHERE id = ? AND lease_owner = ?",
+            (due_ms, job_id, owner),
+        )
+
+    async def release_leases(self) -> int:
+        return await self._run(
+            "UPDATE jobs SET lease_owner = NULL, lease_until_ms = NULL"
+            " WHERE lease_owner IS NOT NULL"
+        )
+
+
+JobListener = Callable[[int], None]
+
+
+class Store(ABC):
+    """A database: a reader for queries, transactions for changes, listeners for new jobs."""
+
+    def __init__(self) -> None:
+        self._job_listeners: list[JobListener] = []
+
+    @property
+    @abstractmethod
+    def reader(self) -> Reads: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Writes]: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @property
+    def single_instance(self) -> bool:
+        """True where no other server can share this database (so leases can be reset)."""
+        return False
+
+    def on_job_added(self, listener: JobListener) -> None:
+        self._job_listeners.append(listener)
+
+    def _jobs_committed(self, writes: Writes) -> None:
+        if writes.earliest_job_due_ms is not None:
+            for listener in self._job_listeners:
+                listener(writes.earliest_job_due_ms)

@@ -1,0 +1,30 @@
+"""Open the store a database URL names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sagemaker_images.config import Settings
+from sagemaker_images.store.base import Store
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///relative.db` or `sqlite:////absolute/path.db`, as SQLAlchemy spells them."""
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/") or rest in {"/", "/:memory:"}:
+        raise ValueError(
+            f"{url!r}: give a file, e.g. sqlite:///catalog.db or sqlite:////var/lib/catalog.db"
+            " (the catalog is never held only in memory)"
+        )
+    return Path(rest[1:]).expanduser()
+
+
+async def open_store(settings: Settings) -> Store:
+    url = settings.resolved_database_url()
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        from sagemaker_images.store.sqlite import SqliteStore
+
+        return SqliteStore(sqlite_path(url), settings.sqlite_synchronous)
+    raise ValueError(f"unsupported database URL {url!r} (expected sqlite:///...)")

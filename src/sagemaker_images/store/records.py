@@ -1,0 +1,97 @@
+"""Rows as the store hands them out: plain slotted dataclasses, times in epoch milliseconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class ImageRecord:
+    id: int
+    account: str
+    region: str
+    name: str
+    description: str | None
+    display_name: str | None
+    role_arn: str
+    status: str
+    failure_reason: str | None
+    created_ms: int
+    modified_ms: int
+    last_version: int
+    version_count: int
+
+
+IMAGE_COLUMNS = (
+    "id, account, region, name, description, display_name, role_arn, status, failure_reason, "
+    "created_ms, modified_ms, last_version, version_count"
+)
+
+
+@dataclass(slots=True)
+class VersionRecord:
+    image_id: int
+    version: int
+    base_image: str
+    container_image: str | None
+    status: str
+    failure_reason: str | None
+    vendor_guidance: str | None
+    job_type: str | None
+    ml_framework: str | None
+    programming_lang: str | None
+    processor: str | None
+    horovod: bool | None
+    release_notes: str | None
+    created_ms: int
+    modified_ms: int
+
+
+VERSION_COLUMNS = (
+    "image_id, version, base_image, container_image, status, failure_reason, vendor_guidance, "
+    "job_type, ml_framework, programming_lang, processor, horovod, release_notes, "
+    "created_ms, modified_ms"
+)
+
+
+def version_from_row(row: tuple) -> VersionRecord:
+    record = VersionRecord(*row)
+    if record.horovod is not None:
+        record.horovod = bool(record.horovod)
+    return record
+
+
+@dataclass(slots=True)
+class ClientTokenRecord:
+    request_digest: str
+    version: int
+    created_ms: int
+
+
+@dataclass(slots=True)
+class JobRecord:
+    id: int
+    kind: str
+    image_id: int
+    version: int | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFilters:
+    """Inclusive bounds on creation and last-modified time, in epoch milliseconds."""
+
+    created_after: int | None = None
+    created_before: int | None = None
+    modified_after: int | None = None
+    modified_before: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """One keyset page: sort columns, direction, the key of the last row seen, the size."""
+
+    sort: tuple[str, ...]
+    descending: bool
+    after: tuple | None
+    limit: int

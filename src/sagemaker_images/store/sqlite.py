@@ -1,0 +1,112 @@
+"""SQLite: the embedded default. Runs on the event loop, one writer, WAL for readers.
+
+Statements run synchronously on the event loop (a thread hop per call halves throughput),
+so nothing inside a transaction ever yields to another request; the write lock only guards
+against a future await slipping into a transaction block. Readers use their own connection
+and so never see a transaction that has not committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sagemaker_images.errors import ServiceUnavailable
+from sagemaker_images.store.base import DuplicateKey, Reads, Store, Writes
+from sagemaker_images.store.migrate import Dialect, apply_migrations
+
+SQLITE = Dialect(name="sqlite", autoid="INTEGER PRIMARY KEY AUTOINCREMENT", lock="", skip_locked="")
+
+
+def _statement(sql: str) -> str:
+    return SQLITE.render(sql)
+
+
+class _SqliteQueries:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        try:
+            return self._connection.execute(_statement(sql), params)
+        except sqlite3.IntegrityError as error:
+            raise DuplicateKey(str(error)) from error
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise ServiceUnavailable("The database is busy. Please retry.") from error
+            raise
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        # fetchall, not fetchone: a RETURNING statement must run to completion before COMMIT.
+        rows = self._execute(sql, params).fetchall()
+        return rows[0] if rows else None
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self._execute(sql, params).fetchall()
+
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._execute(sql, params).rowcount
+
+
+class SqliteReads(_SqliteQueries, Reads):
+    pass
+
+
+class SqliteWrites(_SqliteQueries, Writes):
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        _SqliteQueries.__init__(self, connection)
+        Writes.__init__(self)
+
+
+def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, cached_statements=256
+    )
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+    connection.execute("PRAGMA busy_timeout = 5000")
+    connection.execute("PRAGMA foreign_keys = OFF")
+    return connection
+
+
+class SqliteStore(Store):
+    def __init__(self, path: Path, synchronous: str = "normal") -> None:
+        super().__init__()
+        if synchronous.lower() not in {"normal", "full"}:
+            raise ValueError("sqlite synchronous must be 'normal' or 'full'")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._writer = _connect(path, synchronous)
+        apply_migrations(self._writer, SQLITE)
+        self._reader_connection = _connect(path, synchronous)
+        self._reader = SqliteReads(self._reader_connection)
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def reader(self) -> Reads:
+        return self._reader
+
+    @property
+    def single_instance(self) -> bool:
+        return True
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Writes]:
+        async with self._write_lock:
+            writes = SqliteWrites(self._writer)
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield writes
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+        self._jobs_committed(writes)
+
+    async def close(self) -> None:
+        self._reader_connection.close()
+        self._writer.close()
