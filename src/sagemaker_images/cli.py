@@ -120,7 +120,7 @@ def serve(**options: Any) -> None:
         server_header=False,
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     server.run()
     if not server.started:
         raise SystemExit(1)
@@ -138,6 +138,26 @@ def migrate(database_url: str) -> None:
 
     asyncio.run(run())
     click.echo(f"schema up to date: {Settings(database_url=database_url).resolved_database_url()}")
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """Exit 0 after a graceful shutdown on SIGINT/SIGTERM.
+
+        uvicorn re-raises the signal once it has shut down, so the process would die of it
+        and report failure to whoever stopped it; a service that stopped cleanly says so.
+        """
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            logging.getLogger(__name__).info("signal %d received: shutting down", sig)
+            super().handle_exit(sig, frame)
+            captured = getattr(self, "_captured_signals", None)
+            if isinstance(captured, list):
+                captured.clear()
+
+    return Server
 
 
 def _configure_logging(level: str) -> None:

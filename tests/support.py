@@ -1,0 +1,215 @@
+"""Test helpers: a real server process on a free port, boto3 clients, raw HTTP calls."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+
+T = TypeVar("T")
+
+ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+ACCESS_KEY = "AKIDEXAMPLETEST00001"
+SECRET_KEY = "test-secret-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """`sagemaker-images serve` in a child process, as a user would run it."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        args: Sequence[str] = (),
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir = workdir
+        self.port = free_port()
+        self.database_url = database_url or f"sqlite:///{workdir / 'catalog.db'}"
+        self.args = list(args)
+        self.env = {**os.environ, **(env or {})}
+        self.log_path = workdir / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "sagemaker_images",
+            "serve",
+            "--port",
+            str(self.port),
+            "--database",
+            self.database_url,
+            *self.args,
+        ]
+
+    def start(self, timeout: float = 30) -> ServerProcess:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command(), stdout=log, stderr=subprocess.STDOUT, env=self.env
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            if healthy(self.endpoint):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGTERM, as a service manager would; returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def client(self, region: str = "us-east-1", **config: Any) -> Any:
+        return make_client(self.endpoint, region, **config)
+
+
+def make_client(endpoint: str, region: str, **config: Any) -> Any:
+    config.setdefault("retries", {"mode": "standard", "total_max_attempts": 1})
+    return boto3.client(
+        "sagemaker",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(**config),
+    )
+
+
+def healthy(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(endpoint + "/healthz", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def raw_call(
+    endpoint: str,
+    target: str | None,
+    body: bytes | str | dict[str, Any],
+    *,
+    region: str = "us-east-1",
+    method: str = "POST",
+    path: str = "/",
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], Any]:
+    """One HTTP request without any SDK in between: (status, headers, decoded JSON body)."""
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    sent = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": (
+            f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20261126/{region}/sagemaker/aws4_request,"
+            " SignedHeaders=host;x-amz-date, Signature=0"
+        ),
+    }
+    if target is not None:
+        sent["X-Amz-Target"] = target
+    sent.update(headers or {})
+    host, port = endpoint.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        payload = response.read()
+        received = {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        connection.close()
+    try:
+        decoded = json.loads(payload) if payload else None
+    except ValueError:
+        decoded = payload
+    return response.status, received, decoded
+
+
+def wait_until(probe: Callable[[], T], timeout: float = 20, interval: float = 0.05) -> T:
+    """Poll until probe() returns something truthy; return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
+        time.sleep(interval)
+
+
+def image_status(client: Any, name: str) -> str | None:
+    try:
+        return client.describe_image(ImageName=name)["ImageStatus"]
+    except client.exceptions.ResourceNotFound:
+        return None
+
+
+def version_status(client: Any, name: str, version: int) -> str | None:
+    try:
+        return client.describe_image_version(ImageName=name, Version=version)["ImageVersionStatus"]
+    except client.exceptions.ResourceNotFound:
+        return None
+
+
+def create_image(client: Any, name: str, **extra: Any) -> str:
+    """Create an image and wait until it is CREATED; returns its ARN."""
+    arn = client.create_image(ImageName=name, RoleArn=ROLE, **extra)["ImageArn"]
+    wait_until(lambda: image_status(client, name) == "CREATED")
+    return arn
+
+
+def create_version(
+    client: Any, name: str, base: str = "registry.example/app:1", **extra: Any
+) -> int:
+    """Create a version and wait until it is CREATED; returns its number."""
+    arn = client.create_image_version(ImageName=name, BaseImage=base, **extra)["ImageVersionArn"]
+    number = int(arn.rsplit("/", 1)[1])
+    wait_until(lambda: version_status(client, name, number) == "CREATED")
+    return number
+
+
+def error_of(excinfo: Any) -> tuple[str, str, int]:
+    """(code, message, HTTP status) of a botocore ClientError."""
+    response = excinfo.value.response
+    return (
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+    )

@@ -1,0 +1,57 @@
+"""Many clients at once: distinct, gap-free version numbers; one winner per name."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from botocore.exceptions import ClientError
+from support import ROLE, create_image, wait_until
+
+CLIENTS = 16
+CALLS_EACH = 10
+
+
+def test_concurrent_version_creation(server, region, sm):
+    create_image(sm, "racy")
+    clients = [server.client(region) for _ in range(CLIENTS)]
+
+    def create_many(client):
+        return [
+            int(
+                client.create_image_version(ImageName="racy", BaseImage="r/x:1")[
+                    "ImageVersionArn"
+                ].rsplit("/", 1)[1]
+            )
+            for _ in range(CALLS_EACH)
+        ]
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        numbers = [n for batch in pool.map(create_many, clients) for n in batch]
+    total = CLIENTS * CALLS_EACH
+    assert sorted(numbers) == list(range(1, total + 1))
+
+    def all_created():
+        listed = [
+            v
+            for page in sm.get_paginator("list_image_versions").paginate(ImageName="racy")
+            for v in page["ImageVersions"]
+        ]
+        return len(listed) == total and all(v["ImageVersionStatus"] == "CREATED" for v in listed)
+
+    wait_until(all_created)
+
+
+def test_concurrent_creates_of_one_name(server, region):
+    clients = [server.client(region) for _ in range(8)]
+
+    def attempt(client):
+        try:
+            client.create_image(ImageName="contested", RoleArn=ROLE)
+            return "created"
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        outcomes = list(pool.map(attempt, clients))
+    assert outcomes.count("created") == 1
+    assert outcomes.count("ResourceInUse") == len(clients) - 1

@@ -1,0 +1,71 @@
+"""Acknowledged changes survive restarts and kill -9; pending transitions resume."""
+
+from __future__ import annotations
+
+from support import ROLE, create_image, create_version, image_status, version_status, wait_until
+
+
+def test_graceful_restart_keeps_everything(make_server, region):
+    first = make_server("--transition-seconds", "0")
+    sm = first.client(region)
+    create_image(sm, "kept", Description="survives")
+    create_version(sm, "kept", Aliases=["stable"], ReleaseNotes="v1")
+    before = sm.describe_image_version(ImageName="kept", Alias="stable")
+    assert first.stop() == 0
+    second = make_server("--transition-seconds", "0", database_url=first.database_url)
+    sm = second.client(region)
+    assert sm.describe_image(ImageName="kept")["Description"] == "survives"
+    after = sm.describe_image_version(ImageName="kept", Alias="stable")
+    for member in (
+        "ImageVersionArn",
+        "BaseImage",
+        "ContainerImage",
+        "CreationTime",
+        "ReleaseNotes",
+        "Version",
+    ):
+        assert after[member] == before[member]
+    assert create_version(sm, "kept") == 2
+
+
+def test_kill_during_pending_jobs(make_server, region):
+    quick = make_server("--transition-seconds", "0")
+    sm = quick.client(region)
+    create_image(sm, "steady")
+    for _ in range(3):
+        create_version(sm, "steady")
+    create_image(sm, "to-delete")
+    quick.stop()
+
+    slow = make_server("--transition-seconds", "3", database_url=quick.database_url)
+    sm = slow.client(region)
+    for _ in range(5):
+        sm.create_image_version(ImageName="steady", BaseImage="r/x:2")
+    sm.delete_image_version(ImageName="steady", Version=2)
+    sm.update_image_version(ImageName="steady", Version=1, AliasesToAdd=["pinned"])
+    sm.create_image(ImageName="newborn", RoleArn=ROLE)
+    sm.delete_image(ImageName="to-delete")
+    assert version_status(sm, "steady", 8) == "CREATING"
+    slow.kill()  # SIGKILL: no shutdown, jobs left claimed or pending
+
+    again = make_server("--transition-seconds", "3", database_url=quick.database_url)
+    sm = again.client(region)
+    # Every acknowledged change is there...
+    assert [version_status(sm, "steady", n) for n in (4, 8)] == ["CREATING", "CREATING"]
+    assert version_status(sm, "steady", 2) == "DELETING"
+    assert sm.describe_image_version(ImageName="steady", Alias="pinned")["Version"] == 1
+    assert image_status(sm, "newborn") == "CREATING"
+    assert image_status(sm, "to-delete") == "DELETING"
+    # ...and every pending transition finishes.
+    wait_until(
+        lambda: all(version_status(sm, "steady", n) == "CREATED" for n in range(4, 9)), timeout=30
+    )
+    wait_until(lambda: version_status(sm, "steady", 2) is None, timeout=30)
+    wait_until(lambda: image_status(sm, "newborn") == "CREATED", timeout=30)
+    wait_until(lambda: image_status(sm, "to-delete") is None, timeout=30)
+    statuses = {
+        v["ImageVersionStatus"]
+        for v in sm.list_image_versions(ImageName="steady", MaxResults=100)["ImageVersions"]
+    }
+    assert statuses == {"CREATED"}
+    assert create_version(sm, "steady") == 9
