@@ -118,6 +118,7 @@ def serve(**options: Any) -> None:
         log_level=settings.log_level,
         log_config=None,
         server_header=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
     server = _server_class()(config)

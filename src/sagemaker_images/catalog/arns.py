@@ -7,10 +7,12 @@ case in image-version ARNs); the caller's spelling survives in `ImageName`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 SERVICE = "sagemaker"
 
 
+@cache
 def partition(region: str) -> str:
     if region.startswith("cn-"):
         return "aws-cn"
@@ -32,7 +34,12 @@ def image_arn(region: str, account: str, name: str) -> str:
 
 
 def image_version_arn(region: str, account: str, name: str, version: int) -> str:
-    return _arn(region, account, f"image-version/{name.lower()}/{version}")
+    return image_version_arn_prefix(region, account, name) + str(version)
+
+
+def image_version_arn_prefix(region: str, account: str, name: str) -> str:
+    """Everything of an image-version ARN but the number, for building many at once."""
+    return _arn(region, account, f"image-version/{name.lower()}/")
 
 
 def app_image_config_arn(region: str, account: str, name: str) -> str:

@@ -32,6 +32,15 @@ class Deps:
         return now_ms + round(self.settings.transition_seconds * 1000)
 
 
+def seconds(ms: int) -> float:
+    """Responses carry times as epoch seconds, as AWS JSON 1.1 does; the store keeps ms."""
+    return ms / 1000
+
+
+def millis(epoch_seconds: float | None) -> int | None:
+    return None if epoch_seconds is None else round(epoch_seconds * 1000)
+
+
 def compact(values: dict[str, Any]) -> dict[str, Any]:
     """Drop absent members: AWS omits them rather than sending null."""
     return {k: v for k, v in values.items() if v is not None}
@@ -62,10 +71,10 @@ def limit_exceeded(limit_name: str, limit: int, used: int, unit: str) -> Resourc
 
 def time_filters(request: dict[str, Any], modified_prefix: str = "LastModifiedTime") -> TimeFilters:
     return TimeFilters(
-        created_after=request.get("CreationTimeAfter"),
-        created_before=request.get("CreationTimeBefore"),
-        modified_after=request.get(f"{modified_prefix}After"),
-        modified_before=request.get(f"{modified_prefix}Before"),
+        created_after=millis(request.get("CreationTimeAfter")),
+        created_before=millis(request.get("CreationTimeBefore")),
+        modified_after=millis(request.get(f"{modified_prefix}After")),
+        modified_before=millis(request.get(f"{modified_prefix}Before")),
     )
 
 

@@ -13,6 +13,7 @@ from sagemaker_images.catalog.common import (
     compact,
     limit_exceeded,
     require_image,
+    seconds,
     time_filters,
 )
 from sagemaker_images.context import RequestContext
@@ -52,14 +53,14 @@ def refuse_if_busy(image: ImageRecord) -> None:
 def image_summary(image: ImageRecord) -> dict[str, Any]:
     return compact(
         {
-            "CreationTime": image.created_ms,
+            "CreationTime": seconds(image.created_ms),
             "Description": image.description,
             "DisplayName": image.display_name,
             "FailureReason": image.failure_reason,
             "ImageArn": image_arn(image.region, image.account, image.name),
             "ImageName": image.name,
             "ImageStatus": image.status,
-            "LastModifiedTime": image.modified_ms,
+            "LastModifiedTime": seconds(image.modified_ms),
         }
     )
 

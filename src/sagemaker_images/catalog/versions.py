@@ -4,13 +4,13 @@ ListImageVersions and ListAliases."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
 from sagemaker_images.catalog import pages
-from sagemaker_images.catalog.arns import image_arn, image_version_arn
+from sagemaker_images.catalog.arns import image_arn, image_version_arn, image_version_arn_prefix
 from sagemaker_images.catalog.common import (
     DEFAULT_PAGE_SIZE,
     Deps,
@@ -29,6 +29,7 @@ from sagemaker_images.store.records import (
     ImageRecord,
     PageRequest,
     VersionRecord,
+    VersionSummaryRow,
 )
 
 CLIENT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
@@ -45,14 +46,13 @@ METADATA_COLUMNS = {
     "ReleaseNotes": "release_notes",
 }
 
-SORT_KEYS: dict[str, tuple[tuple[str, ...], tuple[type, ...], Callable[[VersionRecord], tuple]]] = {
-    "CREATION_TIME": (("created_ms", "version"), (int, int), lambda v: (v.created_ms, v.version)),
-    "LAST_MODIFIED_TIME": (
-        ("modified_ms", "version"),
-        (int, int),
-        lambda v: (v.modified_ms, v.version),
-    ),
-    "VERSION": (("version",), (int,), lambda v: (v.version,)),
+# ListImageVersions SortBy -> its keyset: columns (ties broken by version in the same
+# direction), the types a NextToken must carry, and the key of a listed row.
+SortKey = Callable[[VersionSummaryRow], tuple]
+SORT_KEYS: dict[str, tuple[tuple[str, ...], tuple[type, ...], SortKey]] = {
+    "CREATION_TIME": (("created_ms", "version"), (int, int), lambda row: (row[3], row[0])),
+    "LAST_MODIFIED_TIME": (("modified_ms", "version"), (int, int), lambda row: (row[4], row[0])),
+    "VERSION": (("version",), (int,), lambda row: (row[0],)),
 }
 
 
@@ -72,22 +72,31 @@ def alias_not_found(image: ImageRecord, alias: str) -> ResourceNotFound:
     )
 
 
-def version_summary(ctx: RequestContext, image: ImageRecord, v: VersionRecord) -> dict[str, Any]:
-    return compact(
-        {
-            "CreationTime": v.created_ms,
-            "FailureReason": v.failure_reason,
-            "ImageArn": image_arn(ctx.region, ctx.account, image.name),
-            "ImageVersionArn": version_arn(ctx, image, v.version),
-            "ImageVersionStatus": v.status,
-            "LastModifiedTime": v.modified_ms,
-            "Version": v.version,
+def version_summaries(
+    ctx: RequestContext, image: ImageRecord, rows: Iterable[VersionSummaryRow]
+) -> list[dict[str, Any]]:
+    """ListImageVersions' items; built in one pass, as a page may hold a hundred."""
+    arn_of_image = image_arn(ctx.region, ctx.account, image.name)
+    arn_prefix = image_version_arn_prefix(ctx.region, ctx.account, image.name)
+    items = []
+    for version, status, failure_reason, created_ms, modified_ms in rows:
+        item = {
+            "CreationTime": created_ms / 1000,
+            "ImageArn": arn_of_image,
+            "ImageVersionArn": arn_prefix + str(version),
+            "ImageVersionStatus": status,
+            "LastModifiedTime": modified_ms / 1000,
+            "Version": version,
         }
-    )
+        if failure_reason is not None:
+            item["FailureReason"] = failure_reason
+        items.append(item)
+    return items
 
 
 def version_details(ctx: RequestContext, image: ImageRecord, v: VersionRecord) -> dict[str, Any]:
-    details = version_summary(ctx, image, v)
+    summary = (v.version, v.status, v.failure_reason, v.created_ms, v.modified_ms)
+    [details] = version_summaries(ctx, image, [summary])
     details.update(
         compact(
             {
@@ -290,9 +299,7 @@ class Versions:
         rows = await reads.list_versions(
             image.id, time_filters(request), PageRequest(columns, descending, after, limit + 1)
         )
-        response: dict[str, Any] = {
-            "ImageVersions": [version_summary(ctx, image, v) for v in rows[:limit]]
-        }
+        response: dict[str, Any] = {"ImageVersions": version_summaries(ctx, image, rows[:limit])}
         if len(rows) > limit:
             response["NextToken"] = pages.encode(digest, key_of(rows[limit - 1]))
         return response

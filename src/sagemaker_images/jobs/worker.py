@@ -4,6 +4,9 @@ Jobs live in the database beside the rows they finish, written in the same trans
 the call that started them. A worker claims a job by leasing it; the job's outcome is
 recorded in the transaction that deletes the job, and only if the lease is still ours, so
 a job whose worker died is taken over when its lease lapses and never completes twice.
+
+Each claimed job prepares on its own (that may mean waiting on a registry); finished
+preparations queue up and are committed together, one transaction for many jobs.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.store import Store
@@ -23,8 +27,13 @@ from sagemaker_images.store.records import JobRecord
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# Jobs share the event loop with requests: claim and commit them in batches small enough
+# that a request never waits long behind them, large enough to amortise a transaction.
+BATCH = 64
 HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000
 CLIENT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+
+Prepared = tuple[JobRecord, Any]
 
 
 class Worker:
@@ -35,7 +44,7 @@ class Worker:
         clock: Callable[[], int],
         *,
         lease_seconds: float,
-        concurrency: int = 256,
+        concurrency: int = 1024,
         poll_seconds: float = 1.0,
     ) -> None:
         self._store = store
@@ -47,7 +56,8 @@ class Worker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
-        self._loop_task: asyncio.Task[None] | None = None
+        self._prepared: asyncio.Queue[Prepared] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
         self._next_housekeeping_ms = 0
         store.on_job_added(lambda _due_ms: self._wake.set())
 
@@ -58,41 +68,59 @@ class Worker:
                 released = await tx.release_leases()
             if released:
                 log.info("resuming %d job(s) left claimed by an earlier run", released)
-        self._loop_task = asyncio.create_task(self._loop(), name="job-worker")
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(), name="job-claims"),
+            asyncio.create_task(self._commit_loop(), name="job-commits"),
+        ]
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
-        if self._loop_task is not None:
-            self._loop_task.cancel()
+        claims, commits = self._tasks or (None, None)
+        if claims is not None:
+            claims.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+                await claims
         if self._running:
-            _, pending = await asyncio.wait(self._running, timeout=grace_seconds)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.wait(self._running, timeout=grace_seconds)
+        if commits is not None:
+            # Let what has been prepared be recorded; unfinished jobs are resumed later.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained(), grace_seconds)
+            commits.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await commits
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def _loop(self) -> None:
+    async def _drained(self) -> None:
+        while not self._prepared.empty():
+            await asyncio.sleep(0.01)
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
         while True:
             try:
                 self._wake.clear()
                 await self._claim()
                 await self._housekeeping()
                 await self._idle()
+                await asyncio.sleep(0)  # an Event already set does not yield
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("job worker iteration failed; retrying shortly")
+                log.exception("claiming jobs failed; retrying shortly")
                 await asyncio.sleep(self._poll_seconds)
 
     async def _claim(self) -> None:
-        free = self._concurrency - len(self._running)
+        free = min(BATCH, self._concurrency - len(self._running))
         if free <= 0:
             return
         now = self._clock()
         async with self._store.transaction() as tx:
             jobs = await tx.claim_jobs(self.owner, now, now + self._lease_ms, free)
         for job in jobs:
-            task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+            task = asyncio.create_task(self._prepare(job), name=f"job-{job.id}")
             self._running.add(task)
             task.add_done_callback(self._running.discard)
         if len(jobs) == free:
@@ -108,29 +136,63 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
-    async def _run(self, job: JobRecord) -> None:
+    async def _prepare(self, job: JobRecord) -> None:
         try:
             prepared = await self._transitions.prepare(self._store.reader, job)
-            async with self._store.transaction() as tx:
-                if await tx.finish_job(job.id, self.owner):
-                    await self._transitions.apply(tx, job, prepared, self._clock())
         except asyncio.CancelledError:
             raise
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             await self._after_failure(job, error)
-        finally:
             self._wake.set()
+            return
+        self._prepared.put_nowait((job, prepared))
+
+    # -- committing -------------------------------------------------------------------------
+
+    async def _commit_loop(self) -> None:
+        while True:
+            batch = [await self._prepared.get()]
+            while len(batch) < BATCH and not self._prepared.empty():
+                batch.append(self._prepared.get_nowait())
+            try:
+                async with self._store.transaction() as tx:
+                    now = self._clock()
+                    for job, prepared in batch:
+                        if await tx.finish_job(job.id, self.owner):
+                            await self._transitions.apply(tx, job, prepared, now)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # One bad job must not hold back the others: record them one by one.
+                for item in batch:
+                    await self._commit_one(item)
+            self._wake.set()
+            await asyncio.sleep(0)
+
+    async def _commit_one(self, item: Prepared) -> None:
+        job, prepared = item
+        try:
+            async with self._store.transaction() as tx:
+                if await tx.finish_job(job.id, self.owner):
+                    await self._transitions.apply(tx, job, prepared, self._clock())
+        except Exception as error:
+            log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
+            await self._after_failure(job, error)
 
     async def _after_failure(self, job: JobRecord, error: Exception) -> None:
         now = self._clock()
-        async with self._store.transaction() as tx:
-            if job.attempts < MAX_ATTEMPTS:
-                backoff_ms = min(60_000, 250 * 2**job.attempts)
-                await tx.retry_job(job.id, self.owner, now + backoff_ms)
-            elif await tx.finish_job(job.id, self.owner):
-                reason = f"Internal error after {job.attempts} attempts: {error}"
-                await self._transitions.give_up(tx, job, reason, now)
+        try:
+            async with self._store.transaction() as tx:
+                if job.attempts < MAX_ATTEMPTS:
+                    backoff_ms = min(60_000, 250 * 2**job.attempts)
+                    await tx.retry_job(job.id, self.owner, now + backoff_ms)
+                elif await tx.finish_job(job.id, self.owner):
+                    reason = f"Internal error after {job.attempts} attempts: {error}"
+                    await self._transitions.give_up(tx, job, reason, now)
+        except Exception:
+            # The lease will lapse and the job will be claimed again.
+            log.exception("could not record the failure of job %s", job.id)
 
     async def _housekeeping(self) -> None:
         now = self._clock()

@@ -11,8 +11,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import (
     InternalFailure,
@@ -21,7 +19,7 @@ from sagemaker_images.errors import (
     UnknownOperation,
 )
 from sagemaker_images.protocol import model
-from sagemaker_images.protocol.serialize import Converter, compile_output, dumps
+from sagemaker_images.protocol.serialize import JSONDecodeError, dumps, loads
 from sagemaker_images.protocol.validate import Validator, compile_input
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -34,7 +32,6 @@ class Operation:
     name: str
     handler: Handler
     validate: Validator
-    convert: Converter
 
 
 def error_body(error: ServiceError) -> bytes:
@@ -54,7 +51,7 @@ class Dispatcher:
                 raise ValueError(f"{name} is not an operation of the SageMaker model")
             op = model.operation(name)
             self._operations[self._prefix + name] = Operation(
-                name, handler, compile_input(op.input_shape), compile_output(op.output_shape)
+                name, handler, compile_input(op.input_shape)
             )
         self._known_targets = frozenset(self._prefix + name for name in known)
 
@@ -68,7 +65,7 @@ class Dispatcher:
             operation = self._operation(target)
             request = self._decode(body)
             result = await operation.handler(ctx, operation.validate(request))
-            return 200, dumps(operation.convert(result))
+            return 200, dumps(result)
         except ServiceError as error:
             if error.status >= 500:
                 log.error("%s answered %s: %s", target, error.code, error.message)
@@ -94,8 +91,8 @@ class Dispatcher:
         if not body.strip():
             return {}
         try:
-            request = orjson.loads(body)
-        except orjson.JSONDecodeError as error:
+            request = loads(body)
+        except JSONDecodeError as error:
             raise SerializationError(f"Request body is not valid JSON: {error}") from None
         if not isinstance(request, dict):
             raise SerializationError("Request body must be a JSON object.")

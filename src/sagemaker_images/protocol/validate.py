@@ -2,8 +2,8 @@
 
 Each input shape compiles once into a tree of small checker functions. A checker takes a
 decoded JSON value and its member path, appends any constraint violations to a list, and
-returns the value as the catalog wants it (timestamps become integer epoch milliseconds,
-members the model does not know are dropped). A value of the wrong JSON type cannot be
+returns the value as the catalog wants it (timestamps become epoch seconds, members the
+model does not know are dropped). A value of the wrong JSON type cannot be
 checked further and is a `SerializationException` at once, as with AWS; every constraint
 violation is collected and reported together in AWS's format.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.model import Shape, StructureShape
@@ -281,22 +281,23 @@ def _boolean(shape: Shape, seen: dict[str, Checker]) -> Checker:
 
 
 def _timestamp(shape: Shape, seen: dict[str, Checker]) -> Checker:
-    """Epoch seconds (what the SDKs send) or ISO 8601 text; returns epoch milliseconds."""
+    """Epoch seconds (what the SDKs send) or ISO 8601 text; returns epoch seconds."""
 
-    def check(value: Any, path: str, errors: list[str]) -> int:
+    def check(value: Any, path: str, errors: list[str]) -> float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             if not math.isfinite(value):
                 raise _type_error(path, "a finite timestamp", value)
-            return round(value * 1000)
+            return float(value)
         if isinstance(value, str):
             try:
-                return round(
-                    datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000
-                )
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 raise SerializationError(
                     f"Value '{value}' at '{path}' is not a valid timestamp."
                 ) from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.timestamp()
         raise _type_error(path, "a timestamp", value)
 
     return check

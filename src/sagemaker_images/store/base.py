@@ -16,12 +16,14 @@ from typing import Any
 from sagemaker_images.store.records import (
     IMAGE_COLUMNS,
     VERSION_COLUMNS,
+    VERSION_SUMMARY_COLUMNS,
     ClientTokenRecord,
     ImageRecord,
     JobRecord,
     PageRequest,
     TimeFilters,
     VersionRecord,
+    VersionSummaryRow,
     version_from_row,
 )
 
@@ -156,16 +158,18 @@ class Reads(ABC):
 
     async def list_versions(
         self, image_id: int, filters: TimeFilters, page: PageRequest
-    ) -> list[VersionRecord]:
+    ) -> list[VersionSummaryRow]:
         where = ["image_id = ?"]
         params: list[Any] = [image_id]
         _time_clauses(filters, where, params)
         tail = _keyset(page, where, params)
         rows = await self._all(
-            f"SELECT {VERSION_COLUMNS} FROM image_versions WHERE " + " AND ".join(where) + tail,
+            f"SELECT {VERSION_SUMMARY_COLUMNS} FROM image_versions WHERE "
+            + " AND ".join(where)
+            + tail,
             params,
         )
-        return [version_from_row(row) for row in rows]
+        return rows  # type: ignore[return-value]
 
     async def versions_of_image(self, image_id: int) -> list[VersionRecord]:
         rows = await self._all(
@@ -279,7 +283,7 @@ class Writes(Reads):
         await self._run(f"UPDATE images SET {assignments} WHERE id = ?", [*params, image_id])
 
     async def delete_image(self, image_id: int) -> None:
-        """Remove an image and everything that hangs off it."""
+        """Remove an image and everything that hangs off it (other pending jobs included)."""
         for table in ("image_version_aliases", "client_tokens", "image_versions", "jobs"):
             await self._run(f"DELETE FROM {table} WHERE image_id = ?", (image_id,))
         await self._run("DELETE FROM images WHERE id = ?", (image_id,))
@@ -437,6 +441,10 @@ class Store(ABC):
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Writes]: ...
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Start whatever the store runs in the background."""
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -1,7 +1,8 @@
 """The schema's history: numbered SQL files applied in order, each exactly once.
 
 The files are shared by both dialects; the few words that differ are placeholders that a
-`Dialect` fills in (`{autoid}` for an auto-numbered key column).
+`Dialect` fills in (`{autoid}` for an auto-numbered key column, `{without_rowid}` for
+tables SQLite should cluster on their primary key).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Dialect:
     autoid: str
     lock: str
     skip_locked: str
+    without_rowid: str = ""
     placeholder: str = "?"
 
     def render(self, sql: str) -> str:
@@ -48,7 +50,11 @@ def migrations(dialect: Dialect) -> list[Migration]:
         if not entry.name.endswith(".sql"):
             continue
         number, _, rest = entry.name.partition("_")
-        text = entry.read_text(encoding="utf-8").replace("{autoid}", dialect.autoid)
+        text = (
+            entry.read_text(encoding="utf-8")
+            .replace("{autoid}", dialect.autoid)
+            .replace("{without_rowid}", dialect.without_rowid)
+        )
         statements = tuple(s.strip() for s in text.split(";") if _has_sql(s))
         found.append(Migration(int(number), rest.removesuffix(".sql"), statements))
     return found

@@ -26,5 +26,7 @@ async def open_store(settings: Settings) -> Store:
     if scheme == "sqlite":
         from sagemaker_images.store.sqlite import SqliteStore
 
-        return SqliteStore(sqlite_path(url), settings.sqlite_synchronous)
+        store: Store = SqliteStore(sqlite_path(url), settings.sqlite_synchronous)
+        await store.open()
+        return store
     raise ValueError(f"unsupported database URL {url!r} (expected sqlite:///...)")

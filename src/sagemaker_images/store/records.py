@@ -61,6 +61,13 @@ def version_from_row(row: tuple) -> VersionRecord:
     return record
 
 
+# A version as listings show it: (version, status, failure_reason, created_ms, modified_ms).
+# A plain tuple straight from the driver: a page holds a hundred, and an object per row would
+# cost more than the query.
+VersionSummaryRow = tuple[int, str, str | None, int, int]
+VERSION_SUMMARY_COLUMNS = "version, status, failure_reason, created_ms, modified_ms"
+
+
 @dataclass(slots=True)
 class ClientTokenRecord:
     request_digest: str

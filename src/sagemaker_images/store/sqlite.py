@@ -3,12 +3,16 @@
 Statements run synchronously on the event loop (a thread hop per call halves throughput),
 so nothing inside a transaction ever yields to another request; the write lock only guards
 against a future await slipping into a transaction block. Readers use their own connection
-and so never see a transaction that has not committed.
+and so never see a transaction that has not committed. Checkpoints, the one slow thing
+SQLite does on its own (copying the WAL back and syncing), run in a thread beside the loop
+instead of inside whichever commit happens to cross the threshold.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -19,11 +23,17 @@ from sagemaker_images.errors import ServiceUnavailable
 from sagemaker_images.store.base import DuplicateKey, Reads, Store, Writes
 from sagemaker_images.store.migrate import Dialect, apply_migrations
 
-SQLITE = Dialect(name="sqlite", autoid="INTEGER PRIMARY KEY AUTOINCREMENT", lock="", skip_locked="")
+log = logging.getLogger(__name__)
 
-
-def _statement(sql: str) -> str:
-    return SQLITE.render(sql)
+SQLITE = Dialect(
+    name="sqlite",
+    autoid="INTEGER PRIMARY KEY AUTOINCREMENT",
+    lock="",
+    skip_locked="",
+    without_rowid="WITHOUT ROWID",
+)
+CHECKPOINT_INTERVAL_SECONDS = 0.5
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class _SqliteQueries:
@@ -32,7 +42,7 @@ class _SqliteQueries:
 
     def _execute(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         try:
-            return self._connection.execute(_statement(sql), params)
+            return self._connection.execute(SQLITE.render(sql), params)
         except sqlite3.IntegrityError as error:
             raise DuplicateKey(str(error)) from error
         except sqlite3.OperationalError as error:
@@ -70,6 +80,8 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     connection.execute(f"PRAGMA synchronous = {synchronous.upper()}")
     connection.execute("PRAGMA busy_timeout = 5000")
     connection.execute("PRAGMA foreign_keys = OFF")
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
+    connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
     return connection
 
 
@@ -83,8 +95,14 @@ class SqliteStore(Store):
         self._writer = _connect(path, synchronous)
         apply_migrations(self._writer, SQLITE)
         self._reader_connection = _connect(path, synchronous)
+        self._checkpointer = _connect(path, synchronous)
         self._reader = SqliteReads(self._reader_connection)
         self._write_lock = asyncio.Lock()
+        self._commits = 0
+        self._checkpoint_task: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self._checkpoint_task = asyncio.create_task(self._checkpoints(), name="sqlite-checkpoint")
 
     @property
     def reader(self) -> Reads:
@@ -105,8 +123,29 @@ class SqliteStore(Store):
                 self._writer.execute("ROLLBACK")
                 raise
             self._writer.execute("COMMIT")
+            self._commits += 1
         self._jobs_committed(writes)
 
+    async def _checkpoints(self) -> None:
+        seen = 0
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL_SECONDS)
+            if self._commits == seen:
+                continue
+            seen = self._commits
+            try:
+                await asyncio.to_thread(
+                    self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)"
+                )
+            except sqlite3.Error:
+                log.exception("WAL checkpoint failed; will retry")
+
     async def close(self) -> None:
-        self._reader_connection.close()
-        self._writer.close()
+        if self._checkpoint_task is not None:
+            self._checkpoint_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoint_task
+        with contextlib.suppress(sqlite3.Error):
+            self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for connection in (self._checkpointer, self._reader_connection, self._writer):
+            connection.close()

@@ -1,6 +1,7 @@
 -- Images, their versions, aliases, CreateImageVersion client tokens, and durable jobs.
 -- Times are epoch milliseconds. Names are unique per (account, region), case-insensitively:
--- name_key is the lower-cased name, name is the caller's spelling.
+-- name_key is the lower-cased name, name is the caller's spelling. Tables read by their
+-- primary key are clustered on it where the database can ({without_rowid}).
 
 CREATE TABLE images (
     id {autoid},
@@ -39,9 +40,12 @@ CREATE TABLE image_versions (
     created_ms BIGINT NOT NULL,
     modified_ms BIGINT NOT NULL,
     PRIMARY KEY (image_id, version)
-);
-CREATE INDEX image_versions_created ON image_versions (image_id, created_ms, version);
-CREATE INDEX image_versions_modified ON image_versions (image_id, modified_ms, version);
+) {without_rowid};
+-- Listing indexes cover a listed row, so a page of a hundred is read from the index alone.
+CREATE INDEX image_versions_created
+    ON image_versions (image_id, created_ms, version, modified_ms, status, failure_reason);
+CREATE INDEX image_versions_modified
+    ON image_versions (image_id, modified_ms, version, created_ms, status, failure_reason);
 
 CREATE TABLE image_version_aliases (
     image_id BIGINT NOT NULL,
@@ -49,7 +53,7 @@ CREATE TABLE image_version_aliases (
     version INTEGER NOT NULL,
     PRIMARY KEY (image_id, alias),
     FOREIGN KEY (image_id, version) REFERENCES image_versions (image_id, version)
-);
+) {without_rowid};
 CREATE INDEX image_version_aliases_version ON image_version_aliases (image_id, version, alias);
 
 CREATE TABLE client_tokens (
@@ -59,8 +63,7 @@ CREATE TABLE client_tokens (
     version INTEGER NOT NULL,
     created_ms BIGINT NOT NULL,
     PRIMARY KEY (image_id, token)
-);
-CREATE INDEX client_tokens_created ON client_tokens (created_ms);
+) {without_rowid};
 
 CREATE TABLE jobs (
     id {autoid},
@@ -73,4 +76,3 @@ CREATE TABLE jobs (
     lease_until_ms BIGINT
 );
 CREATE INDEX jobs_due ON jobs (due_ms);
-CREATE INDEX jobs_image ON jobs (image_id);

@@ -1,0 +1,286 @@
+"""Load benchmark: our server beside a bare ASGI app, same machine, same run, same load.
+
+Starts `sagemaker-images serve` on a fresh SQLite file and a bare ASGI app (parse JSON,
+answer a fixed body) under the same uvicorn settings, fills the catalog through the API,
+then drives each with wrk over loopback and prints requests/s and p50/p99 latency.
+
+    python benchmarks/load.py [--duration 10] [--connections 64] [--big 100000]
+
+Needs wrk (Debian: apt-get install wrk). On a 2-core machine the server and wrk are pinned
+to one core each when taskset is available, so neither steals the other's CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LUA = HERE / "wrk_call.lua"
+ROLE = "arn:aws:iam::123456789012:role/Bench"
+
+
+@dataclass
+class Figure:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    failures: int
+
+    def cells(self) -> str:
+        return f"{self.requests_per_second:>9,.0f} {self.p50_ms:>7.2f} {self.p99_ms:>7.2f}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pinned(command: list[str], cpu: int) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(cpu), *command]
+    return command
+
+
+@contextmanager
+def process(command: list[str], port: int, log: Path) -> Iterator[str]:
+    with log.open("wb") as out:
+        child = subprocess.Popen(pinned(command, 0), stdout=out, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(endpoint + "/healthz", timeout=1):
+                    break
+            except OSError as error:
+                if getattr(error, "code", None):  # any HTTP answer means it is listening
+                    break
+                if child.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[0]} did not start:\n{log.read_text()}") from None
+                time.sleep(0.05)
+        yield endpoint
+    finally:
+        child.terminate()
+        child.wait(30)
+
+
+def call(endpoint: str, operation: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        endpoint + "/",
+        data=json.dumps(body).encode(),
+        headers={
+            "X-Amz-Target": f"SageMaker.{operation}",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def wrk(
+    endpoint: str,
+    operation: str,
+    body: str,
+    *,
+    duration: float,
+    connections: int,
+) -> Figure:
+    args = [operation, body, "", uuid.uuid4().hex[:8]]
+    command = pinned(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{round(duration)}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA),
+            endpoint + "/",
+            "--",
+            *args,
+        ],
+        1,
+    )
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    seconds = summary["duration_us"] / 1e6
+    return Figure(
+        requests_per_second=summary["requests"] / seconds,
+        p50_ms=summary["p50_us"] / 1000,
+        p99_ms=summary["p99_us"] / 1000,
+        failures=summary["non2xx"] + summary["socket_errors"],
+    )
+
+
+def fill(endpoint: str, image: str, versions: int, clients: int = 16) -> float:
+    """Create `versions` versions of `image` through the API; returns the seconds it took."""
+    call(endpoint, "CreateImage", {"ImageName": image, "RoleArn": ROLE})
+    deadline = time.monotonic() + 30
+    while call(endpoint, "DescribeImage", {"ImageName": image})["ImageStatus"] != "CREATED":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{image} was not created")
+        time.sleep(0.02)
+    host, port = endpoint.removeprefix("http://").split(":")
+
+    def create(count: int) -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        headers = {
+            "X-Amz-Target": "SageMaker.CreateImageVersion",
+            "Content-Type": "application/x-amz-json-1.1",
+        }
+        for _ in range(count):
+            body = {
+                "ImageName": image,
+                "BaseImage": "registry.example/bench:1",
+                "ClientToken": str(uuid.uuid4()),
+            }
+            connection.request("POST", "/", json.dumps(body), headers)
+            response = connection.getresponse()
+            payload = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"fill failed: {response.status} {payload!r}")
+        connection.close()
+
+    started = time.monotonic()
+    shares = [versions // clients + (1 if i < versions % clients else 0) for i in range(clients)]
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(create, shares))
+    return time.monotonic() - started
+
+
+SCENARIOS = [
+    ("DescribeImageVersion", "DescribeImageVersion", {"ImageName": "bench-small", "Version": 50}),
+    (
+        "ListImageVersions, 100 versions",
+        "ListImageVersions",
+        {"ImageName": "bench-small", "MaxResults": 100},
+    ),
+    (
+        "ListImageVersions, {big} versions",
+        "ListImageVersions",
+        {"ImageName": "bench-big", "MaxResults": 100},
+    ),
+    (
+        "CreateImageVersion",
+        "CreateImageVersion",
+        {
+            "ImageName": "bench-create",
+            "BaseImage": "registry.example/bench:1",
+            "ClientToken": "%TOKEN%",
+        },
+    ),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--big", type=int, default=100_000, help="versions of the large image")
+    options = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    workdir = Path(tempfile.mkdtemp(prefix="sagemaker-images-bench-"))
+    server_port, bare_port = free_port(), free_port()
+    server_command = [
+        sys.executable,
+        "-m",
+        "sagemaker_images",
+        "serve",
+        "--port",
+        str(server_port),
+        "--database",
+        f"sqlite:///{workdir / 'catalog.db'}",
+        "--transition-seconds",
+        "0",
+        "--max-versions-per-image",
+        str(options.big + 1_000_000),
+        "--log-level",
+        "warning",
+    ]
+    bare_command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(HERE),
+        "bare_app:app",
+        "--port",
+        str(bare_port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    results: list[tuple[str, Figure, Figure]] = []
+    with process(server_command, server_port, workdir / "server.log") as server:
+        print(f"filling: 100 versions of bench-small, {options.big:,} of bench-big ...", flush=True)
+        fill(server, "bench-small", 100)
+        took = fill(server, "bench-big", options.big)
+        print(
+            f"  filled {options.big:,} versions through CreateImageVersion in {took:.0f} s",
+            flush=True,
+        )
+        call(server, "CreateImage", {"ImageName": "bench-create", "RoleArn": ROLE})
+        time.sleep(0.5)
+        for label, operation, body in SCENARIOS:
+            figure = wrk(
+                server,
+                operation,
+                json.dumps(body),
+                duration=options.duration,
+                connections=options.connections,
+            )
+            results.append((label.format(big=f"{options.big:,}"), figure, Figure(0, 0, 0, 0)))
+    with process(bare_command, bare_port, workdir / "bare.log") as bare:
+        for index, (_, operation, body) in enumerate(SCENARIOS):
+            figure = wrk(
+                bare,
+                operation,
+                json.dumps(body),
+                duration=options.duration,
+                connections=options.connections,
+            )
+            label, ours, _ = results[index]
+            results[index] = (label, ours, figure)
+
+    print()
+    print(f"{options.connections} connections, {options.duration:.0f} s each, one server process")
+    columns = f"{'req/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
+    print(f"{'operation':<36} {columns} | {'bare ' + columns:>26} | share")
+    for label, ours, bare in results:
+        share = (
+            ours.requests_per_second / bare.requests_per_second if bare.requests_per_second else 0
+        )
+        note = f"  ({ours.failures} failed)" if ours.failures else ""
+        print(f"{label:<36} {ours.cells()} | {bare.cells():>26} | {share:5.0%}{note}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
