@@ -16,6 +16,7 @@ from sagemaker_images.catalog.common import (
     Deps,
     compact,
     exactly_one_selector,
+    image_not_found,
     limit_exceeded,
     require_image,
     time_filters,
@@ -122,34 +123,36 @@ def request_digest(request: dict[str, Any]) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-async def select_version(
-    reads: Reads, ctx: RequestContext, image: ImageRecord, request: dict[str, Any]
-) -> VersionRecord:
-    """The version a request's `Version` and/or `Alias` names; neither means the latest."""
+async def require_version(
+    reads: Reads, ctx: RequestContext, request: dict[str, Any], *, lock: bool = False
+) -> tuple[ImageRecord, VersionRecord]:
+    """The image a request names and the version its `Version` and/or `Alias` select;
+    neither selects the latest."""
+    name = request["ImageName"]
     number = request.get("Version")
     alias = request.get("Alias")
+    found = await reads.lookup_version(
+        ctx.account, ctx.region, name.lower(), version=number, alias=alias, lock=lock
+    )
+    image = found.image
+    if image is None:
+        raise image_not_found(ctx, name)
     if alias is not None:
-        held_by = await reads.version_for_alias(image.id, alias)
-        if held_by is None:
+        if found.alias_version is None:
             raise alias_not_found(image, alias)
-        if number is not None and number != held_by:
+        if number is not None and number != found.alias_version:
             raise ValidationError(
-                f"Alias {alias} refers to version {held_by} of image {image.name},"
+                f"Alias {alias} refers to version {found.alias_version} of image {image.name},"
                 f" not to version {number}."
             )
-        number = held_by
-    if number is None:
-        latest = await reads.latest_version(image.id)
-        if latest is None:
+    if found.version is None:
+        if number is None and alias is None:
             raise ResourceNotFound(
                 f"Latest ImageVersion with ImageName {image.name} does not exist."
                 " Please provide a valid ImageName."
             )
-        return latest
-    version = await reads.find_version(image.id, number)
-    if version is None:
-        raise version_not_found(ctx, image, number)
-    return version
+        raise version_not_found(ctx, image, number if number is not None else found.alias_version)
+    return image, found.version
 
 
 def refuse_if_busy(ctx: RequestContext, image: ImageRecord, version: VersionRecord) -> None:
@@ -225,9 +228,7 @@ class Versions:
     async def describe_image_version(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        reads = self._store.reader
-        image = await require_image(reads, ctx, request["ImageName"])
-        version = await select_version(reads, ctx, image, request)
+        image, version = await require_version(self._store.reader, ctx, request)
         return version_details(ctx, image, version)
 
     async def update_image_version(
@@ -248,8 +249,7 @@ class Versions:
         }
         now = self._deps.clock()
         async with self._store.transaction() as tx:
-            image = await require_image(tx, ctx, request["ImageName"], lock=True)
-            version = await select_version(tx, ctx, image, request)
+            image, version = await require_version(tx, ctx, request, lock=True)
             refuse_if_busy(ctx, image, version)
             holders = await tx.alias_holders(image.id, [*to_add, *to_delete])
             for alias in to_delete:
@@ -274,8 +274,7 @@ class Versions:
         exactly_one_selector(request)
         now = self._deps.clock()
         async with self._store.transaction() as tx:
-            image = await require_image(tx, ctx, request["ImageName"], lock=True)
-            version = await select_version(tx, ctx, image, request)
+            image, version = await require_version(tx, ctx, request, lock=True)
             refuse_if_busy(ctx, image, version)
             await tx.update_version(
                 image.id, version.version, status=VersionStatus.DELETING, modified_ms=now

@@ -1,13 +1,15 @@
 """Every query the catalog and the jobs need, written once in portable SQL.
 
 A dialect supplies three primitives (`_one`, `_all`, `_run`) over its own driver and the
-few words of SQL that differ (`{lock}` for row locks, `{skip_locked}` when claiming jobs);
+few words of SQL that differ (`{lock}` and `{lock_image}` for row locks, `{skip_locked}` when
+claiming jobs);
 the statements themselves are shared. `Reads` runs outside any transaction; `Writes` runs
 inside one opened by `Store.transaction()` and is committed only when the block ends.
 """
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -22,10 +24,47 @@ from sagemaker_images.store.records import (
     JobRecord,
     PageRequest,
     TimeFilters,
+    VersionLookup,
     VersionRecord,
     VersionSummaryRow,
     version_from_row,
 )
+
+_IMAGE_FIELDS = IMAGE_COLUMNS.split(", ")
+_IMAGE_COLUMNS_OF_I = ", ".join(f"i.{c}" for c in _IMAGE_FIELDS)
+_VERSION_COLUMNS_OF_V = ", ".join(f"v.{c}" for c in VERSION_COLUMNS.split(", "))
+
+
+def _lookup_version_sql(by_alias: bool, by_number: bool, lock: bool) -> str:
+    alias_join = (
+        " LEFT JOIN image_version_aliases a ON a.image_id = i.id AND a.alias = ?"
+        if by_alias
+        else ""
+    )
+    if by_number:
+        chosen = "?"
+    elif by_alias:
+        chosen = "a.version"
+    else:
+        chosen = "(SELECT MAX(version) FROM image_versions WHERE image_id = i.id)"
+    return (
+        f"SELECT {_IMAGE_COLUMNS_OF_I}, {'a.version' if by_alias else 'NULL'},"
+        f" {_VERSION_COLUMNS_OF_V} FROM images i{alias_join}"
+        f" LEFT JOIN image_versions v ON v.image_id = i.id AND v.version = {chosen}"
+        " WHERE i.account = ? AND i.region = ? AND i.name_key = ?"
+        + (" {lock_image}" if lock else "")
+    )
+
+
+_FIND_IMAGE = (
+    f"SELECT {IMAGE_COLUMNS} FROM images WHERE account = ? AND region = ? AND name_key = ?"
+)
+_FIND_IMAGE_LOCKED = _FIND_IMAGE + " {lock}"
+
+# Built once: (by alias, by number, locked) -> statement.
+_LOOKUP_VERSION = {
+    key: _lookup_version_sql(*key) for key in itertools.product((False, True), repeat=3)
+}
 
 
 class DuplicateKey(Exception):
@@ -99,9 +138,7 @@ class Reads(ABC):
         self, account: str, region: str, name_key: str, *, lock: bool = False
     ) -> ImageRecord | None:
         row = await self._one(
-            f"SELECT {IMAGE_COLUMNS} FROM images"
-            " WHERE account = ? AND region = ? AND name_key = ?" + (" {lock}" if lock else ""),
-            (account, region, name_key),
+            _FIND_IMAGE_LOCKED if lock else _FIND_IMAGE, (account, region, name_key)
         )
         return ImageRecord(*row) if row else None
 
@@ -155,6 +192,36 @@ class Reads(ABC):
             (image_id,),
         )
         return version_from_row(row) if row else None
+
+    async def lookup_version(
+        self,
+        account: str,
+        region: str,
+        name_key: str,
+        *,
+        version: int | None,
+        alias: str | None,
+        lock: bool = False,
+    ) -> VersionLookup:
+        """One query for the common read of a version through its image's name.
+
+        With `version`, that version; else with `alias`, the version the alias names; else
+        the latest. Outer joins tell a missing image from a missing version.
+        """
+        params: list[Any] = [] if alias is None else [alias]
+        if version is not None:
+            params.append(version)
+        params.extend((account, region, name_key))
+        sql = _LOOKUP_VERSION[alias is not None, version is not None, lock]
+        row = await self._one(sql, params)
+        if row is None:
+            return VersionLookup(None, None, None)
+        width = len(_IMAGE_FIELDS)
+        image = ImageRecord(*row[:width])
+        found = row[width + 2] is not None  # a version's number is never null
+        return VersionLookup(
+            image, version_from_row(row[width + 1 :]) if found else None, row[width]
+        )
 
     async def list_versions(
         self, image_id: int, filters: TimeFilters, page: PageRequest

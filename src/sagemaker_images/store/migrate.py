@@ -19,18 +19,25 @@ class Dialect:
     name: str
     autoid: str
     lock: str
+    lock_image: str
     skip_locked: str
     without_rowid: str = ""
     placeholder: str = "?"
 
     def render(self, sql: str) -> str:
+        if self.placeholder == "?" and "{" not in sql:
+            return sql  # SQLite's common case: the statement as written
         return _render(self, sql)
 
 
 @cache
 def _render(dialect: Dialect, sql: str) -> str:
     if "{" in sql:
-        sql = sql.replace("{lock}", dialect.lock).replace("{skip_locked}", dialect.skip_locked)
+        sql = (
+            sql.replace("{lock}", dialect.lock)
+            .replace("{lock_image}", dialect.lock_image)
+            .replace("{skip_locked}", dialect.skip_locked)
+        )
     if dialect.placeholder != "?":
         sql = sql.replace("?", dialect.placeholder)
     return sql

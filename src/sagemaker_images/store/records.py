@@ -69,6 +69,15 @@ VERSION_SUMMARY_COLUMNS = "version, status, failure_reason, created_ms, modified
 
 
 @dataclass(slots=True)
+class VersionLookup:
+    """An image and one of its versions, as selected by number, by alias, or as the latest."""
+
+    image: ImageRecord | None  # None: there is no such image
+    version: VersionRecord | None  # None: the image has no such version
+    alias_version: int | None  # the number an alias names (None: no alias given, or unknown)
+
+
+@dataclass(slots=True)
 class ClientTokenRecord:
     request_digest: str
     version: int

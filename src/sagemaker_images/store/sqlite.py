@@ -3,9 +3,15 @@
 Statements run synchronously on the event loop (a thread hop per call halves throughput),
 so nothing inside a transaction ever yields to another request; the write lock only guards
 against a future await slipping into a transaction block. Readers use their own connection
-and so never see a transaction that has not committed. Checkpoints, the one slow thing
-SQLite does on its own (copying the WAL back and syncing), run in a thread beside the loop
-instead of inside whichever commit happens to cross the threshold.
+and so never see a transaction that has not committed.
+
+Checkpoints, the one slow thing SQLite does on its own (copying the WAL back into the
+database and syncing it), run in a thread beside the loop instead of inside whichever commit
+crosses the threshold. A checkpoint from another thread never catches up with a busy writer,
+though, and a WAL that is never fully copied back is never restarted: it grows without bound
+and every read slows down. So each round copies in bulk while writers carry on, then
+finishes while holding the write lock (writers wait without blocking the loop), after which
+the next transaction starts the WAL afresh.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ SQLITE = Dialect(
     name="sqlite",
     autoid="INTEGER PRIMARY KEY AUTOINCREMENT",
     lock="",
+    lock_image="",
     skip_locked="",
     without_rowid="WITHOUT ROWID",
 )
@@ -76,12 +83,16 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     connection = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, cached_statements=256
     )
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-    connection.execute("PRAGMA busy_timeout = 5000")
-    connection.execute("PRAGMA foreign_keys = OFF")
-    connection.execute("PRAGMA wal_autocheckpoint = 0")
-    connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+    for pragma in (
+        "journal_mode = WAL",
+        f"synchronous = {synchronous.upper()}",
+        "busy_timeout = 5000",
+        "foreign_keys = OFF",
+        "wal_autocheckpoint = 0",
+        f"journal_size_limit = {WAL_SIZE_LIMIT_BYTES}",
+    ):
+        # Always finish a statement: an unfinished one keeps a read snapshot open.
+        connection.execute(f"PRAGMA {pragma}").fetchall()
     return connection
 
 
@@ -134,11 +145,16 @@ class SqliteStore(Store):
                 continue
             seen = self._commits
             try:
-                await asyncio.to_thread(
-                    self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)"
-                )
+                await asyncio.to_thread(self._checkpoint)
+                async with self._write_lock:
+                    await asyncio.to_thread(self._checkpoint)
             except sqlite3.Error:
                 log.exception("WAL checkpoint failed; will retry")
+
+    def _checkpoint(self) -> None:
+        # Read the result row: a statement left unfinished would hold a read snapshot open,
+        # and an open snapshot is exactly what stops the WAL from ever restarting.
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     async def close(self) -> None:
         if self._checkpoint_task is not None:
@@ -146,6 +162,6 @@ class SqliteStore(Store):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpoint_task
         with contextlib.suppress(sqlite3.Error):
-            self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         for connection in (self._checkpointer, self._reader_connection, self._writer):
             connection.close()
