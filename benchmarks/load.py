@@ -54,6 +54,7 @@ def free_port() -> int:
 
 
 def pinned(command: list[str], cpu: int) -> list[str]:
+    """Servers on core 0, wrk on core 1, so neither steals the other's CPU."""
     if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
         return ["taskset", "-c", str(cpu), *command]
     return command
@@ -191,11 +192,24 @@ SCENARIOS = [
 ]
 
 
+def median_figure(figures: list[Figure]) -> Figure:
+    """The run with the median rate, so its latencies belong to one and the same run."""
+    ranked = sorted(figures, key=lambda f: f.requests_per_second)
+    middle = ranked[len(ranked) // 2]
+    return Figure(
+        middle.requests_per_second,
+        middle.p50_ms,
+        middle.p99_ms,
+        sum(f.failures for f in figures),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per figure")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--big", type=int, default=100_000, help="versions of the large image")
     options = parser.parse_args()
@@ -205,80 +219,59 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="sagemaker-images-bench-"))
     server_port, bare_port = free_port(), free_port()
     server_command = [
-        sys.executable,
-        "-m",
-        "sagemaker_images",
-        "serve",
-        "--port",
-        str(server_port),
-        "--database",
-        f"sqlite:///{workdir / 'catalog.db'}",
-        "--transition-seconds",
-        "0",
-        "--max-versions-per-image",
-        str(options.big + 1_000_000),
-        "--log-level",
-        "warning",
-    ]
+        sys.executable, "-m", "sagemaker_images", "serve",
+        "--port", str(server_port),
+        "--database", f"sqlite:///{workdir / 'catalog.db'}",
+        "--transition-seconds", "0",
+        "--max-versions-per-image", str(options.big + 1_000_000),
+        "--log-level", "warning",
+    ]  # fmt: skip
     bare_command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--app-dir",
-        str(HERE),
-        "bare_app:app",
-        "--port",
-        str(bare_port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+        sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app",
+        "--port", str(bare_port), "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--log-level", "warning", "--no-proxy-headers",
+    ]  # fmt: skip
     results: list[tuple[str, Figure, Figure]] = []
-    with process(server_command, server_port, workdir / "server.log") as server:
+    with (
+        process(server_command, server_port, workdir / "server.log") as server,
+        process(bare_command, bare_port, workdir / "bare.log") as bare,
+    ):
         print(f"filling: 100 versions of bench-small, {options.big:,} of bench-big ...", flush=True)
         fill(server, "bench-small", 100)
         took = fill(server, "bench-big", options.big)
-        print(
-            f"  filled {options.big:,} versions through CreateImageVersion in {took:.0f} s",
-            flush=True,
-        )
+        print(f"  filled {options.big:,} versions through CreateImageVersion in {took:.0f} s")
         call(server, "CreateImage", {"ImageName": "bench-create", "RoleArn": ROLE})
-        time.sleep(0.5)
+        time.sleep(2)
         for label, operation, body in SCENARIOS:
-            figure = wrk(
-                server,
-                operation,
-                json.dumps(body),
-                duration=options.duration,
-                connections=options.connections,
-            )
-            results.append((label.format(big=f"{options.big:,}"), figure, Figure(0, 0, 0, 0)))
-    with process(bare_command, bare_port, workdir / "bare.log") as bare:
-        for index, (_, operation, body) in enumerate(SCENARIOS):
-            figure = wrk(
-                bare,
-                operation,
-                json.dumps(body),
-                duration=options.duration,
-                connections=options.connections,
-            )
-            label, ours, _ = results[index]
-            results[index] = (label, ours, figure)
+            # Alternate the two so that drifts in the machine's speed hit both alike.
+            ours, theirs = [], []
+            for _ in range(options.rounds):
+                for endpoint, figures in ((server, ours), (bare, theirs)):
+                    figures.append(
+                        wrk(
+                            endpoint,
+                            operation,
+                            json.dumps(body),
+                            duration=options.duration,
+                            connections=options.connections,
+                        )
+                    )
+            label = label.format(big=f"{options.big:,}")
+            results.append((label, median_figure(ours), median_figure(theirs)))
+            print(f"  measured {label}", flush=True)
 
     print()
-    print(f"{options.connections} connections, {options.duration:.0f} s each, one server process")
+    print(
+        f"{options.connections} connections; median of {options.rounds} alternating runs of"
+        f" {options.duration:.0f} s; one server process each, pinned to one core; SQLite"
+    )
     columns = f"{'req/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
     print(f"{'operation':<36} {columns} | {'bare ' + columns:>26} | share")
-    for label, ours, bare in results:
-        share = (
-            ours.requests_per_second / bare.requests_per_second if bare.requests_per_second else 0
-        )
+    for label, ours, bare_figure in results:
+        rate = bare_figure.requests_per_second
+        share = ours.requests_per_second / rate if rate else 0
         note = f"  ({ours.failures} failed)" if ours.failures else ""
-        print(f"{label:<36} {ours.cells()} | {bare.cells():>26} | {share:5.0%}{note}")
+        print(f"{label:<36} {ours.cells()} | {bare_figure.cells():>26} | {share:5.0%}{note}")
     shutil.rmtree(workdir, ignore_errors=True)
 
 
