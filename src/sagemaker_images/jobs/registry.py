@@ -20,6 +20,7 @@ import base64
 import hashlib
 import logging
 import re
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -296,18 +297,28 @@ def _errors_said(response: httpx.Response) -> str:
 
 
 def _transport(error: httpx.TransportError) -> str:
+    """A short account of a failed connection, from the OS error beneath httpx's."""
     if isinstance(error, httpx.TimeoutException):
         return "timed out"
+    for cause in _causes(error):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not resolved"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
     text = str(error) or type(error).__name__
-    if "refused" in text.lower():
-        return "connection refused"
-    return text[:200]
+    return "connection refused" if "refused" in text.lower() else text[:200]
 
 
 def _untrusted_certificate(error: BaseException) -> bool:
+    return any(isinstance(c, ssl.SSLCertVerificationError) for c in _causes(error))
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
     seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
+    while seen is not None and seen not in chain:
+        chain.append(seen)
         seen = seen.__cause__ or seen.__context__
-    return False
+    return chain
