@@ -1,19 +1,34 @@
 """A real CNCF distribution registry (Debian's `docker-registry`) for tests, and image pushes
-over its HTTP API: a config blob, a layer blob and an OCI manifest, a few hundred bytes."""
+over its HTTP API: a config blob, a layer blob and an OCI manifest, a few hundred bytes.
+
+`TokenServer` is the other half of the distribution token-auth flow: it checks Basic
+credentials and issues ES256 JWTs (certificate in `x5c`) that the registry verifies against
+the certificate bundle in its config, as Docker Hub's or Harbor's token services do.
+"""
 
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
+import secrets
 import shutil
 import subprocess
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import bcrypt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.x509.oid import NameOID
 from support import free_port
 
 REGISTRY_BINARY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
@@ -29,7 +44,7 @@ class RegistryProcess:
         *,
         port: int | None = None,
         users: dict[str, str] | None = None,
-        extra_config: str = "",
+        token_server: TokenServer | None = None,
     ) -> None:
         if not Path(REGISTRY_BINARY).exists():
             raise RuntimeError(
@@ -40,6 +55,7 @@ class RegistryProcess:
         self.workdir = workdir
         self.port = port or free_port()
         self.users = dict(users or {})
+        self.token_server = token_server
         self.process: subprocess.Popen[bytes] | None = None
         auth = ""
         if self.users:
@@ -51,13 +67,19 @@ class RegistryProcess:
                 )
             )
             auth = f"auth:\n  htpasswd:\n    realm: test-registry\n    path: {htpasswd}\n"
+        elif token_server is not None:
+            auth = (
+                f"auth:\n  token:\n    realm: {token_server.url}/token\n"
+                f"    service: {token_server.service}\n    issuer: {token_server.issuer}\n"
+                f"    rootcertbundle: {token_server.certificate_file}\n"
+            )
         self.config = workdir / "config.yml"
         self.config.write_text(
             "version: 0.1\n"
             "log:\n  level: info\n  accesslog:\n    disabled: false\n"
             f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
             "  delete:\n    enabled: true\n"
-            f"http:\n  addr: 127.0.0.1:{self.port}\n  secret: test-secret\n" + auth + extra_config
+            f"http:\n  addr: 127.0.0.1:{self.port}\n  secret: test-secret\n" + auth
         )
         self.log_path = workdir / "registry.log"
 
@@ -158,7 +180,13 @@ class RegistryProcess:
     ) -> tuple[int, dict[str, str], bytes]:
         url = path if path.startswith("http") else self.url + path
         sent = dict(headers or {})
-        if authorized and self.users:
+        if authorized and self.token_server is not None:
+            repository = urllib.parse.urlsplit(url).path.split("/v2/", 1)[-1]
+            repository = repository.rsplit("/manifests/", 1)[0].rsplit("/blobs/", 1)[0]
+            sent["Authorization"] = "Bearer " + self.token_server.issue(
+                "pusher", repository, ["pull", "push"]
+            )
+        elif authorized and self.users:
             user, password = next(iter(self.users.items()))
             sent["Authorization"] = "Basic " + base64.b64encode(
                 f"{user}:{password}".encode()
@@ -173,3 +201,127 @@ class RegistryProcess:
 
 def _lower(headers: object) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}  # type: ignore[attr-defined]
+
+
+class TokenServer:
+    """A token service for the registry's `auth: token` mode, on a thread of the test process.
+
+    `GET /token?service=...&scope=repository:<name>:pull` with Basic credentials of a known
+    user answers `{"token": ..., "expires_in": ...}`; anything else answers 401.
+    """
+
+    service = "test-registry"
+    issuer = "test-token-issuer"
+
+    def __init__(self, workdir: Path, users: dict[str, str]) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.users = users
+        self.requests: list[str] = []
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test token signer")])
+        now = datetime.datetime.now(datetime.UTC)
+        self._certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .sign(self._key, hashes.SHA256())
+        )
+        self.certificate_file = workdir / "token-signer.pem"
+        self.certificate_file.write_bytes(
+            self._certificate.public_bytes(serialization.Encoding.PEM)
+        )
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> TokenServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def issue(self, subject: str, repository: str, actions: list[str]) -> str:
+        now = int(time.time())
+        header = {
+            "typ": "JWT",
+            "alg": "ES256",
+            "x5c": [
+                base64.b64encode(
+                    self._certificate.public_bytes(serialization.Encoding.DER)
+                ).decode()
+            ],
+        }
+        claims = {
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": self.service,
+            "exp": now + 300,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": secrets.token_hex(8),
+            "access": [{"type": "repository", "name": repository, "actions": actions}],
+        }
+        signing_input = f"{_b64url(json.dumps(header))}.{_b64url(json.dumps(claims))}"
+        r, s = decode_dss_signature(
+            self._key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
+        )
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return f"{signing_input}.{_b64url(signature)}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                server.requests.append(self.path)
+                user = _basic_user(self.headers.get("Authorization", ""), server.users)
+                scope = query.get("scope", [""])[0].split(":")
+                if (
+                    user is None
+                    or query.get("service") != [server.service]
+                    or len(scope) != 3
+                    or scope[0] != "repository"
+                ):
+                    self._answer(401, {"details": "unauthorized"})
+                    return
+                token = server.issue(user, scope[1], ["pull"])
+                self._answer(200, {"token": token, "expires_in": 300})
+
+            def _answer(self, status: int, body: dict) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+def _basic_user(header: str, users: dict[str, str]) -> str | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(encoded).decode().partition(":")
+    except ValueError:
+        return None
+    return user if users.get(user) == password else None
+
+
+def _b64url(data: str | bytes) -> str:
+    raw = data.encode() if isinstance(data, str) else data
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -3,6 +3,7 @@ a real CNCF distribution registry (Debian's docker-registry) started by these te
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import subprocess
@@ -13,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from registry_support import RegistryProcess
+from registry_support import RegistryProcess, TokenServer
 from support import ServerProcess, create_image, free_port, version_status, wait_until
 
 PASSWORD = "s3cret-Registry-Pa55"
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+SECRETS = (PASSWORD, base64.b64encode(f"ci:{PASSWORD}".encode()).decode(), "Bearer ey")
 # Long enough that a failure which should be immediate but were retried would time out the
 # test's wait (20 s) instead of passing.
 LONG_WINDOW = "120"
@@ -39,6 +41,24 @@ def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry
     process.stop()
 
 
+@pytest.fixture(scope="module")
+def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenServer]:
+    server = TokenServer(tmp_path_factory.mktemp("token-server"), {"ci": PASSWORD}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def token_registry(
+    tmp_path_factory: pytest.TempPathFactory, token_server: TokenServer
+) -> Iterator[RegistryProcess]:
+    process = RegistryProcess(
+        tmp_path_factory.mktemp("token-registry"), token_server=token_server
+    ).start()
+    yield process
+    process.stop()
+
+
 def write_registries(path: Path, tables: dict[str, dict[str, str]]) -> Path:
     lines = []
     for host, table in tables.items():
@@ -54,6 +74,7 @@ def registries_file(
     tmp_path_factory: pytest.TempPathFactory,
     registry: RegistryProcess,
     auth_registry: RegistryProcess,
+    token_registry: RegistryProcess,
 ) -> Path:
     return write_registries(
         tmp_path_factory.mktemp("registries") / "registries.toml",
@@ -68,6 +89,16 @@ def registries_file(
             },
             "wrong.test": {"endpoint": auth_registry.url, "username": "ci", "password": "nope"},
             "anonymous.test": {"endpoint": auth_registry.url},
+            "bearer.test": {
+                "endpoint": token_registry.url,
+                "username": "ci",
+                "password_env": "TEST_REGISTRY_PASSWORD",
+            },
+            "bearer-wrong.test": {
+                "endpoint": token_registry.url,
+                "username": "ci",
+                "password": "nope",
+            },
         },
     )
 
@@ -205,7 +236,7 @@ def test_basic_auth_with_right_credentials(sm, auth_registry, resolving):
     assert described["ImageVersionStatus"] == "CREATED"
     assert described["ContainerImage"] == f"auth.test/secure/app@{digest}"
     assert PASSWORD not in json.dumps(described, default=str)
-    assert PASSWORD not in resolving.log()
+    assert not [secret for secret in SECRETS if secret in resolving.log()]
 
 
 def test_basic_auth_with_wrong_or_no_credentials(sm, auth_registry, resolving):
@@ -224,7 +255,27 @@ def test_basic_auth_with_wrong_or_no_credentials(sm, auth_registry, resolving):
         " (authentication required)"
     )
     assert "nope" not in described["FailureReason"]
-    assert PASSWORD not in resolving.log()
+    assert not [secret for secret in SECRETS if secret in resolving.log()]
+
+
+def test_bearer_token_flow(sm, token_registry, token_server, resolving):
+    digest = token_registry.push("tokened/app", "v1", "bearer")
+    described = settle(sm, "bearer.test/tokened/app:v1")
+    assert described["ImageVersionStatus"] == "CREATED", described.get("FailureReason")
+    assert described["ContainerImage"] == f"bearer.test/tokened/app@{digest}"
+    # The token was asked for with the registry's service and the repository's pull scope.
+    assert any(
+        "scope=repository%3Atokened%2Fapp%3Apull" in path and "service=test-registry" in path
+        for path in token_server.requests
+    )
+    described = settle(sm, "bearer-wrong.test/tokened/app:v1")
+    assert described["ImageVersionStatus"] == "CREATE_FAILED"
+    assert described["FailureReason"] == (
+        "BaseImage bearer-wrong.test/tokened/app:v1 could not be resolved at registry"
+        " bearer-wrong.test: unauthorized: the token service answered 401 to the configured"
+        " credentials"
+    )
+    assert not [secret for secret in SECRETS if secret in resolving.log()]
 
 
 def test_registry_down_fails_after_the_retry_window(make_server, tmp_path, region):

@@ -266,5 +266,7 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # httpx logs every registry request at INFO; the resolver logs what matters itself.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx and httpcore log every registry request and its headers; the resolver logs what
+    # matters itself, and nothing near a credential belongs in a log.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -7,6 +7,7 @@ registry and the version is pinned to the digest its tag points at now.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,6 +15,8 @@ from sagemaker_images.config import Settings
 from sagemaker_images.jobs.reference import MalformedReference, parse_reference
 from sagemaker_images.jobs.registries import load_registries
 from sagemaker_images.jobs.registry import RegistryClient, RegistryRefused, RegistryUnavailable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +81,10 @@ class RegistryResolver:
         except RegistryUnavailable as error:
             raise TransientFailure(base_image, ref.host, str(error)) from None
         except RegistryRefused as error:
-            return Resolution(
-                failure_reason=f"BaseImage {base_image} could not be resolved at registry"
-                f" {ref.host}: {error}"
-            )
+            reason = f"BaseImage {base_image} could not be resolved at registry {ref.host}: {error}"
+            log.info("%s", reason)
+            return Resolution(failure_reason=reason)
+        log.info("BaseImage %s resolved to %s", base_image, digest)
         return Resolution(container_image=ref.pinned(digest))
 
     async def close(self) -> None:
