@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import ipaddress
 import json
 import secrets
 import shutil
+import ssl
 import subprocess
 import threading
 import time
@@ -45,6 +47,7 @@ class RegistryProcess:
         port: int | None = None,
         users: dict[str, str] | None = None,
         token_server: TokenServer | None = None,
+        tls: PrivateCA | None = None,
     ) -> None:
         if not Path(REGISTRY_BINARY).exists():
             raise RuntimeError(
@@ -56,6 +59,10 @@ class RegistryProcess:
         self.port = port or free_port()
         self.users = dict(users or {})
         self.token_server = token_server
+        self.tls = tls
+        listen = f"http:\n  addr: 127.0.0.1:{self.port}\n  secret: test-secret\n"
+        if tls is not None:
+            listen += f"  tls:\n    certificate: {tls.certificate}\n    key: {tls.key}\n"
         self.process: subprocess.Popen[bytes] | None = None
         auth = ""
         if self.users:
@@ -78,14 +85,13 @@ class RegistryProcess:
             "version: 0.1\n"
             "log:\n  level: info\n  accesslog:\n    disabled: false\n"
             f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
-            "  delete:\n    enabled: true\n"
-            f"http:\n  addr: 127.0.0.1:{self.port}\n  secret: test-secret\n" + auth
+            "  delete:\n    enabled: true\n" + listen + auth
         )
         self.log_path = workdir / "registry.log"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20) -> RegistryProcess:
         with self.log_path.open("ab") as log:
@@ -192,8 +198,11 @@ class RegistryProcess:
                 f"{user}:{password}".encode()
             ).decode("ascii")
         request = urllib.request.Request(url, data=data, method=method, headers=sent)
+        context = None
+        if self.tls is not None:
+            context = ssl.create_default_context(cafile=str(self.tls.ca))
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=10, context=context) as response:
                 return response.status, _lower(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, _lower(error.headers), error.read()
@@ -325,3 +334,75 @@ def _basic_user(header: str, users: dict[str, str]) -> str | None:
 def _b64url(data: str | bytes) -> str:
     raw = data.encode() if isinstance(data, str) else data
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class PrivateCA:
+    """A private CA and a server certificate it signed for 127.0.0.1, as PEM files."""
+
+    def __init__(self, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        now = datetime.datetime.now(datetime.UTC)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sagemaker-images test CA")])
+        ca = (
+            x509.CertificateBuilder()
+            .subject_name(ca_name)
+            .issuer_name(ca_name)
+            .public_key(ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        key = ec.generate_private_key(ec.SECP256R1())
+        server = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False,
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                critical=False,
+            )
+            .add_extension(
+                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
+            .sign(ca_key, hashes.SHA256())
+        )
+        self.ca = workdir / "ca.pem"
+        self.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        self.certificate = workdir / "server.pem"
+        self.certificate.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+        self.key = workdir / "server.key"
+        self.key.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )

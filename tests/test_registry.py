@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from registry_support import RegistryProcess, TokenServer
+from registry_support import PrivateCA, RegistryProcess, TokenServer
 from support import ServerProcess, create_image, free_port, version_status, wait_until
 
 PASSWORD = "s3cret-Registry-Pa55"
@@ -276,6 +276,35 @@ def test_bearer_token_flow(sm, token_registry, token_server, resolving):
         " credentials"
     )
     assert not [secret for secret in SECRETS if secret in resolving.log()]
+
+
+def test_https_registry_with_a_private_ca(make_server, tmp_path, region):
+    certificates = PrivateCA(tmp_path / "tls")
+    registry = RegistryProcess(tmp_path / "tls-registry", tls=certificates).start()
+    try:
+        digest = registry.push("private/app", "v1", "tls")
+        registries = write_registries(
+            tmp_path / "r.toml",
+            {
+                "tls.test": {"endpoint": registry.url, "ca_bundle": str(certificates.ca)},
+                "untrusted.test": {"endpoint": registry.url},
+            },
+        )
+        server = make_server(*resolve_args(registries, LONG_WINDOW))
+        sm = server.client(region)
+        create_image(sm, "img")
+        described = settle(sm, "tls.test/private/app:v1")
+        assert described["ContainerImage"] == f"tls.test/private/app@{digest}"
+        # Without the CA the certificate is not trusted: a definite answer, not retried.
+        described = settle(sm, "untrusted.test/private/app:v1")
+        assert described["ImageVersionStatus"] == "CREATE_FAILED"
+        assert described["FailureReason"] == (
+            "BaseImage untrusted.test/private/app:v1 could not be resolved at registry"
+            " untrusted.test: TLS certificate of 127.0.0.1 not trusted (set ca_bundle for a"
+            " private CA)"
+        )
+    finally:
+        registry.stop()
 
 
 def test_registry_down_fails_after_the_retry_window(make_server, tmp_path, region):
