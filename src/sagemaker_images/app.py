@@ -19,7 +19,8 @@ from sagemaker_images.catalog.service import handlers
 from sagemaker_images.config import Settings
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import RequestTooLarge, ServiceError, UnknownOperation
-from sagemaker_images.jobs.resolver import PassThrough
+from sagemaker_images.jobs.resolver import Resolver, build_resolver
+from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
 from sagemaker_images.protocol.dispatch import Dispatcher, error_body
@@ -53,18 +54,21 @@ class Application:
         self.settings = settings
         self.store: Store | None = None
         self.worker: Worker | None = None
+        self.resolver: Resolver | None = None
         self._dispatcher: Dispatcher | None = None
         self._request_ids = RequestIds()
 
     async def startup(self) -> None:
+        self.resolver = build_resolver(self.settings)
         store = await open_store(self.settings)
         deps = Deps(store=store, settings=self.settings, clock=wall_clock_ms)
         self._dispatcher = Dispatcher(handlers(deps))
         self.worker = Worker(
             store,
-            Transitions(resolver=PassThrough()),
+            Transitions(resolver=self.resolver),
             wall_clock_ms,
             lease_seconds=self.settings.job_lease_seconds,
+            retry=RetryPolicy(window_seconds=self.settings.resolve_retry_seconds),
         )
         await self.worker.start()
         self.store = store
@@ -83,6 +87,8 @@ class Application:
             await self.worker.stop()
         if self.store is not None:
             await self.store.close()
+        if self.resolver is not None:
+            await self.resolver.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

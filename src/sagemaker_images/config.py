@@ -38,6 +38,11 @@ class Settings:
     # A claimed job whose lease lapses (its server died) is taken over by another worker.
     job_lease_seconds: float = 30.0
     sqlite_synchronous: str = "normal"
+    # Image versions: pin BaseImage to its digest (`required`) or take it as written (`off`).
+    resolve: str = "off"
+    registries_file: str = ""
+    # How long an unreachable registry is retried before a version fails.
+    resolve_retry_seconds: float = 300.0
     log_level: str = "info"
 
     def resolved_database_url(self) -> str:

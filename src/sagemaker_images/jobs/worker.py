@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from sagemaker_images.jobs.resolver import TransientFailure
+from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.store import Store
 from sagemaker_images.store.records import JobRecord
@@ -46,6 +48,7 @@ class Worker:
         lease_seconds: float,
         concurrency: int = 1024,
         poll_seconds: float = 1.0,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._store = store
         self._transitions = transitions
@@ -53,6 +56,7 @@ class Worker:
         self._lease_ms = round(lease_seconds * 1000)
         self._concurrency = concurrency
         self._poll_seconds = poll_seconds
+        self._retry = retry or RetryPolicy()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -141,6 +145,10 @@ class Worker:
             prepared = await self._transitions.prepare(self._store.reader, job)
         except asyncio.CancelledError:
             raise
+        except TransientFailure as error:
+            await self._after_transient(job, error)
+            self._wake.set()
+            return
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             await self._after_failure(job, error)
@@ -192,6 +200,24 @@ class Worker:
                     await self._transitions.give_up(tx, job, reason, now)
         except Exception:
             # The lease will lapse and the job will be claimed again.
+            log.exception("could not record the failure of job %s", job.id)
+
+    async def _after_transient(self, job: JobRecord, error: TransientFailure) -> None:
+        """Try again later while the retry window lasts, then fail with the registry's reason."""
+        now = self._clock()
+        delay = self._retry.next_delay(job.attempts)
+        try:
+            async with self._store.transaction() as tx:
+                if delay is not None:
+                    log.warning(
+                        "job %s: %s; try %d again in %.2fs", job.id, error, job.attempts + 1, delay
+                    )
+                    await tx.retry_job(job.id, self.owner, now + round(delay * 1000))
+                elif await tx.finish_job(job.id, self.owner):
+                    reason = error.reason_after(job.attempts)
+                    log.warning("job %s gave up: %s", job.id, reason)
+                    await self._transitions.give_up(tx, job, reason, now)
+        except Exception:
             log.exception("could not record the failure of job %s", job.id)
 
     async def _housekeeping(self) -> None:
