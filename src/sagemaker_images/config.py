@@ -38,6 +38,10 @@ class Settings:
     # A claimed job whose lease lapses (its server died) is taken over by another worker.
     job_lease_seconds: float = 30.0
     sqlite_synchronous: str = "normal"
+    # PostgreSQL: connections per server, and how long a call waits for one before it is
+    # answered ServiceUnavailable (also what a call waits for a database that is down).
+    database_pool_size: int = 10
+    database_pool_timeout: float = 5.0
     log_level: str = "info"
 
     def resolved_database_url(self) -> str:
