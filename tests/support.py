@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -213,3 +214,53 @@ def error_of(excinfo: Any) -> tuple[str, str, int]:
         response["Error"]["Message"],
         response["ResponseMetadata"]["HTTPStatusCode"],
     )
+
+
+POSTGRESQL_ADMIN_URL = os.environ.get(
+    "SAGEMAKER_IMAGES_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+class Databases:
+    """Fresh PostgreSQL databases for one test run, all dropped when it ends.
+
+    Names carry the run's process id and a random tag, so runs on one server (other people's
+    included) never meet each other's data.
+    """
+
+    def __init__(self, admin_url: str = POSTGRESQL_ADMIN_URL) -> None:
+        self.admin_url = admin_url
+        self.prefix = f"smi_test_{os.getpid()}_{os.urandom(3).hex()}"
+        self.created: list[str] = []
+
+    def _admin(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10)
+
+    def url_of(self, name: str) -> str:
+        parts = urlsplit(self.admin_url)
+        return urlunsplit(parts._replace(path=f"/{name}"))
+
+    def create(self) -> str:
+        """A new empty database; returns its URL."""
+        name = f"{self.prefix}_{len(self.created)}"
+        with self._admin() as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url_of(name)
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        with self._admin() as connection:
+            for name in self.created:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+    def query(self, url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of one statement against a test database (to look behind the API)."""
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
+            return connection.execute(sql, params).fetchall()
