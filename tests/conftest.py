@@ -35,10 +35,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "backends(*names): run only on these backends")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("backend")
         backends = BACKENDS if chosen == "all" else (chosen,)
+        only = metafunc.definition.get_closest_marker("backends")
+        if only is not None:
+            backends = tuple(b for b in backends if b in only.args)
         metafunc.parametrize("backend", backends, scope="session")
 
 
