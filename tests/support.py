@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -264,3 +267,55 @@ class Databases:
 
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
             return connection.execute(sql, params).fetchall()
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of one test's own, to stop and start at will.
+
+    The machine's server is shared with other runs; this one lives in a temporary directory
+    on a free port. As root, the cluster runs as the `postgres` user (initdb refuses root).
+    """
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        pg_ctl = shutil.which("pg_ctl") or (str(found[-1]) if found else None)
+        if pg_ctl is None:
+            raise RuntimeError("PostgreSQL's server programs (pg_ctl, initdb) are not installed")
+        self.bin = Path(pg_ctl).parent
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="smi-pg-"))
+        self.data = self.root / "data"
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *args: str) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bin / program), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-c port={self.port} -c listen_addresses=127.0.0.1"
+            f" -c unix_socket_directories={self.root} -c fsync=off"
+        )
+        log = str(self.root / "postgresql.log")
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def destroy(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(subprocess.SubprocessError):
+                self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)

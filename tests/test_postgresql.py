@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from support import (
     ROLE,
+    PrivateCluster,
     ServerProcess,
     create_image,
     image_status,
@@ -181,3 +182,86 @@ def test_database_outage_answers_503_and_recovers(make_server, databases, region
         region=region,
     )
     assert status == 200, body
+
+
+@pytest.fixture
+def cluster():
+    made = PrivateCluster()
+    made.start()
+    yield made
+    made.destroy()
+
+
+def test_database_restart_under_load(backend, cluster, make_server, region):
+    flags = ("--transition-seconds", "0.2", "--database-pool-timeout", "1")
+    servers = [make_server(*flags, database_url=cluster.url)]
+    servers.append(make_server(*flags, database_url=cluster.url))
+    create_image(servers[0].client(region), "weathered")
+    stop = threading.Event()
+    acknowledged: list[int] = []
+    retried: list[int] = []
+    given_up: list[str] = []
+
+    def load(server: ServerProcess) -> None:
+        # botocore's own retries, as a user's client has them: 503 is retryable.
+        client = server.client(region, retries={"mode": "standard", "total_max_attempts": 12})
+        while not stop.is_set():
+            try:
+                response = client.create_image_version(ImageName="weathered", BaseImage="r/x:1")
+            except ClientError as error:
+                given_up.append(error.response["Error"]["Code"])
+                continue
+            acknowledged.append(int(response["ImageVersionArn"].rsplit("/", 1)[1]))
+            if response["ResponseMetadata"]["RetryAttempts"]:
+                retried.append(acknowledged[-1])
+
+    threads = [threading.Thread(target=load, args=(servers[n % 2],)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(lambda: len(acknowledged) >= 20)
+        cluster.stop("immediate")  # as if the database crashed
+        for server in servers:
+            status, _, body = raw_call(
+                server.endpoint,
+                "SageMaker.DescribeImage",
+                {"ImageName": "weathered"},
+                region=region,
+            )
+            assert (status, body["__type"]) == (503, "ServiceUnavailable"), body
+            assert "Please retry" in body["message"]
+        time.sleep(1)
+        cluster.start()
+        # The same server processes recover by themselves.
+        for server in servers:
+            wait_until(
+                lambda server=server: (
+                    raw_call(
+                        server.endpoint,
+                        "SageMaker.DescribeImage",
+                        {"ImageName": "weathered"},
+                        region=region,
+                    )[0]
+                    == 200
+                ),
+                timeout=15,
+            )
+        before = len(acknowledged)
+        wait_until(lambda: len(acknowledged) >= before + 20)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    assert given_up == []
+    assert retried, "no call needed botocore's retry: the outage was not under load"
+    sm = servers[1].client(region)
+    listed = versions_of(sm, "weathered")
+    numbers = sorted(int(v["ImageVersionArn"].rsplit("/", 1)[1]) for v in listed)
+    # Unique, gap-free, and every acknowledged version is there; nothing half-written.
+    assert sorted(acknowledged) == list(range(1, len(acknowledged) + 1))
+    assert numbers == sorted(acknowledged)
+    # Jobs caught by the outage are retried at once, not after their 30 s leases lapse.
+    wait_until(
+        lambda: {v["ImageVersionStatus"] for v in versions_of(sm, "weathered")} == {"CREATED"},
+        timeout=15,
+    )
