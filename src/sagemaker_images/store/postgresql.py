@@ -15,6 +15,7 @@ call ran (the database restarted while it sat idle) is silently swapped for anot
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import zlib
@@ -140,6 +141,7 @@ class PostgresStore(Store):
             open=False,
             name="sagemaker-images",
         )
+        self._slots = asyncio.Semaphore(pool_size)
         self._reader = PgReads(self)
 
     async def open(self) -> None:
@@ -162,13 +164,33 @@ class PostgresStore(Store):
         return self._reader
 
     async def acquire(self) -> AsyncConnection[Any]:
+        """A connection; callers queue here rather than in the pool.
+
+        The pool's own queue of waiting clients costs far more per call than a semaphore
+        (measured: 6k against 13-16k reads/s at 64 concurrent calls), so at most
+        `pool_size` callers ever ask it for a connection.
+        """
+        try:
+            if self._slots.locked():
+                async with asyncio.timeout(self._pool.timeout):
+                    await self._slots.acquire()
+            else:
+                await self._slots.acquire()
+        except TimeoutError as error:
+            raise _unavailable(error) from error
         try:
             return await self._pool.getconn()
-        except PoolTimeout as error:
-            raise _unavailable(error) from error
+        except BaseException as error:
+            self._slots.release()
+            if isinstance(error, PoolTimeout):
+                raise _unavailable(error) from error
+            raise
 
     async def release(self, connection: AsyncConnection[Any]) -> None:
-        await self._pool.putconn(connection)
+        try:
+            await self._pool.putconn(connection)
+        finally:
+            self._slots.release()
 
     async def _begin(self) -> AsyncConnection[Any]:
         """A connection with a transaction open, passing over any that died while idle."""
