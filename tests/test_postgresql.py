@@ -5,6 +5,8 @@ These run only on PostgreSQL (the SQLite catalog belongs to one server process).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +18,7 @@ from support import (
     PrivateCluster,
     ServerProcess,
     create_image,
+    free_port,
     image_status,
     raw_call,
     version_status,
@@ -265,3 +268,23 @@ def test_database_restart_under_load(backend, cluster, make_server, region):
         lambda: {v["ImageVersionStatus"] for v in versions_of(sm, "weathered")} == {"CREATED"},
         timeout=15,
     )
+
+
+def test_migrate_command_and_unreachable_database(backend, databases):
+    url = databases.create()
+    migrate = [sys.executable, "-m", "sagemaker_images", "migrate", "--database", url]
+    result = subprocess.run(migrate, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"schema up to date: {url}" in result.stdout
+    tables = {row[0] for row in databases.query(url, "SELECT tablename FROM pg_tables")}
+    assert {"images", "image_versions", "jobs", "schema_migrations"} <= tables
+    # A database that is not there: the server says so and exits, it does not hang.
+    nowhere = f"postgresql://postgres:hidden@127.0.0.1:{free_port()}/catalog"
+    serve = [
+        *(sys.executable, "-m", "sagemaker_images", "serve", "--port", str(free_port())),
+        *("--database", nowhere, "--database-pool-timeout", "1"),
+    ]
+    result = subprocess.run(serve, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "cannot connect to postgresql://postgres:***@127.0.0.1" in result.stderr
+    assert "hidden" not in result.stderr

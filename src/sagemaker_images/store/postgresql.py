@@ -146,7 +146,7 @@ class PostgresStore(Store):
 
     async def open(self) -> None:
         try:
-            await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS * 2)
+            await self._pool.open(wait=True, timeout=self._pool.timeout * 2)
         except PoolTimeout as error:
             await self._pool.close()
             raise RuntimeError(f"cannot connect to {redacted(self.url)}") from error
