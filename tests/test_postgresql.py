@@ -288,3 +288,25 @@ def test_migrate_command_and_unreachable_database(backend, databases):
     assert result.returncode != 0
     assert "cannot connect to postgresql://postgres:***@127.0.0.1" in result.stderr
     assert "hidden" not in result.stderr
+
+
+def test_image_quota_holds_across_servers(make_server, region):
+    first = make_server("--max-images", "3")
+    second = make_server("--max-images", "3", database_url=first.database_url)
+    clients = [(first, second)[n % 2].client(region) for n in range(10)]
+    barrier = threading.Barrier(len(clients))
+
+    def attempt(numbered):
+        number, client = numbered
+        barrier.wait()
+        try:
+            client.create_image(ImageName=f"quota-{number}", RoleArn=ROLE)
+            return "created"
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        outcomes = list(pool.map(attempt, enumerate(clients)))
+    assert outcomes.count("created") == 3
+    assert outcomes.count("ResourceLimitExceeded") == 7
+    assert len(first.client(region).list_images()["Images"]) == 3

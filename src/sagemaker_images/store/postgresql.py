@@ -89,6 +89,12 @@ class PgWrites(_PgQueries, Writes):
         _PgQueries.__init__(self, connection)
         Writes.__init__(self)
 
+    async def lock_quota(self, kind: str, account: str, region: str) -> None:
+        await self._run(
+            "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+            (f"quota:{kind}:{account}:{region}",),
+        )
+
 
 class PgReads(Reads):
     """Each query on whichever pooled connection is free, in its own implicit transaction."""
