@@ -26,6 +26,7 @@ from sagemaker_images.jobs.worker import Worker
 from sagemaker_images.protocol.dispatch import Dispatcher, error_body
 from sagemaker_images.protocol.sigv4 import scope_region
 from sagemaker_images.store import Store, open_store
+from sagemaker_images.store.open import redacted
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -79,7 +80,7 @@ class Application:
         log.info(
             "serving %d operations from %s",
             len(self._dispatcher.operation_names),
-            self.settings.resolved_database_url(),
+            redacted(self.settings.resolved_database_url()),
         )
 
     async def shutdown(self) -> None:

@@ -19,7 +19,8 @@ def _env(name: str) -> str:
 
 
 DATABASE_HELP = (
-    "Database URL: sqlite:///relative.db or sqlite:////absolute/path.db "
+    "Database URL: sqlite:///relative.db or sqlite:////absolute/path.db, or "
+    "postgresql://user:password@host:port/dbname for several servers sharing one catalog "
     f"(default: {default_database_url()})."
 )
 
@@ -131,6 +132,22 @@ def main() -> None:
     help="How long an unreachable registry is retried before a version fails.",
 )
 @click.option(
+    "--database-pool-size",
+    envvar=_env("DATABASE_POOL_SIZE"),
+    default=10,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="PostgreSQL: connections each server keeps at most.",
+)
+@click.option(
+    "--database-pool-timeout",
+    envvar=_env("DATABASE_POOL_TIMEOUT"),
+    default=5.0,
+    type=click.FloatRange(min=0, min_open=True),
+    show_default=True,
+    help="PostgreSQL: seconds a call waits for a connection before answering 503.",
+)
+@click.option(
     "--log-level",
     envvar=_env("LOG_LEVEL"),
     default="info",
@@ -177,7 +194,10 @@ def migrate(database_url: str) -> None:
         await store.close()
 
     asyncio.run(run())
-    click.echo(f"schema up to date: {Settings(database_url=database_url).resolved_database_url()}")
+    from sagemaker_images.store.open import redacted
+
+    url = Settings(database_url=database_url).resolved_database_url()
+    click.echo(f"schema up to date: {redacted(url)}")
 
 
 @main.command()

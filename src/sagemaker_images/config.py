@@ -43,6 +43,10 @@ class Settings:
     registries_file: str = ""
     # How long an unreachable registry is retried before a version fails.
     resolve_retry_seconds: float = 300.0
+    # PostgreSQL: connections per server, and how long a call waits for one before it is
+    # answered ServiceUnavailable (also what a call waits for a database that is down).
+    database_pool_size: int = 10
+    database_pool_timeout: float = 5.0
     log_level: str = "info"
 
     def resolved_database_url(self) -> str:

@@ -62,6 +62,7 @@ class Images:
         now = self._deps.clock()
         limit = self._deps.settings.max_images
         async with self._store.transaction() as tx:
+            await tx.lock_quota("images", ctx.account, ctx.region)
             existing = await tx.find_image(ctx.account, ctx.region, name.lower())
             if existing is not None:
                 raise _name_taken(name)

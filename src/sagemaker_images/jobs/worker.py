@@ -63,6 +63,7 @@ class Worker:
         self._prepared: asyncio.Queue[Prepared] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._next_housekeeping_ms = 0
+        self._unrecorded: list[tuple[JobRecord, Exception]] = []
         store.on_job_added(lambda _due_ms: self._wake.set())
 
     async def start(self) -> None:
@@ -106,6 +107,7 @@ class Worker:
         while True:
             try:
                 self._wake.clear()
+                await self._record_failures()
                 await self._claim()
                 await self._housekeeping()
                 await self._idle()
@@ -199,8 +201,15 @@ class Worker:
                     reason = f"Internal error after {job.attempts} attempts: {error}"
                     await self._transitions.give_up(tx, job, reason, now)
         except Exception:
-            # The lease will lapse and the job will be claimed again.
+            # The database is out of reach: try again on the next round, rather than leave
+            # the job to wait out its lease (which still covers it if this server dies).
             log.exception("could not record the failure of job %s", job.id)
+            self._unrecorded.append((job, error))
+
+    async def _record_failures(self) -> None:
+        pending, self._unrecorded = self._unrecorded, []
+        for job, error in pending:
+            await self._after_failure(job, error)
 
     async def _after_transient(self, job: JobRecord, error: TransientFailure) -> None:
         """Try again later while the retry window lasts, then fail with the registry's reason."""

@@ -430,6 +430,14 @@ class Writes(Reads):
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute; return the number of rows changed. Unique violations raise DuplicateKey."""
 
+    async def lock_quota(self, kind: str, account: str, region: str) -> None:
+        """Serialise, until commit, the calls that count `kind` in one account and region
+        against a quota, so that racing creates cannot both take the last place.
+
+        SQLite's one writer serialises every transaction already; servers sharing a
+        database override this with a lock of their own.
+        """
+
     # -- images ---------------------------------------------------------------------------
 
     async def insert_image(self, image: ImageRecord, name_key: str) -> int:
