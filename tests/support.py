@@ -224,6 +224,20 @@ POSTGRESQL_ADMIN_URL = os.environ.get(
 )
 
 
+def query_database(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    """Rows of one statement against a server's database, SQLite or PostgreSQL (to look
+    behind the API)."""
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
+            return connection.execute(sql, params).fetchall()
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
+        return connection.execute(sql.replace("?", "%s"), params).fetchall()
+
+
 class Databases:
     """Fresh PostgreSQL databases for one test run, all dropped when it ends.
 
@@ -263,10 +277,7 @@ class Databases:
 
     def query(self, url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of one statement against a test database (to look behind the API)."""
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
-            return connection.execute(sql, params).fetchall()
+        return query_database(url, sql, params)
 
 
 class PrivateCluster:

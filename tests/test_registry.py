@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +14,14 @@ from typing import Any
 
 import pytest
 from registry_support import PrivateCA, RegistryProcess, TokenServer
-from support import ServerProcess, create_image, free_port, version_status, wait_until
+from support import (
+    ServerProcess,
+    create_image,
+    free_port,
+    query_database,
+    version_status,
+    wait_until,
+)
 
 PASSWORD = "s3cret-Registry-Pa55"
 ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -451,8 +457,7 @@ def test_kill_while_creating_finishes_after_restart(make_server, tmp_path, regio
     finished = {n: sm.describe_image_version(ImageName="img", Version=n) for n in range(1, 6)}
     assert {d["ContainerImage"] for d in finished.values()} == {f"kill.test/kill/app@{digest}"}
     assert second.stop() == 0
-    with sqlite3.connect(Path(first.database_url.removeprefix("sqlite:///"))) as db:
-        assert db.execute("SELECT COUNT(*) FROM jobs").fetchone() == (0,)
+    assert query_database(first.database_url, "SELECT COUNT(*) FROM jobs") == [(0,)]
 
     # Nothing completes a second time: another restart changes nothing.
     third = make_server(*args, database_url=first.database_url)
