@@ -84,6 +84,7 @@ def assert_clean_plan(tf: Terraform) -> None:
 
 
 @pytest.mark.timeout(1200)
+@pytest.mark.backends("sqlite")  # five minutes a run: the suite proves PostgreSQL the same
 def test_terraform_lifecycle(make_server, tmp_path):
     server = make_server("--transition-seconds", "1")
     sm = server.client("us-east-1")
