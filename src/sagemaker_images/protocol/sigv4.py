@@ -37,6 +37,7 @@ MAX_SKEW_SECONDS = 300
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 AMZ_DATE = "%Y%m%dT%H%M%SZ"
 REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+PARAM_SEPARATOR = re.compile(r"[,\s]+")
 
 SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
@@ -219,8 +220,8 @@ def _header_claim(
     if rest.startswith(ALGORITHM + " "):
         rest = rest[len(ALGORITHM) + 1 :]
     params: dict[str, str] = {}
-    for part in rest.split(","):
-        part = part.strip()
+    # AWS splits on commas and whitespace alike: a stray space inside a value is reported.
+    for part in PARAM_SEPARATOR.split(rest):
         if not part:
             continue
         name, equals, value = part.partition("=")
@@ -229,7 +230,7 @@ def _header_claim(
                 f"'{part}' not a valid key=value pair (missing equal-sign) in Authorization "
                 f"header: '{authorization}'."
             )
-        params[name.strip()] = value.strip()
+        params[name] = value
     amz_date = _first(headers, b"x-amz-date")
     if amz_date is None:
         date = _first(headers, b"date")
