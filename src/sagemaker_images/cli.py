@@ -121,6 +121,13 @@ def serve(**options: Any) -> None:
     settings = Settings(**{**options, "auth": options["auth"] or ""})
     if settings.auth_mode() == "sigv4" and not settings.credentials_file:
         raise click.UsageError("--auth sigv4 needs --credentials FILE")
+    if settings.auth_mode() == "sigv4":
+        from sagemaker_images.credentials import CredentialsError, load_keys
+
+        try:  # a clear message now rather than a failed start later
+            load_keys(settings.credentials_file)
+        except CredentialsError as error:
+            raise click.ClickException(str(error)) from None
     _configure_logging(settings.log_level)
     import uvicorn
 
