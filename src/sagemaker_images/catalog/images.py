@@ -16,10 +16,12 @@ from sagemaker_images.catalog.common import (
     seconds,
     time_filters,
 )
+from sagemaker_images.catalog.tags import attach
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ValidationError
 from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
 from sagemaker_images.store import DuplicateKey
+from sagemaker_images.store.base import IMAGE_TAGS
 from sagemaker_images.store.records import ImageRecord, PageRequest
 
 BUSY = frozenset({ImageStatus.CREATING, ImageStatus.UPDATING, ImageStatus.DELETING})
@@ -100,6 +102,7 @@ class Images:
                 image_id = await tx.insert_image(record, name.lower())
             except DuplicateKey:
                 raise _name_taken(name) from None
+            await attach(tx, (IMAGE_TAGS, image_id), request.get("Tags", ()))
             await tx.add_job(JobKind.IMAGE_CREATE, image_id, None, self._deps.transition_due(now))
         return {"ImageArn": image_arn(ctx.region, ctx.account, name)}
 
@@ -152,9 +155,7 @@ class Images:
         columns, types, key_of = SORT_KEYS[request.get("SortBy", "CREATION_TIME")]
         descending = request.get("SortOrder", "DESCENDING") == "DESCENDING"
         limit = request.get("MaxResults", DEFAULT_PAGE_SIZE)
-        digest = pages.query_digest("ListImages", request)
-        token = request.get("NextToken")
-        after = pages.decode(token, digest, types) if token else None
+        digest, after = pages.position("ListImages", request, types)
         rows = await self._store.reader.list_images(
             ctx.account,
             ctx.region,
@@ -162,10 +163,12 @@ class Images:
             (request.get("NameContains") or "").lower() or None,
             PageRequest(columns, descending, after, limit + 1),
         )
-        response: dict[str, Any] = {"Images": [image_summary(r) for r in rows[:limit]]}
-        if len(rows) > limit:
-            response["NextToken"] = pages.encode(digest, key_of(rows[limit - 1]))
-        return response
+        return compact(
+            {
+                "Images": [image_summary(r) for r in rows[:limit]],
+                "NextToken": pages.next_token(digest, rows, limit, key_of),
+            }
+        )
 
 
 def _name_taken(name: str) -> ResourceInUse:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -52,3 +52,19 @@ def decode(token: str, digest: str, types: Sequence[type]) -> tuple:
 
 def invalid_token() -> ValidationError:
     return ValidationError("Invalid pagination token")
+
+
+def position(
+    operation: str, request: Mapping[str, Any], types: Sequence[type]
+) -> tuple[str, tuple | None]:
+    """A listing's digest, and the key its NextToken resumes after (None on the first page)."""
+    digest = query_digest(operation, request)
+    token = request.get("NextToken")
+    return digest, (decode(token, digest, types) if token else None)
+
+
+def next_token(
+    digest: str, rows: Sequence[Any], limit: int, key_of: Callable[[Any], Sequence[Any]]
+) -> str | None:
+    """The token of the page after `rows[:limit]`, if the query found more (it asks limit+1)."""
+    return encode(digest, key_of(rows[limit - 1])) if len(rows) > limit else None

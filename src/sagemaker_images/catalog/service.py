@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sagemaker_images.catalog.app_image_configs import AppImageConfigs
 from sagemaker_images.catalog.common import Deps
 from sagemaker_images.catalog.images import Images
+from sagemaker_images.catalog.tags import Tags
 from sagemaker_images.catalog.versions import Versions
 from sagemaker_images.context import RequestContext
 
@@ -16,6 +18,8 @@ Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
 def handlers(deps: Deps) -> dict[str, Handler]:
     images = Images(deps)
     versions = Versions(deps)
+    configs = AppImageConfigs(deps)
+    tags = Tags(deps)
     return {
         "CreateImage": images.create_image,
         "DescribeImage": images.describe_image,
@@ -28,4 +32,12 @@ def handlers(deps: Deps) -> dict[str, Handler]:
         "DeleteImageVersion": versions.delete_image_version,
         "ListImageVersions": versions.list_image_versions,
         "ListAliases": versions.list_aliases,
+        "CreateAppImageConfig": configs.create_app_image_config,
+        "DescribeAppImageConfig": configs.describe_app_image_config,
+        "UpdateAppImageConfig": configs.update_app_image_config,
+        "DeleteAppImageConfig": configs.delete_app_image_config,
+        "ListAppImageConfigs": configs.list_app_image_configs,
+        "AddTags": tags.add_tags,
+        "ListTags": tags.list_tags,
+        "DeleteTags": tags.delete_tags,
     }

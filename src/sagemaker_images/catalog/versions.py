@@ -290,24 +290,22 @@ class Versions:
         columns, types, key_of = SORT_KEYS[request.get("SortBy", "CREATION_TIME")]
         descending = request.get("SortOrder", "DESCENDING") == "DESCENDING"
         limit = request.get("MaxResults", DEFAULT_PAGE_SIZE)
-        digest = pages.query_digest("ListImageVersions", request)
-        token = request.get("NextToken")
-        after = pages.decode(token, digest, types) if token else None
+        digest, after = pages.position("ListImageVersions", request, types)
         reads = self._store.reader
         image = await require_image(reads, ctx, request["ImageName"])
         rows = await reads.list_versions(
             image.id, time_filters(request), PageRequest(columns, descending, after, limit + 1)
         )
-        response: dict[str, Any] = {"ImageVersions": version_summaries(ctx, image, rows[:limit])}
-        if len(rows) > limit:
-            response["NextToken"] = pages.encode(digest, key_of(rows[limit - 1]))
-        return response
+        return compact(
+            {
+                "ImageVersions": version_summaries(ctx, image, rows[:limit]),
+                "NextToken": pages.next_token(digest, rows, limit, key_of),
+            }
+        )
 
     async def list_aliases(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         limit = request.get("MaxResults", DEFAULT_PAGE_SIZE)
-        digest = pages.query_digest("ListAliases", request)
-        token = request.get("NextToken")
-        after = pages.decode(token, digest, (int, str)) if token else None
+        digest, after = pages.position("ListAliases", request, (int, str))
         reads = self._store.reader
         image = await require_image(reads, ctx, request["ImageName"])
         number = request.get("Version")
@@ -317,10 +315,12 @@ class Versions:
         if alias is not None and await reads.version_for_alias(image.id, alias) is None:
             raise alias_not_found(image, alias)
         rows = await reads.list_aliases(image.id, number, alias, after, limit + 1)  # type: ignore[arg-type]
-        response: dict[str, Any] = {"SageMakerImageVersionAliases": [a for _, a in rows[:limit]]}
-        if len(rows) > limit:
-            response["NextToken"] = pages.encode(digest, rows[limit - 1])
-        return response
+        return compact(
+            {
+                "SageMakerImageVersionAliases": [a for _, a in rows[:limit]],
+                "NextToken": pages.next_token(digest, rows, limit, lambda row: row),
+            }
+        )
 
 
 def _alias_taken(image: ImageRecord, alias: str, holder: int) -> ValidationError:

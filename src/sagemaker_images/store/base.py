@@ -15,10 +15,15 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import orjson
+
 from sagemaker_images.store.records import (
+    APP_CONFIG_DOCUMENTS,
+    APP_IMAGE_CONFIG_COLUMNS,
     IMAGE_COLUMNS,
     VERSION_COLUMNS,
     VERSION_SUMMARY_COLUMNS,
+    AppImageConfigRecord,
     ClientTokenRecord,
     ImageRecord,
     JobRecord,
@@ -89,6 +94,26 @@ _VERSION_UPDATABLE = frozenset(
         "modified_ms",
     }
 )
+
+
+_APP_IMAGE_CONFIG_UPDATABLE = frozenset({*APP_CONFIG_DOCUMENTS, "modified_ms"})
+
+# The kinds of resource a tag can hang off (the `resource_type` column of `tags`).
+IMAGE_TAGS = "image"
+APP_IMAGE_CONFIG_TAGS = "app-image-config"
+
+
+def _document(value: dict | None) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _app_image_config(row: tuple) -> AppImageConfigRecord:
+    record = AppImageConfigRecord(*row)
+    for column in APP_CONFIG_DOCUMENTS:
+        text = getattr(record, column)
+        if text is not None:
+            setattr(record, column, orjson.loads(text))
+    return record
 
 
 def _time_clauses(filters: TimeFilters, where: list[str], params: list[Any]) -> None:
@@ -163,6 +188,22 @@ class Reads(ABC):
         name_contains: str | None,
         page: PageRequest,
     ) -> list[ImageRecord]:
+        rows = await self._list_named(
+            "images", IMAGE_COLUMNS, account, region, filters, name_contains, page
+        )
+        return [ImageRecord(*row) for row in rows]
+
+    async def _list_named(
+        self,
+        table: str,
+        columns: str,
+        account: str,
+        region: str,
+        filters: TimeFilters,
+        name_contains: str | None,
+        page: PageRequest,
+    ) -> list[tuple]:
+        """A keyset page of a table of named resources (images, app image configs)."""
         where = ["account = ?", "region = ?"]
         params: list[Any] = [account, region]
         _time_clauses(filters, where, params)
@@ -171,10 +212,61 @@ class Reads(ABC):
             escaped = name_contains.replace("!", "!!").replace("%", "!%").replace("_", "!_")
             params.append(f"%{escaped}%")
         tail = _keyset(page, where, params)
-        rows = await self._all(
-            f"SELECT {IMAGE_COLUMNS} FROM images WHERE " + " AND ".join(where) + tail, params
+        return await self._all(
+            f"SELECT {columns} FROM {table} WHERE " + " AND ".join(where) + tail, params
         )
-        return [ImageRecord(*row) for row in rows]
+
+    # -- app image configs ----------------------------------------------------------------
+
+    async def find_app_image_config(
+        self, account: str, region: str, name_key: str, *, lock: bool = False
+    ) -> AppImageConfigRecord | None:
+        row = await self._one(
+            f"SELECT {APP_IMAGE_CONFIG_COLUMNS} FROM app_image_configs"
+            " WHERE account = ? AND region = ? AND name_key = ?" + (" {lock}" if lock else ""),
+            (account, region, name_key),
+        )
+        return _app_image_config(row) if row else None
+
+    async def list_app_image_configs(
+        self,
+        account: str,
+        region: str,
+        filters: TimeFilters,
+        name_contains: str | None,
+        page: PageRequest,
+    ) -> list[AppImageConfigRecord]:
+        rows = await self._list_named(
+            "app_image_configs",
+            APP_IMAGE_CONFIG_COLUMNS,
+            account,
+            region,
+            filters,
+            name_contains,
+            page,
+        )
+        return [_app_image_config(row) for row in rows]
+
+    # -- tags -----------------------------------------------------------------------------
+
+    async def list_tags(
+        self, resource_type: str, resource_id: int, after: str | None, limit: int
+    ) -> list[tuple[str, str]]:
+        where = ["resource_type = ?", "resource_id = ?"]
+        params: list[Any] = [resource_type, resource_id]
+        page = PageRequest(("tag_key",), False, None if after is None else (after,), limit)
+        tail = _keyset(page, where, params)
+        rows = await self._all(
+            "SELECT tag_key, tag_value FROM tags WHERE " + " AND ".join(where) + tail, params
+        )
+        return [(key, value) for key, value in rows]
+
+    async def tag_keys(self, resource_type: str, resource_id: int) -> set[str]:
+        rows = await self._all(
+            "SELECT tag_key FROM tags WHERE resource_type = ? AND resource_id = ?",
+            (resource_type, resource_id),
+        )
+        return {row[0] for row in rows}
 
     # -- versions -------------------------------------------------------------------------
 
@@ -353,6 +445,7 @@ class Writes(Reads):
         """Remove an image and everything that hangs off it (other pending jobs included)."""
         for table in ("image_version_aliases", "client_tokens", "image_versions", "jobs"):
             await self._run(f"DELETE FROM {table} WHERE image_id = ?", (image_id,))
+        await self.delete_all_tags(IMAGE_TAGS, image_id)
         await self._run("DELETE FROM images WHERE id = ?", (image_id,))
 
     # -- versions -------------------------------------------------------------------------
@@ -434,6 +527,69 @@ class Writes(Reads):
                 "DELETE FROM image_version_aliases WHERE image_id = ? AND alias = ?",
                 (image_id, alias),
             )
+
+    # -- app image configs ----------------------------------------------------------------
+
+    async def insert_app_image_config(self, config: AppImageConfigRecord, name_key: str) -> int:
+        row = await self._one(
+            "INSERT INTO app_image_configs (account, region, name, name_key, kernel_gateway,"
+            " jupyter_lab, code_editor, created_ms, modified_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                config.account,
+                config.region,
+                config.name,
+                name_key,
+                _document(config.kernel_gateway),
+                _document(config.jupyter_lab),
+                _document(config.code_editor),
+                config.created_ms,
+                config.modified_ms,
+            ),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def update_app_image_config(
+        self, config_id: int, modified_ms: int, documents: dict[str, dict]
+    ) -> None:
+        """Replace the app configurations named in `documents`; keep the others."""
+        changes: dict[str, Any] = {c: _document(documents[c]) for c in documents}
+        changes["modified_ms"] = modified_ms
+        assignments, params = _assignments(changes, _APP_IMAGE_CONFIG_UPDATABLE)
+        await self._run(
+            f"UPDATE app_image_configs SET {assignments} WHERE id = ?", [*params, config_id]
+        )
+
+    async def delete_app_image_config(self, config_id: int) -> None:
+        await self.delete_all_tags(APP_IMAGE_CONFIG_TAGS, config_id)
+        await self._run("DELETE FROM app_image_configs WHERE id = ?", (config_id,))
+
+    # -- tags -----------------------------------------------------------------------------
+
+    async def put_tags(
+        self, resource_type: str, resource_id: int, tags: Iterable[tuple[str, str]]
+    ) -> None:
+        for key, value in tags:
+            await self._run(
+                "INSERT INTO tags (resource_type, resource_id, tag_key, tag_value)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (resource_type, resource_id, tag_key)"
+                " DO UPDATE SET tag_value = excluded.tag_value",
+                (resource_type, resource_id, key, value),
+            )
+
+    async def delete_tags(self, resource_type: str, resource_id: int, keys: Iterable[str]) -> None:
+        for key in keys:
+            await self._run(
+                "DELETE FROM tags WHERE resource_type = ? AND resource_id = ? AND tag_key = ?",
+                (resource_type, resource_id, key),
+            )
+
+    async def delete_all_tags(self, resource_type: str, resource_id: int) -> None:
+        await self._run(
+            "DELETE FROM tags WHERE resource_type = ? AND resource_id = ?",
+            (resource_type, resource_id),
+        )
 
     # -- idempotency ----------------------------------------------------------------------
 

@@ -111,3 +111,25 @@ class PageRequest:
     descending: bool
     after: tuple | None
     limit: int
+
+
+@dataclass(slots=True)
+class AppImageConfigRecord:
+    """An AppImageConfig; each app configuration is the structure the caller sent, or None."""
+
+    id: int
+    account: str
+    region: str
+    name: str
+    kernel_gateway: dict | None
+    jupyter_lab: dict | None
+    code_editor: dict | None
+    created_ms: int
+    modified_ms: int
+
+
+APP_IMAGE_CONFIG_COLUMNS = (
+    "id, account, region, name, kernel_gateway, jupyter_lab, code_editor, created_ms, modified_ms"
+)
+# The columns that hold an app configuration as JSON text.
+APP_CONFIG_DOCUMENTS = ("kernel_gateway", "jupyter_lab", "code_editor")
