@@ -166,3 +166,33 @@ def test_tags_of_another_accounts_image_answer_as_a_missing_one(accounts, region
         # B names A's resource by its full ARN (account A inside): as if it did not exist.
         assert outcome(call, b, arn) == outcome(call, b, absent_arn)
     assert a.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "owner", "Value": "a"}]
+
+
+CONFIG_CALLS: dict[str, Callable[[Any, str], Any]] = {
+    "DescribeAppImageConfig": lambda sm, name: sm.describe_app_image_config(
+        AppImageConfigName=name
+    ),
+    "UpdateAppImageConfig": lambda sm, name: sm.update_app_image_config(
+        AppImageConfigName=name,
+        KernelGatewayImageConfig={"KernelSpecs": [{"Name": "hijacked"}]},
+    ),
+    "DeleteAppImageConfig": lambda sm, name: sm.delete_app_image_config(AppImageConfigName=name),
+}
+
+
+def test_another_accounts_app_image_config_answers_as_a_missing_one(auth_server, region):
+    a = client_for(auth_server.endpoint, KEY_A, region)
+    b = client_for(auth_server.endpoint, KEY_B, region)
+    spec = {"KernelSpecs": [{"Name": "python3"}]}
+    arn = a.create_app_image_config(AppImageConfigName=PRIVATE, KernelGatewayImageConfig=spec)[
+        "AppImageConfigArn"
+    ]
+    assert arn.split(":")[4] == ACCOUNT_A
+    for call in CONFIG_CALLS.values():
+        assert refusal(call, b, PRIVATE) == refusal(call, b, ABSENT)
+    assert b.list_app_image_configs()["AppImageConfigs"] == []
+    described = a.describe_app_image_config(AppImageConfigName=PRIVATE)
+    assert described["KernelGatewayImageConfig"] == spec
+    # The same name in B's account is B's own config.
+    arn_b = b.create_app_image_config(AppImageConfigName=PRIVATE)["AppImageConfigArn"]
+    assert arn_b == arn.replace(ACCOUNT_A, ACCOUNT_B)
