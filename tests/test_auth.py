@@ -263,3 +263,31 @@ def test_an_expired_presigned_request_is_refused(auth_server, region):
 def test_health_needs_no_signature(auth_server):
     status, _, body = raw_call(auth_server.endpoint, None, b"", method="GET", path="/healthz")
     assert (status, body) == (200, {"status": "ok"})
+
+
+def test_a_date_header_may_stand_in_for_x_amz_date(auth_server, region):
+    # botocore signs with the Date header instead of X-Amz-Date when the request has one.
+    request = signed(
+        auth_server.endpoint,
+        KEY_A,
+        region,
+        LIST,
+        headers=[("Date", "Thu, 01 Jan 2026 00:00:00 GMT")],
+    )
+    assert "X-Amz-Date" not in request.headers
+    status, body = send(request)
+    assert (status, body) == (200, {"Images": []})
+
+
+def test_a_malformed_date_is_an_incomplete_signature(auth_server, region):
+    request = signed(auth_server.endpoint, KEY_A, region, LIST)
+    request.headers.replace_header("X-Amz-Date", "2026-11-26T00:00:00Z")
+    status, body = send(request)
+    assert (status, body) == (
+        400,
+        {
+            "__type": "IncompleteSignature",
+            "message": "Date must be in ISO-8601 'basic format'. Got '2026-11-26T00:00:00Z'. "
+            "See http://en.wikipedia.org/wiki/ISO_8601",
+        },
+    )

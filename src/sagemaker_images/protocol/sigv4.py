@@ -12,6 +12,7 @@ time; secrets never appear in a message.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
 import re
@@ -38,6 +39,7 @@ MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 AMZ_DATE = "%Y%m%dT%H%M%SZ"
 REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 PARAM_SEPARATOR = re.compile(r"[,\s]+")
+BASIC_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z", re.ASCII)
 
 SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
@@ -306,6 +308,8 @@ def _check_token(key: AccessKey, token: str | None) -> None:
 
 def _canonical_uri(raw_path: bytes) -> bytes:
     """botocore's: remove dot segments and empty segments, then percent-encode once more."""
+    if raw_path == b"/":  # every AWS JSON call
+        return raw_path
     path = raw_path.decode("latin-1") or "/"
     segments = []
     for segment in path.split("/"):
@@ -366,13 +370,19 @@ def _date_header(value: str) -> str | None:
 
 
 def _parse_amz_date(value: str) -> float:
+    """Seconds since the epoch of `YYYYMMDDTHHMMSSZ` (by hand: strptime costs ~10 µs)."""
     try:
-        return datetime.strptime(value, AMZ_DATE).replace(tzinfo=UTC).timestamp()
+        if not BASIC_DATE.fullmatch(value):
+            raise ValueError(value)
+        fields = (value[0:4], value[4:6], value[6:8], value[9:11], value[11:13], value[13:15])
+        year, month, day, hour, minute, second = map(int, fields)
+        datetime(year, month, day, hour, minute, second)  # rejects 20261340T...
     except ValueError:
         raise IncompleteSignature(
             f"Date must be in ISO-8601 'basic format'. Got '{value}'. "
             "See http://en.wikipedia.org/wiki/ISO_8601"
         ) from None
+    return float(calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)))
 
 
 def _amz(epoch: float) -> str:
