@@ -40,6 +40,9 @@ AMZ_DATE = "%Y%m%dT%H%M%SZ"
 REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 PARAM_SEPARATOR = re.compile(r"[,\s]+")
 BASIC_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z", re.ASCII)
+USUAL_AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^,\s=]+), ?SignedHeaders=([^,\s=]+), ?Signature=([^,\s=]+)"
+)
 
 SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
@@ -66,7 +69,7 @@ class Caller:
     region: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Claim:
     """What a request says about its signature, from the header or the query string."""
 
@@ -218,6 +221,19 @@ def _header_claim(
     authorization: str, headers: dict[bytes, list[bytes]], query_string: bytes
 ) -> _Claim:
     """Parse `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`."""
+    amz_date = _first(headers, b"x-amz-date")
+    usual = USUAL_AUTHORIZATION.fullmatch(authorization)
+    if usual is not None and amz_date is not None:  # what every SDK sends: one regex match
+        credential, signed_headers, signature = usual.groups()
+        return _Claim(
+            credential,
+            signed_headers,
+            signature,
+            amz_date,
+            None,
+            _first(headers, b"x-amz-security-token"),
+            query_string,
+        )
     rest = authorization.strip()
     if rest.startswith(ALGORITHM + " "):
         rest = rest[len(ALGORITHM) + 1 :]
@@ -233,7 +249,6 @@ def _header_claim(
                 f"header: '{authorization}'."
             )
         params[name] = value
-    amz_date = _first(headers, b"x-amz-date")
     if amz_date is None:
         date = _first(headers, b"date")
         amz_date = _date_header(date) if date is not None else None
@@ -370,7 +385,21 @@ def _date_header(value: str) -> str | None:
 
 
 def _parse_amz_date(value: str) -> float:
-    """Seconds since the epoch of `YYYYMMDDTHHMMSSZ` (by hand: strptime costs ~10 µs)."""
+    """Seconds since the epoch of `YYYYMMDDTHHMMSSZ`; the last answer is kept, as requests
+    arriving within the same second carry the same date."""
+    global _last_date
+    if _last_date[0] == value:
+        return _last_date[1]
+    epoch = _parse_basic_date(value)
+    _last_date = (value, epoch)
+    return epoch
+
+
+_last_date: tuple[str, float] = ("", 0.0)
+
+
+def _parse_basic_date(value: str) -> float:
+    """By hand: strptime costs ~10 µs."""
     try:
         if not BASIC_DATE.fullmatch(value):
             raise ValueError(value)
