@@ -291,3 +291,10 @@ def test_a_malformed_date_is_an_incomplete_signature(auth_server, region):
             "See http://en.wikipedia.org/wiki/ISO_8601",
         },
     )
+
+
+def test_odd_bytes_in_a_presigned_signature_are_refused_not_a_crash(auth_server, region):
+    request = presigned(auth_server.endpoint, KEY_A, region, LIST)
+    url = re.sub(r"X-Amz-Signature=[0-9a-f]+", "X-Amz-Signature=%E2%82%AC%00", request.url)
+    status, body = send(request, url=url)
+    assert (status, body) == (403, {"__type": "InvalidSignatureException", "message": MISMATCH})

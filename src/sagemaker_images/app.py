@@ -21,7 +21,12 @@ from sagemaker_images.catalog.service import handlers
 from sagemaker_images.config import Settings
 from sagemaker_images.context import RequestContext
 from sagemaker_images.credentials import KeyRing
-from sagemaker_images.errors import RequestTooLarge, ServiceError, UnknownOperation
+from sagemaker_images.errors import (
+    InternalFailure,
+    RequestTooLarge,
+    ServiceError,
+    UnknownOperation,
+)
 from sagemaker_images.jobs.resolver import PassThrough
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
@@ -163,6 +168,11 @@ class Application:
             except ServiceError as error:
                 log.debug("request %s refused: %s %s", request_id, error.code, error.message)
                 await _respond(send, error.status, error_body(error), request_id)
+                return
+            except Exception:
+                log.exception("signature check failed unexpectedly (request %s)", request_id)
+                failure = InternalFailure("We encountered an internal error. Please try again.")
+                await _respond(send, failure.status, error_body(failure), request_id)
                 return
             ctx = RequestContext(
                 account=caller.account, region=caller.region, request_id=request_id

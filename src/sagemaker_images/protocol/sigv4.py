@@ -161,7 +161,7 @@ class Verifier:
             string_to_sign.encode(),
             hashlib.sha256,
         ).hexdigest()
-        if not hmac.compare_digest(expected.encode(), claim.signature.encode("latin-1")):
+        if not hmac.compare_digest(expected.encode(), claim.signature.encode("utf-8", "replace")):
             raise InvalidSignature(SIGNATURE_MISMATCH)
         return Caller(access_key_id=access_key_id, account=key.account_id, region=region)
 
