@@ -6,6 +6,11 @@ then drives each with wrk over loopback and prints requests/s and p50/p99 latenc
 
     python benchmarks/load.py [--duration 10] [--connections 64] [--big 100000]
 
+With `--postgresql URL` (a database to connect to for creating a fresh one, e.g.
+postgresql://postgres@127.0.0.1:5432/postgres) the catalog lives in a new PostgreSQL
+database, dropped afterwards; `--servers 2` starts two server processes on it and splits
+the connections between them (one wrk per server, their rates added).
+
 Needs wrk (Debian: apt-get install wrk). On a 2-core machine the server and wrk are pinned
 to one core each when taskset is available, so neither steals the other's CPU.
 """
@@ -13,6 +18,7 @@ to one core each when taskset is available, so neither steals the other's CPU.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -28,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "wrk_call.lua"
@@ -97,39 +104,71 @@ def call(endpoint: str, operation: str, body: dict) -> dict:
 
 
 def wrk(
-    endpoint: str,
+    endpoints: list[str],
     operation: str,
     body: str,
     *,
     duration: float,
     connections: int,
 ) -> Figure:
+    """One wrk per endpoint at once, the connections split between them; rates add up."""
     args = [operation, body, "", uuid.uuid4().hex[:8]]
-    command = pinned(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{round(duration)}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(LUA),
-            endpoint + "/",
-            "--",
-            *args,
-        ],
-        1,
-    )
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
-    seconds = summary["duration_us"] / 1e6
+    runs = [
+        subprocess.Popen(
+            pinned(
+                [
+                    "wrk",
+                    "-t1",
+                    f"-c{max(1, connections // len(endpoints))}",
+                    f"-d{round(duration)}s",
+                    "--timeout",
+                    "10s",
+                    "-s",
+                    str(LUA),
+                    endpoint + "/",
+                    "--",
+                    *args[:3],
+                    f"{args[3]}-{n}",
+                ],
+                1,
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n, endpoint in enumerate(endpoints)
+    ]
+    summaries = []
+    for run in runs:
+        out, err = run.communicate()
+        if run.returncode:
+            raise RuntimeError(f"wrk failed: {err}")
+        summaries.append(json.loads(out.strip().splitlines()[-1]))
     return Figure(
-        requests_per_second=summary["requests"] / seconds,
-        p50_ms=summary["p50_us"] / 1000,
-        p99_ms=summary["p99_us"] / 1000,
-        failures=summary["non2xx"] + summary["socket_errors"],
+        requests_per_second=sum(s["requests"] / (s["duration_us"] / 1e6) for s in summaries),
+        p50_ms=max(s["p50_us"] for s in summaries) / 1000,
+        p99_ms=max(s["p99_us"] for s in summaries) / 1000,
+        failures=sum(s["non2xx"] + s["socket_errors"] for s in summaries),
     )
+
+
+@contextmanager
+def database(options: argparse.Namespace, workdir: Path) -> Iterator[str]:
+    """The catalog's URL: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if not options.postgresql:
+        yield f"sqlite:///{workdir / 'catalog.db'}"
+        return
+    import psycopg
+
+    name = f"smi_bench_{os.getpid()}"
+    parts = urlsplit(options.postgresql)
+    with psycopg.connect(options.postgresql, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(options.postgresql, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def fill(endpoint: str, image: str, versions: int, clients: int = 16) -> float:
@@ -212,30 +251,44 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs per figure")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--big", type=int, default=100_000, help="versions of the large image")
+    parser.add_argument(
+        "--postgresql", metavar="URL", help="run on a fresh database of this PostgreSQL server"
+    )
+    parser.add_argument("--servers", type=int, default=1, help="server processes (PostgreSQL)")
+    parser.add_argument("--pool-size", type=int, default=10, help="connections per server")
     options = parser.parse_args()
+    if options.servers > 1 and not options.postgresql:
+        sys.exit("several servers share a catalog only on PostgreSQL: give --postgresql URL")
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
 
     workdir = Path(tempfile.mkdtemp(prefix="sagemaker-images-bench-"))
-    server_port, bare_port = free_port(), free_port()
-    server_command = [
-        sys.executable, "-m", "sagemaker_images", "serve",
-        "--port", str(server_port),
-        "--database", f"sqlite:///{workdir / 'catalog.db'}",
-        "--transition-seconds", "0",
-        "--max-versions-per-image", str(options.big + 1_000_000),
-        "--log-level", "warning",
-    ]  # fmt: skip
+    bare_port = free_port()
     bare_command = [
         sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app",
         "--port", str(bare_port), "--loop", "uvloop", "--http", "httptools",
         "--no-access-log", "--log-level", "warning", "--no-proxy-headers",
     ]  # fmt: skip
     results: list[tuple[str, Figure, Figure]] = []
-    with (
-        process(server_command, server_port, workdir / "server.log") as server,
-        process(bare_command, bare_port, workdir / "bare.log") as bare,
-    ):
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(database(options, workdir))
+        servers = []
+        for n in range(options.servers):
+            port = free_port()
+            server_command = [
+                sys.executable, "-m", "sagemaker_images", "serve",
+                "--port", str(port),
+                "--database", url,
+                "--database-pool-size", str(options.pool_size),
+                "--transition-seconds", "0",
+                "--max-versions-per-image", str(options.big + 1_000_000),
+                "--log-level", "warning",
+            ]  # fmt: skip
+            servers.append(
+                stack.enter_context(process(server_command, port, workdir / f"server-{n}.log"))
+            )
+        bare = stack.enter_context(process(bare_command, bare_port, workdir / "bare.log"))
+        server = servers[0]
         print(f"filling: 100 versions of bench-small, {options.big:,} of bench-big ...", flush=True)
         fill(server, "bench-small", 100)
         took = fill(server, "bench-big", options.big)
@@ -246,10 +299,10 @@ def main() -> None:
             # Alternate the two so that drifts in the machine's speed hit both alike.
             ours, theirs = [], []
             for _ in range(options.rounds):
-                for endpoint, figures in ((server, ours), (bare, theirs)):
+                for endpoints, figures in ((servers, ours), ([bare], theirs)):
                     figures.append(
                         wrk(
-                            endpoint,
+                            endpoints,
                             operation,
                             json.dumps(body),
                             duration=options.duration,
@@ -260,10 +313,12 @@ def main() -> None:
             results.append((label, median_figure(ours), median_figure(theirs)))
             print(f"  measured {label}", flush=True)
 
+    backend = "PostgreSQL" if options.postgresql else "SQLite"
     print()
     print(
         f"{options.connections} connections; median of {options.rounds} alternating runs of"
-        f" {options.duration:.0f} s; one server process each, pinned to one core; SQLite"
+        f" {options.duration:.0f} s; {backend}, {options.servers} server process(es) and the"
+        " bare app each pinned to one core, wrk to the other"
     )
     columns = f"{'req/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
     print(f"{'operation':<36} {columns} | {'bare ' + columns:>26} | share")

@@ -2,6 +2,9 @@
 
 Every test gets a client signed for a region of its own, so tests share a server yet never
 see each other's images (the region comes from the request's credential scope).
+
+Every test that talks to a server runs once per backend (`[sqlite]`, `[postgresql]`);
+`--backend` picks one. PostgreSQL servers each get a fresh database, dropped at the end.
 """
 
 from __future__ import annotations
@@ -12,29 +15,82 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ServerProcess
+from support import Databases, ServerProcess
 
 _regions = itertools.count(1)
 
 # Fast enough that tests rarely wait, slow enough that CREATING is observable.
 TRANSITION_SECONDS = "0.3"
+BACKENDS = ("sqlite", "postgresql")
+# Test servers keep few connections: many run at once against one PostgreSQL.
+POSTGRESQL_ARGS = ("--database-pool-size", "4")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("all", *BACKENDS),
+        default="all",
+        help="Run the server tests against this database backend only (default: all).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "backends(*names): run only on these backends")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("backend")
+        backends = BACKENDS if chosen == "all" else (chosen,)
+        only = metafunc.definition.get_closest_marker("backends")
+        if only is not None:
+            backends = tuple(b for b in backends if b in only.args)
+        metafunc.parametrize("backend", backends, scope="session")
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    process = ServerProcess(
-        tmp_path_factory.mktemp("server"),
-        args=["--transition-seconds", TRANSITION_SECONDS, "--max-images", "5000"],
+def databases() -> Iterator[Databases]:
+    made = Databases()
+    yield made
+    made.drop_all()
+
+
+def _server(
+    backend: str, databases: Databases, workdir: Path, args: list[str], **kwargs: Any
+) -> ServerProcess:
+    """A server on `backend`: SQLite in its workdir, or a fresh PostgreSQL database."""
+    if backend == "postgresql":
+        args = [*POSTGRESQL_ARGS, *args]
+        if kwargs.get("database_url") is None:
+            kwargs["database_url"] = databases.create()
+    return ServerProcess(workdir, args=args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def server(
+    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    process = _server(
+        backend,
+        databases,
+        tmp_path_factory.mktemp(f"server-{backend}"),
+        ["--transition-seconds", TRANSITION_SECONDS, "--max-images", "5000"],
     ).start()
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="session")
-def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def slow_server(
+    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """Transitions that take long enough to act on an image or version while it is busy."""
-    process = ServerProcess(
-        tmp_path_factory.mktemp("slow-server"), args=["--transition-seconds", "30"]
+    process = _server(
+        backend,
+        databases,
+        tmp_path_factory.mktemp(f"slow-server-{backend}"),
+        ["--transition-seconds", "30"],
     ).start()
     yield process
     process.stop()
@@ -51,13 +107,18 @@ def sm(server: ServerProcess, region: str) -> Any:
 
 
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    """Start extra servers with their own flags; all are stopped after the test."""
+def make_server(
+    backend: str, databases: Databases, tmp_path: Path
+) -> Iterator[Callable[..., ServerProcess]]:
+    """Start extra servers with their own flags (each on a new database unless given
+    `database_url`); all are stopped after the test."""
     started: list[ServerProcess] = []
     counter = itertools.count()
 
     def make(*args: str, **kwargs: Any) -> ServerProcess:
-        process = ServerProcess(tmp_path / f"server-{next(counter)}", args=args, **kwargs)
+        process = _server(
+            backend, databases, tmp_path / f"server-{next(counter)}", list(args), **kwargs
+        )
         started.append(process)
         return process.start()
 
@@ -68,15 +129,19 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
 
 
 @pytest.fixture(scope="session")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def auth_server(
+    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """SigV4 on: the keys of auth_support.ALL_KEYS (two accounts, one with a session token)."""
     from auth_support import ALL_KEYS, write_credentials
 
-    workdir = tmp_path_factory.mktemp("auth-server")
+    workdir = tmp_path_factory.mktemp(f"auth-server-{backend}")
     credentials = write_credentials(workdir / "credentials.toml", ALL_KEYS)
-    process = ServerProcess(
+    process = _server(
+        backend,
+        databases,
         workdir,
-        args=["--transition-seconds", TRANSITION_SECONDS, "--credentials", str(credentials)],
+        ["--transition-seconds", TRANSITION_SECONDS, "--credentials", str(credentials)],
     ).start()
     yield process
     process.stop()

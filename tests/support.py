@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -213,3 +217,105 @@ def error_of(excinfo: Any) -> tuple[str, str, int]:
         response["Error"]["Message"],
         response["ResponseMetadata"]["HTTPStatusCode"],
     )
+
+
+POSTGRESQL_ADMIN_URL = os.environ.get(
+    "SAGEMAKER_IMAGES_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+class Databases:
+    """Fresh PostgreSQL databases for one test run, all dropped when it ends.
+
+    Names carry the run's process id and a random tag, so runs on one server (other people's
+    included) never meet each other's data.
+    """
+
+    def __init__(self, admin_url: str = POSTGRESQL_ADMIN_URL) -> None:
+        self.admin_url = admin_url
+        self.prefix = f"smi_test_{os.getpid()}_{os.urandom(3).hex()}"
+        self.created: list[str] = []
+
+    def _admin(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.admin_url, autocommit=True, connect_timeout=10)
+
+    def url_of(self, name: str) -> str:
+        parts = urlsplit(self.admin_url)
+        return urlunsplit(parts._replace(path=f"/{name}"))
+
+    def create(self) -> str:
+        """A new empty database; returns its URL."""
+        name = f"{self.prefix}_{len(self.created)}"
+        with self._admin() as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url_of(name)
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        with self._admin() as connection:
+            for name in self.created:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+    def query(self, url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of one statement against a test database (to look behind the API)."""
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
+            return connection.execute(sql, params).fetchall()
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of one test's own, to stop and start at will.
+
+    The machine's server is shared with other runs; this one lives in a temporary directory
+    on a free port. As root, the cluster runs as the `postgres` user (initdb refuses root).
+    """
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        pg_ctl = shutil.which("pg_ctl") or (str(found[-1]) if found else None)
+        if pg_ctl is None:
+            raise RuntimeError("PostgreSQL's server programs (pg_ctl, initdb) are not installed")
+        self.bin = Path(pg_ctl).parent
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="smi-pg-"))
+        self.data = self.root / "data"
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *args: str) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bin / program), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-c port={self.port} -c listen_addresses=127.0.0.1"
+            f" -c unix_socket_directories={self.root} -c fsync=off"
+        )
+        log = str(self.root / "postgresql.log")
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def destroy(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(subprocess.SubprocessError):
+                self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)

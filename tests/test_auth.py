@@ -22,6 +22,9 @@ from auth_support import (
 )
 from support import ROLE, error_of, raw_call
 
+# Signature checks come before any database: one backend is enough.
+pytestmark = pytest.mark.backends("sqlite")
+
 LIST = "SageMaker.ListImages"
 CREATE = "SageMaker.CreateImage"
 MISMATCH = (

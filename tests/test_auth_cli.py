@@ -14,6 +14,9 @@ from auth_support import ACCOUNT_A, ALL_KEYS, KEY_A, KEY_B, Key, client_for, wri
 from botocore.exceptions import ClientError
 from support import ROLE, ServerProcess, error_of, wait_until
 
+# Flags, files and signals, before any database: one backend is enough.
+pytestmark = pytest.mark.backends("sqlite")
+
 AWS = str(Path(sys.executable).with_name("aws"))
 INVALID_TOKEN = "The security token included in the request is invalid."
 SECRETS = [key.secret_access_key for key in ALL_KEYS] + [

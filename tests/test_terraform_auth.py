@@ -11,7 +11,10 @@ from auth_support import ACCOUNT_A, KEY_A, KEY_B, client_for
 from botocore.exceptions import ClientError
 from terraform_support import Terraform, missing_reason
 
-pytestmark = pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))
+pytestmark = [
+    pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason())),
+    pytest.mark.backends("sqlite"),  # each terraform run costs ~10 s; accounts run on both
+]
 
 REGION = "us-west-2"
 

@@ -27,12 +27,14 @@ from sagemaker_images.errors import (
     ServiceError,
     UnknownOperation,
 )
-from sagemaker_images.jobs.resolver import PassThrough
+from sagemaker_images.jobs.resolver import Resolver, build_resolver
+from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
 from sagemaker_images.protocol.dispatch import Dispatcher, error_body
 from sagemaker_images.protocol.sigv4 import Verifier, scope_region
 from sagemaker_images.store import Store, open_store
+from sagemaker_images.store.open import redacted
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -61,6 +63,7 @@ class Application:
         self.settings = settings
         self.store: Store | None = None
         self.worker: Worker | None = None
+        self.resolver: Resolver | None = None
         self._dispatcher: Dispatcher | None = None
         self._request_ids = RequestIds()
         self.keys: KeyRing | None = None
@@ -69,14 +72,16 @@ class Application:
     async def startup(self) -> None:
         if self.settings.auth_mode() == "sigv4":
             self._start_auth()
+        self.resolver = build_resolver(self.settings)
         store = await open_store(self.settings)
         deps = Deps(store=store, settings=self.settings, clock=wall_clock_ms)
         self._dispatcher = Dispatcher(handlers(deps))
         self.worker = Worker(
             store,
-            Transitions(resolver=PassThrough()),
+            Transitions(resolver=self.resolver),
             wall_clock_ms,
             lease_seconds=self.settings.job_lease_seconds,
+            retry=RetryPolicy(window_seconds=self.settings.resolve_retry_seconds),
         )
         await self.worker.start()
         self.store = store
@@ -87,7 +92,7 @@ class Application:
         log.info(
             "serving %d operations from %s",
             len(self._dispatcher.operation_names),
-            self.settings.resolved_database_url(),
+            redacted(self.settings.resolved_database_url()),
         )
 
     def _start_auth(self) -> None:
@@ -106,6 +111,8 @@ class Application:
             await self.worker.stop()
         if self.store is not None:
             await self.store.close()
+        if self.resolver is not None:
+            await self.resolver.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -1,8 +1,10 @@
-"""`sagemaker-images serve | migrate`: every flag also readable from SAGEMAKER_IMAGES_<FLAG>."""
+"""`sagemaker-images serve | migrate | drift`: every flag also readable from
+SAGEMAKER_IMAGES_<FLAG>."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -17,7 +19,8 @@ def _env(name: str) -> str:
 
 
 DATABASE_HELP = (
-    "Database URL: sqlite:///relative.db or sqlite:////absolute/path.db "
+    "Database URL: sqlite:///relative.db or sqlite:////absolute/path.db, or "
+    "postgresql://user:password@host:port/dbname for several servers sharing one catalog "
     f"(default: {default_database_url()})."
 )
 
@@ -26,6 +29,25 @@ def _database_option(function: Any) -> Any:
     return click.option(
         "--database", "database_url", envvar=_env("DATABASE"), default="", help=DATABASE_HELP
     )(function)
+
+
+def _registries_option(function: Any) -> Any:
+    return click.option(
+        "--registries",
+        "registries_file",
+        envvar=_env("REGISTRIES"),
+        default="",
+        help="TOML file with each registry host's endpoint, credentials and CA bundle.",
+    )(function)
+
+
+def _load_registries(path: str) -> Any:
+    from sagemaker_images.jobs.registries import RegistriesFileError, load_registries
+
+    try:
+        return load_registries(path)
+    except RegistriesFileError as error:
+        raise click.BadParameter(str(error), param_hint="--registries") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,6 +115,39 @@ def main() -> None:
     help="normal survives a crashed process; full also a lost machine, slower.",
 )
 @click.option(
+    "--resolve",
+    envvar=_env("RESOLVE"),
+    default="off",
+    show_default=True,
+    type=click.Choice(["off", "required"]),
+    help="required: pin each new version to its image's digest, failing it if not found.",
+)
+@_registries_option
+@click.option(
+    "--resolve-retry-seconds",
+    envvar=_env("RESOLVE_RETRY_SECONDS"),
+    default=300.0,
+    type=float,
+    show_default=True,
+    help="How long an unreachable registry is retried before a version fails.",
+)
+@click.option(
+    "--database-pool-size",
+    envvar=_env("DATABASE_POOL_SIZE"),
+    default=10,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="PostgreSQL: connections each server keeps at most.",
+)
+@click.option(
+    "--database-pool-timeout",
+    envvar=_env("DATABASE_POOL_TIMEOUT"),
+    default=5.0,
+    type=click.FloatRange(min=0, min_open=True),
+    show_default=True,
+    help="PostgreSQL: seconds a call waits for a connection before answering 503.",
+)
+@click.option(
     "--log-level",
     envvar=_env("LOG_LEVEL"),
     default="info",
@@ -128,6 +183,7 @@ def serve(**options: Any) -> None:
             load_keys(settings.credentials_file)
         except CredentialsError as error:
             raise click.ClickException(str(error)) from None
+    _load_registries(settings.registries_file)  # a bad file stops here, before serving
     _configure_logging(settings.log_level)
     import uvicorn
 
@@ -164,7 +220,72 @@ def migrate(database_url: str) -> None:
         await store.close()
 
     asyncio.run(run())
-    click.echo(f"schema up to date: {Settings(database_url=database_url).resolved_database_url()}")
+    from sagemaker_images.store.open import redacted
+
+    url = Settings(database_url=database_url).resolved_database_url()
+    click.echo(f"schema up to date: {redacted(url)}")
+
+
+@main.command()
+@_database_option
+@_registries_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def drift(database_url: str, registries_file: str, as_json: bool) -> None:
+    """List CREATED versions whose tag now points at another digest than the pinned one.
+
+    Exits 0 when nothing drifted, 1 when some version did (or can no longer be resolved).
+    """
+    from sagemaker_images.jobs.drift import find_drift
+    from sagemaker_images.jobs.registry import RegistryClient
+    from sagemaker_images.store import open_store
+
+    registries = _load_registries(registries_file)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def run() -> list[Any]:
+        store = await open_store(Settings(database_url=database_url))
+        client = RegistryClient(registries)
+        try:
+            return await find_drift(store, client)
+        finally:
+            await client.close()
+            await store.close()
+
+    found = asyncio.run(run())
+    if as_json:
+        click.echo(json.dumps([d.as_dict() for d in found], indent=2))
+    else:
+        click.echo(_drift_table(found))
+    if found:
+        raise SystemExit(1)
+
+
+def _drift_table(found: list[Any]) -> str:
+    if not found:
+        return "No drift: every pinned tag still points at its pinned digest."
+    header = ("ACCOUNT", "REGION", "IMAGE", "VERSION", "BASE IMAGE", "PINNED", "NOW")
+    rows = [
+        (
+            d.account,
+            d.region,
+            d.image,
+            str(d.version),
+            d.base_image,
+            _short(d.pinned),
+            _short(d.current) if d.current else f"error: {d.error}",
+        )
+        for d in found
+    ]
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in (header, *rows)
+    )
+
+
+def _short(digest: str) -> str:
+    algorithm, _, hex_digits = digest.partition(":")
+    return f"{algorithm}:{hex_digits[:12]}"
 
 
 def _server_class() -> type:
@@ -191,3 +312,7 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # httpx and httpcore log every registry request and its headers; the resolver logs what
+    # matters itself, and nothing near a credential belongs in a log.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -38,6 +38,15 @@ class Settings:
     # A claimed job whose lease lapses (its server died) is taken over by another worker.
     job_lease_seconds: float = 30.0
     sqlite_synchronous: str = "normal"
+    # Image versions: pin BaseImage to its digest (`required`) or take it as written (`off`).
+    resolve: str = "off"
+    registries_file: str = ""
+    # How long an unreachable registry is retried before a version fails.
+    resolve_retry_seconds: float = 300.0
+    # PostgreSQL: connections per server, and how long a call waits for one before it is
+    # answered ServiceUnavailable (also what a call waits for a database that is down).
+    database_pool_size: int = 10
+    database_pool_timeout: float = 5.0
     log_level: str = "info"
     # Authentication: a TOML file of access keys; auth "" means sigv4 when a file is given.
     credentials_file: str = ""

@@ -8,7 +8,6 @@ sent and keeps the rest (Terraform sends only the blocks that changed).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sagemaker_images.catalog import pages
@@ -19,7 +18,7 @@ from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound
 from sagemaker_images.store import DuplicateKey, Reads
 from sagemaker_images.store.base import APP_IMAGE_CONFIG_TAGS
-from sagemaker_images.store.records import AppImageConfigRecord, PageRequest
+from sagemaker_images.store.records import AppImageConfigRecord
 
 # Request member -> the store's column for that app configuration.
 APP_CONFIGS = {
@@ -28,23 +27,7 @@ APP_CONFIGS = {
     "CodeEditorAppImageConfig": "code_editor",
 }
 
-# ListAppImageConfigs SortBy -> keyset columns (ties broken by name in the same direction),
-# the types a NextToken carries, and the key of a row.
-SORT_KEYS: dict[
-    str, tuple[tuple[str, ...], tuple[type, ...], Callable[[AppImageConfigRecord], tuple]]
-] = {
-    "CreationTime": (
-        ("created_ms", "name_key"),
-        (int, str),
-        lambda config: (config.created_ms, config.name.lower()),
-    ),
-    "LastModifiedTime": (
-        ("modified_ms", "name_key"),
-        (int, str),
-        lambda config: (config.modified_ms, config.name.lower()),
-    ),
-    "Name": (("name_key",), (str,), lambda config: (config.name.lower(),)),
-}
+SORT_KEYS = pages.named_sort_keys("CreationTime", "LastModifiedTime", "Name")
 
 
 def app_image_config_details(config: AppImageConfigRecord) -> dict[str, Any]:
@@ -139,20 +122,24 @@ class AppImageConfigs:
     async def list_app_image_configs(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        columns, types, key_of = SORT_KEYS[request.get("SortBy", "CreationTime")]
-        descending = request.get("SortOrder", "Descending") == "Descending"
-        limit = request.get("MaxResults", DEFAULT_PAGE_SIZE)
-        digest, after = pages.position("ListAppImageConfigs", request, types)
+        listing = pages.sorted_listing(
+            "ListAppImageConfigs",
+            request,
+            SORT_KEYS,
+            default_sort="CreationTime",
+            descending="Descending",
+            page_size=DEFAULT_PAGE_SIZE,
+        )
         rows = await self._store.reader.list_app_image_configs(
             ctx.account,
             ctx.region,
             time_filters(request, modified_prefix="ModifiedTime"),
             (request.get("NameContains") or "").lower() or None,
-            PageRequest(columns, descending, after, limit + 1),
+            listing.page,
         )
         return compact(
             {
-                "AppImageConfigs": [app_image_config_details(r) for r in rows[:limit]],
-                "NextToken": pages.next_token(digest, rows, limit, key_of),
+                "AppImageConfigs": [app_image_config_details(r) for r in rows[: listing.limit]],
+                "NextToken": listing.next_token(rows),
             }
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sagemaker_images.catalog import pages
@@ -22,25 +21,11 @@ from sagemaker_images.errors import ResourceInUse, ValidationError
 from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
 from sagemaker_images.store import DuplicateKey
 from sagemaker_images.store.base import IMAGE_TAGS
-from sagemaker_images.store.records import ImageRecord, PageRequest
+from sagemaker_images.store.records import ImageRecord
 
 BUSY = frozenset({ImageStatus.CREATING, ImageStatus.UPDATING, ImageStatus.DELETING})
 
-# ListImages SortBy -> its keyset: columns (ties broken by name in the same direction), the
-# types a NextToken must carry, and the key of a row.
-SORT_KEYS: dict[str, tuple[tuple[str, ...], tuple[type, ...], Callable[[ImageRecord], tuple]]] = {
-    "CREATION_TIME": (
-        ("created_ms", "name_key"),
-        (int, str),
-        lambda image: (image.created_ms, image.name.lower()),
-    ),
-    "LAST_MODIFIED_TIME": (
-        ("modified_ms", "name_key"),
-        (int, str),
-        lambda image: (image.modified_ms, image.name.lower()),
-    ),
-    "IMAGE_NAME": (("name_key",), (str,), lambda image: (image.name.lower(),)),
-}
+SORT_KEYS = pages.named_sort_keys("CREATION_TIME", "LAST_MODIFIED_TIME", "IMAGE_NAME")
 
 _PROPERTY_COLUMNS = {"Description": "description", "DisplayName": "display_name"}
 
@@ -77,6 +62,7 @@ class Images:
         now = self._deps.clock()
         limit = self._deps.settings.max_images
         async with self._store.transaction() as tx:
+            await tx.lock_quota("images", ctx.account, ctx.region)
             existing = await tx.find_image(ctx.account, ctx.region, name.lower())
             if existing is not None:
                 raise _name_taken(name)
@@ -152,21 +138,25 @@ class Images:
         return {}
 
     async def list_images(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        columns, types, key_of = SORT_KEYS[request.get("SortBy", "CREATION_TIME")]
-        descending = request.get("SortOrder", "DESCENDING") == "DESCENDING"
-        limit = request.get("MaxResults", DEFAULT_PAGE_SIZE)
-        digest, after = pages.position("ListImages", request, types)
+        listing = pages.sorted_listing(
+            "ListImages",
+            request,
+            SORT_KEYS,
+            default_sort="CREATION_TIME",
+            descending="DESCENDING",
+            page_size=DEFAULT_PAGE_SIZE,
+        )
         rows = await self._store.reader.list_images(
             ctx.account,
             ctx.region,
             time_filters(request),
             (request.get("NameContains") or "").lower() or None,
-            PageRequest(columns, descending, after, limit + 1),
+            listing.page,
         )
         return compact(
             {
-                "Images": [image_summary(r) for r in rows[:limit]],
-                "NextToken": pages.next_token(digest, rows, limit, key_of),
+                "Images": [image_summary(r) for r in rows[: listing.limit]],
+                "NextToken": listing.next_token(rows),
             }
         )
 

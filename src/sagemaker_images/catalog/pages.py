@@ -12,11 +12,13 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from sagemaker_images.errors import ValidationError
+from sagemaker_images.store.records import PageRequest
 
 _FORMAT = 1
 _NOT_PART_OF_QUERY = frozenset({"NextToken", "MaxResults"})
@@ -52,6 +54,61 @@ def decode(token: str, digest: str, types: Sequence[type]) -> tuple:
 
 def invalid_token() -> ValidationError:
     return ValidationError("Invalid pagination token")
+
+
+# A SortBy value's keyset: the columns (ties broken by a unique one, in the same direction),
+# the types a NextToken must carry, and the key of a listed row.
+SortKey = tuple[tuple[str, ...], tuple[type, ...], Callable[[Any], tuple]]
+
+
+def named_sort_keys(created: str, modified: str, name: str) -> dict[str, SortKey]:
+    """The sort keys of a listing of named resources, under the enum spellings it uses."""
+    return {
+        created: (
+            ("created_ms", "name_key"),
+            (int, str),
+            lambda row: (row.created_ms, row.name.lower()),
+        ),
+        modified: (
+            ("modified_ms", "name_key"),
+            (int, str),
+            lambda row: (row.modified_ms, row.name.lower()),
+        ),
+        name: (("name_key",), (str,), lambda row: (row.name.lower(),)),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One page of a sorted listing: what to ask the store, and how to token its end."""
+
+    page: PageRequest
+    digest: str
+    key_of: Callable[[Any], Sequence[Any]]
+
+    @property
+    def limit(self) -> int:
+        return self.page.limit - 1
+
+    def next_token(self, rows: Sequence[Any]) -> str | None:
+        return next_token(self.digest, rows, self.limit, self.key_of)
+
+
+def sorted_listing(
+    operation: str,
+    request: Mapping[str, Any],
+    sort_keys: Mapping[str, SortKey],
+    *,
+    default_sort: str,
+    descending: str,
+    page_size: int,
+) -> Listing:
+    """The page a List call asks for; the store is asked one row more to tell if more remain."""
+    columns, types, key_of = sort_keys[request.get("SortBy", default_sort)]
+    digest, after = position(operation, request, types)
+    is_descending = request.get("SortOrder", descending) == descending
+    limit = request.get("MaxResults", page_size)
+    return Listing(PageRequest(columns, is_descending, after, limit + 1), digest, key_of)
 
 
 def position(

@@ -4,7 +4,7 @@ ListImageVersions and ListAliases."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -28,7 +28,6 @@ from sagemaker_images.store import Reads
 from sagemaker_images.store.records import (
     ClientTokenRecord,
     ImageRecord,
-    PageRequest,
     VersionRecord,
     VersionSummaryRow,
 )
@@ -47,10 +46,8 @@ METADATA_COLUMNS = {
     "ReleaseNotes": "release_notes",
 }
 
-# ListImageVersions SortBy -> its keyset: columns (ties broken by version in the same
-# direction), the types a NextToken must carry, and the key of a listed row.
-SortKey = Callable[[VersionSummaryRow], tuple]
-SORT_KEYS: dict[str, tuple[tuple[str, ...], tuple[type, ...], SortKey]] = {
+# ListImageVersions SortBy -> its keyset (ties broken by version): rows are plain tuples.
+SORT_KEYS: dict[str, pages.SortKey] = {
     "CREATION_TIME": (("created_ms", "version"), (int, int), lambda row: (row[3], row[0])),
     "LAST_MODIFIED_TIME": (("modified_ms", "version"), (int, int), lambda row: (row[4], row[0])),
     "VERSION": (("version",), (int,), lambda row: (row[0],)),
@@ -287,19 +284,21 @@ class Versions:
     async def list_image_versions(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        columns, types, key_of = SORT_KEYS[request.get("SortBy", "CREATION_TIME")]
-        descending = request.get("SortOrder", "DESCENDING") == "DESCENDING"
-        limit = request.get("MaxResults", DEFAULT_PAGE_SIZE)
-        digest, after = pages.position("ListImageVersions", request, types)
+        listing = pages.sorted_listing(
+            "ListImageVersions",
+            request,
+            SORT_KEYS,
+            default_sort="CREATION_TIME",
+            descending="DESCENDING",
+            page_size=DEFAULT_PAGE_SIZE,
+        )
         reads = self._store.reader
         image = await require_image(reads, ctx, request["ImageName"])
-        rows = await reads.list_versions(
-            image.id, time_filters(request), PageRequest(columns, descending, after, limit + 1)
-        )
+        rows = await reads.list_versions(image.id, time_filters(request), listing.page)
         return compact(
             {
-                "ImageVersions": version_summaries(ctx, image, rows[:limit]),
-                "NextToken": pages.next_token(digest, rows, limit, key_of),
+                "ImageVersions": version_summaries(ctx, image, rows[: listing.limit]),
+                "NextToken": listing.next_token(rows),
             }
         )
 

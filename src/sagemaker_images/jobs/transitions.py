@@ -39,6 +39,10 @@ class Transitions:
     async def give_up(self, tx: Writes, job: JobRecord, reason: str, now_ms: int) -> None:
         """Record that a transition failed for good, in AWS's *_FAILED states."""
         reason = reason[:1024]
+        if job.kind == JobKind.VERSION_CREATE and job.version is not None:
+            version = await tx.find_version(job.image_id, job.version)
+            if version is None or version.status != VersionStatus.CREATING:
+                return  # it has moved on (its image is being deleted): nothing to fail
         if job.version is not None:
             failed = (
                 VersionStatus.CREATE_FAILED

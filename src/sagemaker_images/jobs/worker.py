@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from sagemaker_images.jobs.resolver import TransientFailure
+from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.store import Store
 from sagemaker_images.store.records import JobRecord
@@ -46,6 +48,7 @@ class Worker:
         lease_seconds: float,
         concurrency: int = 1024,
         poll_seconds: float = 1.0,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._store = store
         self._transitions = transitions
@@ -53,12 +56,14 @@ class Worker:
         self._lease_ms = round(lease_seconds * 1000)
         self._concurrency = concurrency
         self._poll_seconds = poll_seconds
+        self._retry = retry or RetryPolicy()
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._prepared: asyncio.Queue[Prepared] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._next_housekeeping_ms = 0
+        self._unrecorded: list[tuple[JobRecord, Exception]] = []
         store.on_job_added(lambda _due_ms: self._wake.set())
 
     async def start(self) -> None:
@@ -102,6 +107,7 @@ class Worker:
         while True:
             try:
                 self._wake.clear()
+                await self._record_failures()
                 await self._claim()
                 await self._housekeeping()
                 await self._idle()
@@ -141,6 +147,10 @@ class Worker:
             prepared = await self._transitions.prepare(self._store.reader, job)
         except asyncio.CancelledError:
             raise
+        except TransientFailure as error:
+            await self._after_transient(job, error)
+            self._wake.set()
+            return
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             await self._after_failure(job, error)
@@ -191,7 +201,32 @@ class Worker:
                     reason = f"Internal error after {job.attempts} attempts: {error}"
                     await self._transitions.give_up(tx, job, reason, now)
         except Exception:
-            # The lease will lapse and the job will be claimed again.
+            # The database is out of reach: try again on the next round, rather than leave
+            # the job to wait out its lease (which still covers it if this server dies).
+            log.exception("could not record the failure of job %s", job.id)
+            self._unrecorded.append((job, error))
+
+    async def _record_failures(self) -> None:
+        pending, self._unrecorded = self._unrecorded, []
+        for job, error in pending:
+            await self._after_failure(job, error)
+
+    async def _after_transient(self, job: JobRecord, error: TransientFailure) -> None:
+        """Try again later while the retry window lasts, then fail with the registry's reason."""
+        now = self._clock()
+        delay = self._retry.next_delay(job.attempts)
+        try:
+            async with self._store.transaction() as tx:
+                if delay is not None:
+                    log.warning(
+                        "job %s: %s; try %d again in %.2fs", job.id, error, job.attempts + 1, delay
+                    )
+                    await tx.retry_job(job.id, self.owner, now + round(delay * 1000))
+                elif await tx.finish_job(job.id, self.owner):
+                    reason = error.reason_after(job.attempts)
+                    log.warning("job %s gave up: %s", job.id, reason)
+                    await self._transitions.give_up(tx, job, reason, now)
+        except Exception:
             log.exception("could not record the failure of job %s", job.id)
 
     async def _housekeeping(self) -> None:

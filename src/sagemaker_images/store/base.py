@@ -402,6 +402,23 @@ class Reads(ABC):
         row = await self._one("SELECT COUNT(*) FROM jobs")
         return int(row[0]) if row else 0
 
+    # -- drift ----------------------------------------------------------------------------
+
+    async def created_versions(self, after: tuple[int, int] | None, limit: int) -> list[tuple]:
+        """One page of CREATED versions of every account, in (image id, version) order:
+        (image_id, version, account, region, image name, base_image, container_image)."""
+        where, params = "v.status = ?", ["CREATED"]
+        if after is not None:
+            where += " AND (v.image_id, v.version) > (?, ?)"
+            params.extend(after)
+        params.append(limit)
+        return await self._all(
+            "SELECT v.image_id, v.version, i.account, i.region, i.name, v.base_image,"
+            " v.container_image FROM image_versions v JOIN images i ON i.id = v.image_id"
+            f" WHERE {where} ORDER BY v.image_id, v.version LIMIT ?",
+            params,
+        )
+
 
 class Writes(Reads):
     """Statements that change data; only ever reached inside `Store.transaction()`."""
@@ -412,6 +429,14 @@ class Writes(Reads):
     @abstractmethod
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Execute; return the number of rows changed. Unique violations raise DuplicateKey."""
+
+    async def lock_quota(self, kind: str, account: str, region: str) -> None:
+        """Serialise, until commit, the calls that count `kind` in one account and region
+        against a quota, so that racing creates cannot both take the last place.
+
+        SQLite's one writer serialises every transaction already; servers sharing a
+        database override this with a lock of their own.
+        """
 
     # -- images ---------------------------------------------------------------------------
 

@@ -2,11 +2,14 @@
 
 The files are shared by both dialects; the few words that differ are placeholders that a
 `Dialect` fills in (`{autoid}` for an auto-numbered key column, `{without_rowid}` for
-tables SQLite should cluster on their primary key).
+tables SQLite should cluster on their primary key). Every `TEXT` column becomes the
+dialect's `text` type: on PostgreSQL that is `TEXT COLLATE "C"`, so text sorts and compares
+byte by byte as on SQLite, whatever the database's default collation.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +26,7 @@ class Dialect:
     skip_locked: str
     without_rowid: str = ""
     placeholder: str = "?"
+    text: str = "TEXT"
 
     def render(self, sql: str) -> str:
         if self.placeholder == "?" and "{" not in sql:
@@ -62,9 +66,14 @@ def migrations(dialect: Dialect) -> list[Migration]:
             .replace("{autoid}", dialect.autoid)
             .replace("{without_rowid}", dialect.without_rowid)
         )
+        if dialect.text != "TEXT":
+            text = _TEXT_TYPE.sub(dialect.text, text)
         statements = tuple(s.strip() for s in text.split(";") if _has_sql(s))
         found.append(Migration(int(number), rest.removesuffix(".sql"), statements))
     return found
+
+
+_TEXT_TYPE = re.compile(r"\bTEXT\b(?!\s*\[)")
 
 
 def _has_sql(chunk: str) -> bool:

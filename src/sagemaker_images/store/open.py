@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from sagemaker_images.config import Settings
 from sagemaker_images.store.base import Store
@@ -20,6 +20,14 @@ def sqlite_path(url: str) -> Path:
     return Path(rest[1:]).expanduser()
 
 
+def redacted(url: str) -> str:
+    """The URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
 async def open_store(settings: Settings) -> Store:
     url = settings.resolved_database_url()
     scheme = urlsplit(url).scheme
@@ -29,4 +37,12 @@ async def open_store(settings: Settings) -> Store:
         store: Store = SqliteStore(sqlite_path(url), settings.sqlite_synchronous)
         await store.open()
         return store
-    raise ValueError(f"unsupported database URL {url!r} (expected sqlite:///...)")
+    if scheme in {"postgresql", "postgres"}:
+        from sagemaker_images.store.postgresql import PostgresStore
+
+        store = PostgresStore(url, settings.database_pool_size, settings.database_pool_timeout)
+        await store.open()
+        return store
+    raise ValueError(
+        f"unsupported database URL {url!r} (expected sqlite:///... or postgresql://...)"
+    )

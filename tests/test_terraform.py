@@ -1,0 +1,147 @@
+"""Terraform's AWS provider (hashicorp/aws 5.100.0) driving a real server, end to end.
+
+One image only: the provider sleeps 60 s before every CreateImage.
+"""
+
+from __future__ import annotations
+
+import pytest
+from support import image_status, version_status, wait_until
+from terraform_support import Terraform, missing_reason
+
+pytestmark = pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))
+
+NAME = "tf-catalog"
+FIRST = {
+    "image_name": NAME,
+    "description": "Training image",
+    "display_name": "Training",
+    "release_notes": "First release",
+    "kernel_display_name": "Python 3 (training)",
+    "tags": {"team": "ml", "env": "dev"},
+}
+SECOND = {
+    **FIRST,
+    "description": "Training image, refreshed",
+    "display_name": "Training v2",
+    "release_notes": "Second release notes",
+    "kernel_display_name": "Python 3 (refreshed)",
+    "tags": {"team": "ml-platform", "cost-center": "42"},
+}
+
+
+def tags_of(sm, arn: str) -> dict[str, str]:
+    return {tag["Key"]: tag["Value"] for tag in sm.list_tags(ResourceArn=arn)["Tags"]}
+
+
+def check_catalog(sm, variables: dict) -> None:
+    image = sm.describe_image(ImageName=NAME)
+    assert image["ImageStatus"] == "CREATED"
+    assert image["Description"] == variables["description"]
+    assert image["DisplayName"] == variables["display_name"]
+    assert tags_of(sm, image["ImageArn"]) == variables["tags"]
+
+    first = sm.describe_image_version(ImageName=NAME)
+    assert first["ImageVersionStatus"] == "CREATED"
+    assert first["BaseImage"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/train:1.0"
+    assert first["ContainerImage"] == first["BaseImage"]
+    assert first["Horovod"] is True
+    assert (first["JobType"], first["Processor"], first["VendorGuidance"]) == (
+        "TRAINING",
+        "GPU",
+        "STABLE",
+    )
+    assert (first["MLFramework"], first["ProgrammingLang"]) == ("TensorFlow 2.13", "Python 3.10")
+    assert first["ReleaseNotes"] == variables["release_notes"]
+
+    kernel = sm.describe_app_image_config(AppImageConfigName=f"{NAME}-kernel")
+    specs = kernel["KernelGatewayImageConfig"]["KernelSpecs"]
+    assert specs[0] == {"Name": "python3", "DisplayName": variables["kernel_display_name"]}
+    assert specs[1]["Name"] == "ir"
+    assert kernel["KernelGatewayImageConfig"]["FileSystemConfig"] == {
+        "MountPath": "/home/sagemaker-user",
+        "DefaultUid": 1000,
+        "DefaultGid": 100,
+    }
+    assert tags_of(sm, kernel["AppImageConfigArn"]) == variables["tags"]
+
+    lab = sm.describe_app_image_config(AppImageConfigName=f"{NAME}-lab")
+    assert lab["JupyterLabAppImageConfig"]["ContainerConfig"] == {
+        "ContainerArguments": ["--ServerApp.base_url", "/jupyterlab/default"],
+        "ContainerEntrypoint": ["jupyter-lab"],
+        "ContainerEnvironmentVariables": {"STAGE": "dev"},
+    }
+    editor = sm.describe_app_image_config(AppImageConfigName=f"{NAME}-editor")
+    assert editor["CodeEditorAppImageConfig"]["ContainerConfig"]["ContainerEntrypoint"] == [
+        "code-server"
+    ]
+    assert tags_of(sm, editor["AppImageConfigArn"]) == {"tool": "code-editor"}
+
+
+def assert_clean_plan(tf: Terraform) -> None:
+    code, output = tf.plan()
+    assert code == 0, f"expected no changes, got:\n{output}"
+
+
+@pytest.mark.timeout(1200)
+def test_terraform_lifecycle(make_server, tmp_path):
+    server = make_server("--transition-seconds", "1")
+    sm = server.client("us-east-1")
+    tf = Terraform(tmp_path / "tf", "catalog", endpoint=server.endpoint)
+    tf.write_variables(FIRST)
+    tf.init()
+
+    # Create everything, then a plan with nothing to do.
+    tf.apply()
+    check_catalog(sm, FIRST)
+    outputs = tf.outputs()
+    assert outputs["image_arn"] == f"arn:aws:sagemaker:us-east-1:123456789012:image/{NAME}"
+    assert outputs["version"] == 1
+    assert outputs["first_container_image"].endswith("/train:1.0")
+    assert_clean_plan(tf)
+
+    # Change descriptions, names, notes and tags in place.
+    tf.write_variables(SECOND)
+    code, output = tf.plan()
+    assert code == 2
+    assert "must be replaced" not in output
+    assert "0 to add, 3 to change, 0 to destroy" in output
+    tf.apply()
+    check_catalog(sm, SECOND)
+    assert_clean_plan(tf)
+
+    # Deleted behind Terraform's back: the plan notices and apply puts it back.
+    sm.delete_app_image_config(AppImageConfigName=f"{NAME}-editor")
+    sm.delete_image_version(ImageName=NAME, Version=1)
+    wait_until(lambda: version_status(sm, NAME, 1) is None)
+    code, output = tf.plan()
+    assert code == 2
+    assert "aws_sagemaker_app_image_config.editor will be created" in output
+    assert "aws_sagemaker_image_version.first will be created" in output
+    tf.apply()
+    assert tf.outputs()["version"] == 2  # numbers are never reused
+    assert sm.describe_image_version(ImageName=NAME)["ReleaseNotes"] == SECOND["release_notes"]
+    assert_clean_plan(tf)
+
+    # Forget resources, import them back, and find nothing to change.
+    for address in (
+        "aws_sagemaker_image.main",
+        "aws_sagemaker_image_version.first",
+        "aws_sagemaker_app_image_config.kernel",
+        "aws_sagemaker_app_image_config.lab",
+    ):
+        tf.state_rm(address)
+    tf.import_("aws_sagemaker_image.main", NAME)
+    tf.import_("aws_sagemaker_image_version.first", NAME)  # 5.100.0: the image's name
+    tf.import_("aws_sagemaker_app_image_config.kernel", f"{NAME}-kernel")
+    tf.import_("aws_sagemaker_app_image_config.lab", f"{NAME}-lab")
+    assert_clean_plan(tf)
+
+    # Destroy leaves nothing behind, tags included.
+    image_arn = outputs["image_arn"]
+    tf.destroy()
+    assert image_status(sm, NAME) is None
+    assert sm.list_images()["Images"] == []
+    assert sm.list_app_image_configs()["AppImageConfigs"] == []
+    with pytest.raises(sm.exceptions.ClientError):
+        sm.list_tags(ResourceArn=image_arn)
