@@ -126,3 +126,22 @@ def make_server(
     for process in started:
         if process.process is not None and process.process.poll() is None:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def auth_server(
+    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """SigV4 on: the keys of auth_support.ALL_KEYS (two accounts, one with a session token)."""
+    from auth_support import ALL_KEYS, write_credentials
+
+    workdir = tmp_path_factory.mktemp(f"auth-server-{backend}")
+    credentials = write_credentials(workdir / "credentials.toml", ALL_KEYS)
+    process = _server(
+        backend,
+        databases,
+        workdir,
+        ["--transition-seconds", TRANSITION_SECONDS, "--credentials", str(credentials)],
+    ).start()
+    yield process
+    process.stop()

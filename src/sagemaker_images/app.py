@@ -7,9 +7,11 @@ one dispatch, and on this path every microsecond is throughput.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import itertools
 import logging
+import signal
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -18,13 +20,19 @@ from sagemaker_images.catalog.common import Deps, wall_clock_ms
 from sagemaker_images.catalog.service import handlers
 from sagemaker_images.config import Settings
 from sagemaker_images.context import RequestContext
-from sagemaker_images.errors import RequestTooLarge, ServiceError, UnknownOperation
+from sagemaker_images.credentials import KeyRing
+from sagemaker_images.errors import (
+    InternalFailure,
+    RequestTooLarge,
+    ServiceError,
+    UnknownOperation,
+)
 from sagemaker_images.jobs.resolver import Resolver, build_resolver
 from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
 from sagemaker_images.protocol.dispatch import Dispatcher, error_body
-from sagemaker_images.protocol.sigv4 import scope_region
+from sagemaker_images.protocol.sigv4 import Verifier, scope_region
 from sagemaker_images.store import Store, open_store
 from sagemaker_images.store.open import redacted
 
@@ -58,8 +66,12 @@ class Application:
         self.resolver: Resolver | None = None
         self._dispatcher: Dispatcher | None = None
         self._request_ids = RequestIds()
+        self.keys: KeyRing | None = None
+        self._verifier: Verifier | None = None
 
     async def startup(self) -> None:
+        if self.settings.auth_mode() == "sigv4":
+            self._start_auth()
         self.resolver = build_resolver(self.settings)
         store = await open_store(self.settings)
         deps = Deps(store=store, settings=self.settings, clock=wall_clock_ms)
@@ -82,6 +94,17 @@ class Application:
             len(self._dispatcher.operation_names),
             redacted(self.settings.resolved_database_url()),
         )
+
+    def _start_auth(self) -> None:
+        """Load the keys (a bad file stops the start) and reload them on SIGHUP."""
+        keys = KeyRing(self.settings.credentials_file)
+        self.keys = keys
+        self._verifier = Verifier(keys.get)
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, keys.reload)
+        except (NotImplementedError, AttributeError, RuntimeError):
+            log.warning("SIGHUP is not available here: credentials reload needs a restart")
+        log.info("authentication: sigv4 with %d keys", len(keys))
 
     async def shutdown(self) -> None:
         if self.worker is not None:
@@ -139,12 +162,35 @@ class Application:
         except ServiceError as error:
             await _respond(send, error.status, error_body(error), request_id)
             return
-        region = scope_region(authorization, scope.get("query_string", b""))
-        ctx = RequestContext(
-            account=self.settings.account_id,
-            region=region or self.settings.default_region,
-            request_id=request_id,
-        )
+        query_string = scope.get("query_string", b"")
+        if self._verifier is not None:
+            try:
+                caller = self._verifier.verify(
+                    method,
+                    scope.get("raw_path") or path.encode(),
+                    query_string,
+                    scope["headers"],
+                    body,
+                )
+            except ServiceError as error:
+                log.debug("request %s refused: %s %s", request_id, error.code, error.message)
+                await _respond(send, error.status, error_body(error), request_id)
+                return
+            except Exception:
+                log.exception("signature check failed unexpectedly (request %s)", request_id)
+                failure = InternalFailure("We encountered an internal error. Please try again.")
+                await _respond(send, failure.status, error_body(failure), request_id)
+                return
+            ctx = RequestContext(
+                account=caller.account, region=caller.region, request_id=request_id
+            )
+        else:
+            region = scope_region(authorization, query_string)
+            ctx = RequestContext(
+                account=self.settings.account_id,
+                region=region or self.settings.default_region,
+                request_id=request_id,
+            )
         assert self._dispatcher is not None
         status, payload = await self._dispatcher.call(target, body, ctx)
         await _respond(send, status, payload, request_id)

@@ -154,9 +154,35 @@ def main() -> None:
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@click.option(
+    "--credentials",
+    "credentials_file",
+    envvar=_env("CREDENTIALS"),
+    default="",
+    type=click.Path(dir_okay=False),
+    help="TOML file of access keys ([[keys]] access_key_id, secret_access_key, account_id, "
+    "optional session_token); reloaded on SIGHUP.",
+)
+@click.option(
+    "--auth",
+    envvar=_env("AUTH"),
+    default=None,
+    type=click.Choice(["sigv4", "off"]),
+    help="sigv4: verify every request's signature (the default with --credentials); "
+    "off: accept any key, account from --account-id (the default without).",
+)
 def serve(**options: Any) -> None:
-    """Run the server until Ctrl-C or SIGTERM."""
-    settings = Settings(**options)
+    """Run the server until Ctrl-C or SIGTERM (SIGHUP reloads the credentials file)."""
+    settings = Settings(**{**options, "auth": options["auth"] or ""})
+    if settings.auth_mode() == "sigv4" and not settings.credentials_file:
+        raise click.UsageError("--auth sigv4 needs --credentials FILE")
+    if settings.auth_mode() == "sigv4":
+        from sagemaker_images.credentials import CredentialsError, load_keys
+
+        try:  # a clear message now rather than a failed start later
+            load_keys(settings.credentials_file)
+        except CredentialsError as error:
+            raise click.ClickException(str(error)) from None
     _load_registries(settings.registries_file)  # a bad file stops here, before serving
     _configure_logging(settings.log_level)
     import uvicorn

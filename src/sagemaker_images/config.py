@@ -48,6 +48,15 @@ class Settings:
     database_pool_size: int = 10
     database_pool_timeout: float = 5.0
     log_level: str = "info"
+    # Authentication: a TOML file of access keys; auth "" means sigv4 when a file is given.
+    credentials_file: str = ""
+    auth: str = ""
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
+
+    def auth_mode(self) -> str:
+        """ "sigv4" (verify every signature) or "off" (any key; the configured account)."""
+        if self.auth:
+            return self.auth
+        return "sigv4" if self.credentials_file else "off"

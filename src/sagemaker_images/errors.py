@@ -66,3 +66,24 @@ class ResourceLimitExceeded(ServiceError):
     code = "ResourceLimitExceeded"
     status = 400
     modelled = True
+
+
+# Authentication (SigV4). Codes and texts as AWS sends them; see protocol/sigv4.py.
+class MissingAuthenticationToken(ServiceError):
+    code = "MissingAuthenticationToken"
+    status = 403
+
+
+class UnrecognizedClient(ServiceError):
+    code = "UnrecognizedClientException"
+    status = 403
+
+
+class InvalidSignature(ServiceError):
+    code = "InvalidSignatureException"
+    status = 403
+
+
+class IncompleteSignature(ServiceError):
+    code = "IncompleteSignature"
+    status = 400
