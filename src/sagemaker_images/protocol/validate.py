@@ -113,17 +113,24 @@ def _checker(shape: Shape, seen: dict[str, Checker]) -> Checker:
 
 def _structure(shape: Shape, seen: dict[str, Checker]) -> Checker:
     assert isinstance(shape, StructureShape)
-    members = [(name, _checker(member, seen)) for name, member in shape.members.items()]
+    # (name, checker, its path when this structure is the request itself): most structures
+    # checked are requests, so their members' paths are built once, here.
+    members = [
+        (name, _checker(member, seen), member_path("", name))
+        for name, member in shape.members.items()
+    ]
     required = list(shape.required_members)
 
     def check(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise _type_error(path, "an object", value)
         result: dict[str, Any] = {}
-        for name, member_check in members:
+        for name, member_check, top_path in members:
             item = value.get(name)
             if item is not None:
-                result[name] = member_check(item, member_path(path, name), errors)
+                result[name] = member_check(
+                    item, member_path(path, name) if path else top_path, errors
+                )
         for name in required:
             if value.get(name) is None:
                 errors.append(violation(None, member_path(path, name), "Member must not be null"))
@@ -198,6 +205,7 @@ def _map(shape: Shape, seen: dict[str, Checker]) -> Checker:
 
 def _string(shape: Shape, seen: dict[str, Checker]) -> Checker:
     length = _length_rules(shape)
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
     pattern_text = shape.metadata.get("pattern")
     pattern = compile_java(pattern_text) if pattern_text is not None else None
     enum = shape.enum or None
@@ -207,7 +215,9 @@ def _string(shape: Shape, seen: dict[str, Checker]) -> Checker:
     def check(value: Any, path: str, errors: list[str]) -> str:
         if not isinstance(value, str):
             raise _type_error(path, "a string", value)
-        length(value, len(value), path, errors)
+        size = len(value)
+        if (low is not None and size < low) or (high is not None and size > high):
+            length(value, size, path, errors)
         if pattern is not None and pattern.fullmatch(value) is None:
             errors.append(
                 violation(
