@@ -301,3 +301,19 @@ def test_odd_bytes_in_a_presigned_signature_are_refused_not_a_crash(auth_server,
     url = re.sub(r"X-Amz-Signature=[0-9a-f]+", "X-Amz-Signature=%E2%82%AC%00", request.url)
     status, body = send(request, url=url)
     assert (status, body) == (403, {"__type": "InvalidSignatureException", "message": MISMATCH})
+
+
+@pytest.mark.parametrize(
+    ("pattern", "replacement"),
+    [
+        (r"X-Amz-Expires=\d+", "X-Amz-Expires=%C2%B2"),  # a digit to Python, not to AWS
+        (r"X-Amz-SignedHeaders=[^&]+", "X-Amz-SignedHeaders=host%3B%E2%82%AC"),
+    ],
+)
+def test_odd_presigned_parameters_are_refused_not_a_crash(
+    auth_server, region, pattern, replacement
+):
+    request = presigned(auth_server.endpoint, KEY_A, region, LIST)
+    status, body = send(request, url=re.sub(pattern, replacement, request.url))
+    assert status in (400, 403)
+    assert body["__type"] in {"IncompleteSignature", "InvalidSignatureException"}

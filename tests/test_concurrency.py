@@ -55,3 +55,41 @@ def test_concurrent_creates_of_one_name(server, region):
         outcomes = list(pool.map(attempt, clients))
     assert outcomes.count("created") == 1
     assert outcomes.count("ResourceInUse") == len(clients) - 1
+
+
+def test_concurrent_deletes_of_one_version_have_one_winner(make_server, region):
+    """The second delete must see the first one's DELETING, however close behind it is."""
+    server = make_server("--transition-seconds", "3")
+    sm = server.client(region)
+    create_image(sm, "doomed")
+    versions = [
+        int(
+            sm.create_image_version(ImageName="doomed", BaseImage="r/x:1")[
+                "ImageVersionArn"
+            ].rsplit("/", 1)[1]
+        )
+        for _ in range(8)
+    ]
+    wait_until(
+        lambda: all(
+            v["ImageVersionStatus"] == "CREATED"
+            for v in sm.list_image_versions(ImageName="doomed", MaxResults=100)["ImageVersions"]
+        ),
+        timeout=30,
+    )
+    clients = [server.client(region) for _ in range(2 * len(versions))]
+
+    def delete(args):
+        client, number = args
+        try:
+            client.delete_image_version(ImageName="doomed", Version=number)
+            return number, "deleted"
+        except ClientError as error:
+            return number, error.response["Error"]["Code"]
+
+    work = [(client, versions[i // 2]) for i, client in enumerate(clients)]
+    with ThreadPoolExecutor(len(work)) as pool:
+        outcomes = list(pool.map(delete, work))
+    for number in versions:
+        mine = sorted(outcome for n, outcome in outcomes if n == number)
+        assert mine == ["ResourceInUse", "deleted"], (number, mine)

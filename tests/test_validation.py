@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from support import ROLE, create_image, error_of
+from support import ROLE, create_image, error_of, raw_call
 
 PATTERN = "[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}"
 
@@ -166,3 +166,43 @@ def test_empty_name_contains_fails_the_pattern_not_the_length(lax):
     message = error_of(excinfo)[1]
     assert message.startswith("1 validation error detected: ")
     assert "regular expression pattern: [a-zA-Z0-9\\-.]+" in message
+
+
+def test_nul_characters_are_refused_on_every_backend(sm):
+    with pytest.raises(ClientError) as excinfo:
+        sm.create_image(ImageName="nul", RoleArn=ROLE, Description="x\x00y")
+    code, message, status = error_of(excinfo)
+    assert (code, status) == ("ValidationException", 400)
+    assert "at 'description' failed to satisfy constraint: Member must not contain" in message
+    with pytest.raises(sm.exceptions.ResourceNotFound):
+        sm.describe_image(ImageName="nul")
+
+
+def test_time_filters_far_beyond_any_date_are_no_bound(server, sm, region):
+    create_image(sm, "timeless")
+
+    def listed(operation, body):  # botocore itself cannot send such dates
+        status, _, answer = raw_call(server.endpoint, f"SageMaker.{operation}", body, region=region)
+        assert status == 200, answer
+        return answer
+
+    assert listed("ListImages", {"CreationTimeBefore": 1e300})["Images"][0]["ImageName"] == (
+        "timeless"
+    )
+    assert listed("ListImages", {"CreationTimeAfter": 1e300})["Images"] == []
+    assert listed("ListAppImageConfigs", {"ModifiedTimeBefore": -1e300})["AppImageConfigs"] == []
+
+
+def test_forged_tokens_carrying_unstorable_keys_are_invalid(sm):
+    import base64
+    import json
+
+    create_image(sm, "a1")
+    create_image(sm, "a2")
+    real = sm.list_images(MaxResults=1, SortBy="IMAGE_NAME")["NextToken"]
+    fmt, digest, _ = json.loads(base64.urlsafe_b64decode(real + "=" * (-len(real) % 4)))
+    for key in (["a\x00"], [2**70]):
+        forged = base64.urlsafe_b64encode(json.dumps([fmt, digest, key]).encode()).decode()
+        with pytest.raises(ClientError) as excinfo:
+            sm.list_images(MaxResults=1, SortBy="IMAGE_NAME", NextToken=forged)
+        assert error_of(excinfo) == ("ValidationException", "Invalid pagination token", 400)

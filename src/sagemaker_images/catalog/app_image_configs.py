@@ -13,7 +13,7 @@ from typing import Any
 from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.arns import app_image_config_arn
 from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps, compact, seconds, time_filters
-from sagemaker_images.catalog.tags import attach
+from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound
 from sagemaker_images.store import DuplicateKey, Reads
@@ -67,6 +67,7 @@ class AppImageConfigs:
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         name = request["AppImageConfigName"]
+        tags = tag_pairs(request.get("Tags", ()))
         now = self._deps.clock()
         record = AppImageConfigRecord(
             id=0,
@@ -84,7 +85,7 @@ class AppImageConfigs:
                 config_id = await tx.insert_app_image_config(record, name.lower())
             except DuplicateKey:
                 raise _name_taken() from None
-            await attach(tx, (APP_IMAGE_CONFIG_TAGS, config_id), request.get("Tags", ()))
+            await attach(tx, (APP_IMAGE_CONFIG_TAGS, config_id), tags)
         return {"AppImageConfigArn": app_image_config_arn(ctx.region, ctx.account, name)}
 
     async def describe_app_image_config(

@@ -37,8 +37,15 @@ def seconds(ms: int) -> float:
     return ms / 1000
 
 
+# Times beyond these are kept at them: filters as far off as 1e300 s mean "no bound", and a
+# database integer cannot hold more.
+_MIN_MS, _MAX_MS = -(2**63), 2**63 - 1
+
+
 def millis(epoch_seconds: float | None) -> int | None:
-    return None if epoch_seconds is None else round(epoch_seconds * 1000)
+    if epoch_seconds is None:
+        return None
+    return max(_MIN_MS, min(_MAX_MS, round(epoch_seconds * 1000)))
 
 
 def compact(values: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sagemaker_images.catalog.common import (
     seconds,
     time_filters,
 )
-from sagemaker_images.catalog.tags import attach
+from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ValidationError
 from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
@@ -59,6 +59,7 @@ class Images:
 
     async def create_image(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         name = request["ImageName"]
+        tags = tag_pairs(request.get("Tags", ()))
         now = self._deps.clock()
         limit = self._deps.settings.max_images
         async with self._store.transaction() as tx:
@@ -88,7 +89,7 @@ class Images:
                 image_id = await tx.insert_image(record, name.lower())
             except DuplicateKey:
                 raise _name_taken(name) from None
-            await attach(tx, (IMAGE_TAGS, image_id), request.get("Tags", ()))
+            await attach(tx, (IMAGE_TAGS, image_id), tags)
             await tx.add_job(JobKind.IMAGE_CREATE, image_id, None, self._deps.transition_due(now))
         return {"ImageArn": image_arn(ctx.region, ctx.account, name)}
 

@@ -45,7 +45,10 @@ def decode(token: str, digest: str, types: Sequence[type]) -> tuple:
     if fmt != _FORMAT or token_digest != digest or not isinstance(key, list):
         raise invalid_token()
     if len(key) != len(types) or not all(
-        isinstance(value, kind) and not isinstance(value, bool)
+        isinstance(value, kind)
+        and not isinstance(value, bool)
+        and not (isinstance(value, str) and "\x00" in value)
+        and not (isinstance(value, int) and not -(2**63) <= value < 2**63)
         for value, kind in zip(key, types, strict=True)
     ):
         raise invalid_token()

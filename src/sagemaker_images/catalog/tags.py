@@ -39,9 +39,9 @@ def tag_pairs(tags: Sequence[dict[str, str]]) -> dict[str, str]:
     return pairs
 
 
-async def attach(tx: Writes, resource: TaggedResource, tags: Sequence[dict[str, str]]) -> None:
-    """Add or overwrite tags, keeping the resource within its tag limit."""
-    pairs = tag_pairs(tags)
+async def attach(tx: Writes, resource: TaggedResource, pairs: dict[str, str]) -> None:
+    """Add or overwrite tags (checked by `tag_pairs` before the transaction), keeping the
+    resource within its tag limit."""
     if not pairs:
         return
     kind, resource_id = resource
@@ -87,9 +87,10 @@ class Tags:
         self._store = deps.store
 
     async def add_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        pairs = tag_pairs(request["Tags"])
         async with self._store.transaction() as tx:
             resource = await find_resource(tx, ctx, request["ResourceArn"])
-            await attach(tx, resource, request["Tags"])
+            await attach(tx, resource, pairs)
         return {"Tags": request["Tags"]}
 
     async def list_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

@@ -147,12 +147,9 @@ class Worker:
             prepared = await self._transitions.prepare(self._store.reader, job)
         except asyncio.CancelledError:
             raise
-        except TransientFailure as error:
-            await self._after_transient(job, error)
-            self._wake.set()
-            return
         except Exception as error:
-            log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
+            if not isinstance(error, TransientFailure):
+                log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             await self._after_failure(job, error)
             self._wake.set()
             return
@@ -190,15 +187,37 @@ class Worker:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             await self._after_failure(job, error)
 
+    def _next_step(self, job: JobRecord, error: Exception) -> tuple[int | None, str]:
+        """(milliseconds until the next try, or None to give up; the reason if giving up).
+
+        A registry out of reach is retried within its own window and then named in the
+        FailureReason; anything else is our fault, retried a few times with backoff.
+        """
+        if isinstance(error, TransientFailure):
+            delay = self._retry.next_delay(job.attempts)
+            return (None if delay is None else round(delay * 1000)), error.reason_after(
+                job.attempts
+            )
+        if job.attempts < MAX_ATTEMPTS:
+            return min(60_000, 250 * 2**job.attempts), ""
+        return None, f"Internal error after {job.attempts} attempts: {error}"
+
     async def _after_failure(self, job: JobRecord, error: Exception) -> None:
         now = self._clock()
+        delay_ms, reason = self._next_step(job, error)
         try:
             async with self._store.transaction() as tx:
-                if job.attempts < MAX_ATTEMPTS:
-                    backoff_ms = min(60_000, 250 * 2**job.attempts)
-                    await tx.retry_job(job.id, self.owner, now + backoff_ms)
+                if delay_ms is not None:
+                    log.warning(
+                        "job %s: %s; try %d again in %.2fs",
+                        job.id,
+                        error,
+                        job.attempts + 1,
+                        delay_ms / 1000,
+                    )
+                    await tx.retry_job(job.id, self.owner, now + delay_ms)
                 elif await tx.finish_job(job.id, self.owner):
-                    reason = f"Internal error after {job.attempts} attempts: {error}"
+                    log.warning("job %s gave up: %s", job.id, reason)
                     await self._transitions.give_up(tx, job, reason, now)
         except Exception:
             # The database is out of reach: try again on the next round, rather than leave
@@ -210,24 +229,6 @@ class Worker:
         pending, self._unrecorded = self._unrecorded, []
         for job, error in pending:
             await self._after_failure(job, error)
-
-    async def _after_transient(self, job: JobRecord, error: TransientFailure) -> None:
-        """Try again later while the retry window lasts, then fail with the registry's reason."""
-        now = self._clock()
-        delay = self._retry.next_delay(job.attempts)
-        try:
-            async with self._store.transaction() as tx:
-                if delay is not None:
-                    log.warning(
-                        "job %s: %s; try %d again in %.2fs", job.id, error, job.attempts + 1, delay
-                    )
-                    await tx.retry_job(job.id, self.owner, now + round(delay * 1000))
-                elif await tx.finish_job(job.id, self.owner):
-                    reason = error.reason_after(job.attempts)
-                    log.warning("job %s gave up: %s", job.id, reason)
-                    await self._transitions.give_up(tx, job, reason, now)
-        except Exception:
-            log.exception("could not record the failure of job %s", job.id)
 
     async def _housekeeping(self) -> None:
         now = self._clock()

@@ -291,7 +291,7 @@ def _query_claim(query_string: bytes) -> _Claim:
             f"Unsupported AWS 'algorithm': '{values['X-Amz-Algorithm']}'. Supported: '{ALGORITHM}'."
         )
     expires = values["X-Amz-Expires"]
-    if not expires.isdigit() or int(expires) > MAX_PRESIGN_SECONDS:
+    if not (expires.isascii() and expires.isdigit()) or int(expires) > MAX_PRESIGN_SECONDS:
         raise IncompleteSignature(
             f"X-Amz-Expires must be a number of seconds no greater than {MAX_PRESIGN_SECONDS}."
         )
@@ -361,10 +361,10 @@ def _canonical_headers(names: list[str], headers: dict[bytes, list[bytes]]) -> b
     """`name:value` lines: values trimmed, inner whitespace runs collapsed, repeats joined."""
     lines = []
     for name in names:
-        values = headers.get(name.encode("latin-1"), ())
-        lines.append(
-            name.encode("latin-1") + b":" + b",".join(b" ".join(v.split()) for v in values)
-        )
+        # A name no header can have (beyond latin-1) is signed as absent: a mismatch, not a crash.
+        raw = name.encode("latin-1", errors="replace")
+        values = headers.get(raw, ())
+        lines.append(raw + b":" + b",".join(b" ".join(v.split()) for v in values))
     return b"\n".join(lines) + b"\n"
 
 

@@ -218,6 +218,8 @@ def _string(shape: Shape, seen: dict[str, Checker]) -> Checker:
         size = len(value)
         if (low is not None and size < low) or (high is not None and size > high):
             length(value, size, path, errors)
+        if "\x00" in value:  # no database here can store it
+            errors.append(violation(value, path, "Member must not contain the NUL character"))
         if pattern is not None and pattern.fullmatch(value) is None:
             errors.append(
                 violation(

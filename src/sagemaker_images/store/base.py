@@ -1,8 +1,7 @@
 """Every query the catalog and the jobs need, written once in portable SQL.
 
 A dialect supplies three primitives (`_one`, `_all`, `_run`) over its own driver and the
-few words of SQL that differ (`{lock}` and `{lock_image}` for row locks, `{skip_locked}` when
-claiming jobs);
+few words of SQL that differ (`{lock}` for row locks, `{skip_locked}` when claiming jobs);
 the statements themselves are shared. `Reads` runs outside any transaction; `Writes` runs
 inside one opened by `Store.transaction()` and is committed only when the block ends.
 """
@@ -40,7 +39,7 @@ _IMAGE_COLUMNS_OF_I = ", ".join(f"i.{c}" for c in _IMAGE_FIELDS)
 _VERSION_COLUMNS_OF_V = ", ".join(f"v.{c}" for c in VERSION_COLUMNS.split(", "))
 
 
-def _lookup_version_sql(by_alias: bool, by_number: bool, lock: bool) -> str:
+def _lookup_version_sql(by_alias: bool, by_number: bool) -> str:
     alias_join = (
         " LEFT JOIN image_version_aliases a ON a.image_id = i.id AND a.alias = ?"
         if by_alias
@@ -57,7 +56,6 @@ def _lookup_version_sql(by_alias: bool, by_number: bool, lock: bool) -> str:
         f" {_VERSION_COLUMNS_OF_V} FROM images i{alias_join}"
         f" LEFT JOIN image_versions v ON v.image_id = i.id AND v.version = {chosen}"
         " WHERE i.account = ? AND i.region = ? AND i.name_key = ?"
-        + (" {lock_image}" if lock else "")
     )
 
 
@@ -66,9 +64,9 @@ _FIND_IMAGE = (
 )
 _FIND_IMAGE_LOCKED = _FIND_IMAGE + " {lock}"
 
-# Built once: (by alias, by number, locked) -> statement.
+# Built once: (by alias, by number) -> statement.
 _LOOKUP_VERSION = {
-    key: _lookup_version_sql(*key) for key in itertools.product((False, True), repeat=3)
+    key: _lookup_version_sql(*key) for key in itertools.product((False, True), repeat=2)
 }
 
 
@@ -299,12 +297,19 @@ class Reads(ABC):
 
         With `version`, that version; else with `alias`, the version the alias names; else
         the latest. Outer joins tell a missing image from a missing version.
+
+        With `lock`, the image's row is locked first, in a statement of its own: a statement
+        that waited for that lock inside the lookup would still read the version as it was
+        before the holder committed (PostgreSQL re-reads only the locked row), so two
+        deletes of one version could both find it CREATED.
         """
+        if lock and await self.find_image(account, region, name_key, lock=True) is None:
+            return VersionLookup(None, None, None)
         params: list[Any] = [] if alias is None else [alias]
         if version is not None:
             params.append(version)
         params.extend((account, region, name_key))
-        sql = _LOOKUP_VERSION[alias is not None, version is not None, lock]
+        sql = _LOOKUP_VERSION[alias is not None, version is not None]
         row = await self._one(sql, params)
         if row is None:
             return VersionLookup(None, None, None)

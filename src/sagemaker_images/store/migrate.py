@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from typing import Any, Protocol
 
@@ -22,7 +21,6 @@ class Dialect:
     name: str
     autoid: str
     lock: str
-    lock_image: str
     skip_locked: str
     without_rowid: str = ""
     placeholder: str = "?"
@@ -31,17 +29,21 @@ class Dialect:
     def render(self, sql: str) -> str:
         if self.placeholder == "?" and "{" not in sql:
             return sql  # SQLite's common case: the statement as written
-        return _render(self, sql)
+        # Keyed by name, not by the dialect itself: hashing a dataclass costs a microsecond a
+        # statement, and every statement passes through here.
+        key = (self.name, sql)
+        rendered = _RENDERED.get(key)
+        if rendered is None:
+            rendered = _RENDERED[key] = _render(self, sql)
+        return rendered
 
 
-@cache
+_RENDERED: dict[tuple[str, str], str] = {}
+
+
 def _render(dialect: Dialect, sql: str) -> str:
     if "{" in sql:
-        sql = (
-            sql.replace("{lock}", dialect.lock)
-            .replace("{lock_image}", dialect.lock_image)
-            .replace("{skip_locked}", dialect.skip_locked)
-        )
+        sql = sql.replace("{lock}", dialect.lock).replace("{skip_locked}", dialect.skip_locked)
     if dialect.placeholder != "?":
         sql = sql.replace("?", dialect.placeholder)
     return sql

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sagemaker_images.config import Settings
 from sagemaker_images.store.base import Store
@@ -23,9 +23,15 @@ def sqlite_path(url: str) -> Path:
 def redacted(url: str) -> str:
     """The URL without its password, for logs."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+    if parts.password is not None:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    if "password" in parts.query:
+        hidden = [
+            (key, "***" if key == "password" else value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        parts = parts._replace(query=urlencode(hidden, safe="*"))
+    return urlunsplit(parts)
 
 
 async def open_store(settings: Settings) -> Store:
@@ -44,5 +50,5 @@ async def open_store(settings: Settings) -> Store:
         await store.open()
         return store
     raise ValueError(
-        f"unsupported database URL {url!r} (expected sqlite:///... or postgresql://...)"
+        f"unsupported database URL {redacted(url)!r} (expected sqlite:///... or postgresql://...)"
     )

@@ -35,7 +35,6 @@ SQLITE = Dialect(
     name="sqlite",
     autoid="INTEGER PRIMARY KEY AUTOINCREMENT",
     lock="",
-    lock_image="",
     skip_locked="",
     without_rowid="WITHOUT ROWID",
 )
