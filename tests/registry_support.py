@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import http.client
 import ipaddress
 import json
 import secrets
@@ -406,3 +407,70 @@ class PrivateCA:
                 serialization.NoEncryption(),
             )
         )
+
+
+class FlakyFront:
+    """A reverse proxy before a real registry that first answers some requests with errors
+    of its own (503, 429, ...), as an overloaded registry or its load balancer does, then
+    passes everything through."""
+
+    def __init__(self, target: str, failures: list[int]) -> None:
+        self.target = urllib.parse.urlsplit(target)
+        self.failures = list(failures)
+        self.answered: list[int] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> FlakyFront:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next_failure(self) -> int | None:
+        with self._lock:
+            return self.failures.pop(0) if self.failures else None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        front = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                failure = front._next_failure()
+                if failure is not None:
+                    front.answered.append(failure)
+                    self.send_response(failure)
+                    self.send_header("Content-Length", "0")
+                    if failure == 429:
+                        self.send_header("Retry-After", "0")
+                    self.end_headers()
+                    return
+                connection = http.client.HTTPConnection(
+                    front.target.hostname, front.target.port, timeout=10
+                )
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                connection.request(self.command, self.path, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+                front.answered.append(response.status)
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in {"connection", "transfer-encoding"}:
+                        self.send_header(name, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+                connection.close()
+
+            do_GET = do_HEAD = _forward
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler

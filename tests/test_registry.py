@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from registry_support import PrivateCA, RegistryProcess, TokenServer
+from registry_support import FlakyFront, PrivateCA, RegistryProcess, TokenServer
 from support import (
     ServerProcess,
     create_image,
@@ -492,3 +492,40 @@ def test_bad_registries_file_stops_the_server(tmp_path):
     )
     assert result.returncode == 2
     assert "environment variable SURELY_UNSET_VARIABLE_4 is not set" in result.stderr
+
+
+def test_busy_registry_answers_are_retried(make_server, tmp_path, region, registry):
+    """503 and 429 are worth another try: the version is pinned once the registry answers."""
+    digest = registry.push("busy/app", "v1", "busy")
+    front = FlakyFront(registry.url, [503, 429, 502]).start()
+    try:
+        registries = write_registries(tmp_path / "r.toml", {"busy.test": {"endpoint": front.url}})
+        server = make_server(*resolve_args(registries, "30"))
+        sm = server.client(region)
+        create_image(sm, "img")
+        described = settle(sm, "busy.test/busy/app:v1")
+        assert described["ImageVersionStatus"] == "CREATED"
+        assert described["ContainerImage"] == f"busy.test/busy/app@{digest}"
+        assert front.answered[:3] == [503, 429, 502]
+    finally:
+        front.stop()
+
+
+def test_registry_that_stays_busy_fails_after_the_window(make_server, tmp_path, region, registry):
+    front = FlakyFront(registry.url, [503] * 50).start()
+    try:
+        registries = write_registries(tmp_path / "r.toml", {"busy.test": {"endpoint": front.url}})
+        server = make_server(*resolve_args(registries, "1"))
+        sm = server.client(region)
+        create_image(sm, "img")
+        described = settle(sm, "busy.test/busy/app:v1")
+        assert described["ImageVersionStatus"] == "CREATE_FAILED"
+        reason = described["FailureReason"]
+        assert reason.startswith(
+            "BaseImage busy.test/busy/app:v1 could not be resolved: registry busy.test"
+            " unreachable after "
+        )
+        assert "503" in reason, reason
+        assert len(front.answered) >= 2
+    finally:
+        front.stop()
