@@ -4,6 +4,7 @@ a real CNCF distribution registry (Debian's docker-registry) started by these te
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import subprocess
 import sys
@@ -494,30 +495,42 @@ def test_bad_registries_file_stops_the_server(tmp_path):
     assert "environment variable SURELY_UNSET_VARIABLE_4 is not set" in result.stderr
 
 
-def test_busy_registry_answers_are_retried(make_server, tmp_path, region, registry):
-    """503 and 429 are worth another try: the version is pinned once the registry answers."""
-    digest = registry.push("busy/app", "v1", "busy")
-    front = FlakyFront(registry.url, [503, 429, 502]).start()
+@contextlib.contextmanager
+def behind_flaky_front(
+    make_server,
+    tmp_path: Path,
+    region: str,
+    registry: RegistryProcess,
+    failures: list[int],
+    window: str,
+) -> Iterator[tuple[Any, FlakyFront]]:
+    """A resolving server whose `busy.test` registry first answers `failures`; an image `img`."""
+    front = FlakyFront(registry.url, failures).start()
     try:
         registries = write_registries(tmp_path / "r.toml", {"busy.test": {"endpoint": front.url}})
-        server = make_server(*resolve_args(registries, "30"))
-        sm = server.client(region)
+        sm = make_server(*resolve_args(registries, window)).client(region)
         create_image(sm, "img")
-        described = settle(sm, "busy.test/busy/app:v1")
-        assert described["ImageVersionStatus"] == "CREATED"
-        assert described["ContainerImage"] == f"busy.test/busy/app@{digest}"
-        assert front.answered[:3] == [503, 429, 502]
+        yield sm, front
     finally:
         front.stop()
 
 
+def test_busy_registry_answers_are_retried(make_server, tmp_path, region, registry):
+    """503 and 429 are worth another try: the version is pinned once the registry answers."""
+    digest = registry.push("busy/app", "v1", "busy")
+    failures = [503, 429, 502]
+    with behind_flaky_front(make_server, tmp_path, region, registry, failures, "30") as (sm, front):
+        described = settle(sm, "busy.test/busy/app:v1")
+        assert described["ImageVersionStatus"] == "CREATED"
+        assert described["ContainerImage"] == f"busy.test/busy/app@{digest}"
+        assert front.answered[:3] == failures
+
+
 def test_registry_that_stays_busy_fails_after_the_window(make_server, tmp_path, region, registry):
-    front = FlakyFront(registry.url, [503] * 50).start()
-    try:
-        registries = write_registries(tmp_path / "r.toml", {"busy.test": {"endpoint": front.url}})
-        server = make_server(*resolve_args(registries, "1"))
-        sm = server.client(region)
-        create_image(sm, "img")
+    with behind_flaky_front(make_server, tmp_path, region, registry, [503] * 50, "1") as (
+        sm,
+        front,
+    ):
         described = settle(sm, "busy.test/busy/app:v1")
         assert described["ImageVersionStatus"] == "CREATE_FAILED"
         reason = described["FailureReason"]
@@ -527,5 +540,3 @@ def test_registry_that_stays_busy_fails_after_the_window(make_server, tmp_path, 
         )
         assert "503" in reason, reason
         assert len(front.answered) >= 2
-    finally:
-        front.stop()
