@@ -110,22 +110,13 @@ class PgReads(Reads):
         self._store = store
 
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple]:
-        rendered = POSTGRESQL.render(sql)
-        for _ in range(self._store.pool_size + 1):
-            connection = await self._store.acquire()
-            try:
-                cursor = await connection.execute(rendered, params)
-                return await cursor.fetchall()
-            except psycopg.DataError as error:
-                raise _unstorable(error) from error
-            except psycopg.OperationalError as error:
-                if not connection.broken:
-                    raise _unavailable(error) from error
-                # A connection that died while idle; a read is safe to run again elsewhere.
-                last = error
-            finally:
-                await self._store.release(connection)
-        raise _unavailable(last)
+        connection, cursor = await self._store.live(POSTGRESQL.render(sql), params)
+        try:
+            return await cursor.fetchall()
+        except psycopg.OperationalError as error:
+            raise _unavailable(error) from error
+        finally:
+            await self._store.release(connection)
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         rows = await self._fetch(sql, params)
@@ -207,13 +198,18 @@ class PostgresStore(Store):
         finally:
             self._slots.release()
 
-    async def _begin(self) -> AsyncConnection[Any]:
-        """A connection with a transaction open, passing over any that died while idle."""
+    async def live(
+        self, sql: str, params: Sequence[Any] = ()
+    ) -> tuple[AsyncConnection[Any], psycopg.AsyncCursor[Any]]:
+        """A pooled connection that has run `sql` (a read, or BEGIN: safe to run again),
+        passing over connections that died while idle. The caller releases it."""
         for _ in range(self.pool_size + 1):
             connection = await self.acquire()
             try:
-                await connection.execute("BEGIN")
-                return connection
+                return connection, await connection.execute(sql, params)
+            except psycopg.DataError as error:
+                await self.release(connection)
+                raise _unstorable(error) from error
             except psycopg.OperationalError as error:
                 await self.release(connection)
                 if not connection.broken:
@@ -223,7 +219,7 @@ class PostgresStore(Store):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Writes]:
-        connection = await self._begin()
+        connection, _ = await self.live("BEGIN")
         writes = PgWrites(connection)
         try:
             try:
