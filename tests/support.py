@@ -12,15 +12,18 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 T = TypeVar("T")
 
@@ -207,6 +210,23 @@ def create_version(
     number = int(arn.rsplit("/", 1)[1])
     wait_until(lambda: version_status(client, name, number) == "CREATED")
     return number
+
+
+def race_to_create_image(clients: Sequence[Any], name: str) -> list[str]:
+    """Every client creates the same image at once; each one's outcome ('created' or the
+    error code)."""
+    barrier = threading.Barrier(len(clients))
+
+    def attempt(client: Any) -> str:
+        barrier.wait()
+        try:
+            client.create_image(ImageName=name, RoleArn=ROLE)
+            return "created"
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        return list(pool.map(attempt, clients))
 
 
 def error_of(excinfo: Any) -> tuple[str, str, int]:

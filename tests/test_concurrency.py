@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
-from support import ROLE, create_image, wait_until
+from support import create_image, race_to_create_image, wait_until
 
 CLIENTS = 16
 CALLS_EACH = 10
@@ -43,16 +43,7 @@ def test_concurrent_version_creation(server, region, sm):
 
 def test_concurrent_creates_of_one_name(server, region):
     clients = [server.client(region) for _ in range(8)]
-
-    def attempt(client):
-        try:
-            client.create_image(ImageName="contested", RoleArn=ROLE)
-            return "created"
-        except ClientError as error:
-            return error.response["Error"]["Code"]
-
-    with ThreadPoolExecutor(len(clients)) as pool:
-        outcomes = list(pool.map(attempt, clients))
+    outcomes = race_to_create_image(clients, "contested")
     assert outcomes.count("created") == 1
     assert outcomes.count("ResourceInUse") == len(clients) - 1
 

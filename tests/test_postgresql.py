@@ -20,6 +20,7 @@ from support import (
     create_image,
     free_port,
     image_status,
+    race_to_create_image,
     raw_call,
     version_status,
     wait_until,
@@ -97,18 +98,7 @@ def test_name_is_unique_across_servers(make_server, region):
     first = make_server()
     second = make_server(database_url=first.database_url)
     clients = [(first, second)[n % 2].client(region) for n in range(10)]
-    barrier = threading.Barrier(len(clients))
-
-    def attempt(client):
-        barrier.wait()
-        try:
-            client.create_image(ImageName="contested", RoleArn=ROLE)
-            return "created"
-        except ClientError as error:
-            return error.response["Error"]["Code"]
-
-    with ThreadPoolExecutor(len(clients)) as pool:
-        outcomes = list(pool.map(attempt, clients))
+    outcomes = race_to_create_image(clients, "contested")
     assert outcomes.count("created") == 1
     assert outcomes.count("ResourceInUse") == len(clients) - 1
     # Names are unique case-insensitively on every server.

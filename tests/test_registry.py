@@ -470,27 +470,26 @@ def test_kill_while_creating_finishes_after_restart(make_server, tmp_path, regio
         assert after["ContainerImage"] == before["ContainerImage"]
 
 
-def test_bad_registries_file_stops_the_server(tmp_path):
-    bad = tmp_path / "bad.toml"
-    bad.write_text('[registries."x.test"]\nendpoint = "ftp://x"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "sagemaker_images", "serve", "--registries", str(bad)],
+def serve_with_registries(registries: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sagemaker_images", "serve", "--registries", str(registries)],
         capture_output=True,
         text=True,
         timeout=30,
     )
+
+
+def test_bad_registries_file_stops_the_server(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[registries."x.test"]\nendpoint = "ftp://x"\n')
+    result = serve_with_registries(bad)
     assert result.returncode == 2
     assert "endpoint must be an http:// or https:// URL" in result.stderr
     missing_env = tmp_path / "env.toml"
     missing_env.write_text(
         '[registries."x.test"]\nusername = "u"\npassword_env = "SURELY_UNSET_VARIABLE_4"\n'
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "sagemaker_images", "serve", "--registries", str(missing_env)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = serve_with_registries(missing_env)
     assert result.returncode == 2
     assert "environment variable SURELY_UNSET_VARIABLE_4 is not set" in result.stderr
 
