@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from support import ROLE, create_image, create_version, image_status, version_status, wait_until
+import pytest
+from support import (
+    ROLE,
+    ServerProcess,
+    create_image,
+    create_version,
+    image_status,
+    version_status,
+    wait_until,
+)
 
 
 def test_graceful_restart_keeps_everything(make_server, region):
@@ -69,3 +78,24 @@ def test_kill_during_pending_jobs(make_server, region):
     }
     assert statuses == {"CREATED"}
     assert create_version(sm, "steady") == 9
+
+
+@pytest.mark.backends("sqlite")
+def test_one_server_per_sqlite_file(make_server, region, tmp_path):
+    """A second server on a served SQLite file would hand out version numbers and take over
+    jobs behind the first one's back (and the first keeps rows it read until it commits):
+    it refuses to start, and starts once the file is free, after a kill -9 too."""
+    first = make_server("--transition-seconds", "0")
+    sm = first.client(region)
+    create_image(sm, "owned")
+    second = ServerProcess(tmp_path / "second", database_url=first.database_url)
+    with pytest.raises(RuntimeError, match="server exited early") as refused:
+        second.start(timeout=30)
+    assert "another server is already serving" in str(refused.value)
+    assert "Traceback" not in second.log()
+    assert second.process is not None and second.process.returncode != 0
+    assert create_version(sm, "owned") == 1  # the first one serves on, undisturbed
+
+    first.kill()
+    third = make_server("--transition-seconds", "0", database_url=first.database_url)
+    assert create_version(third.client(region), "owned") == 2

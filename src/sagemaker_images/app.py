@@ -33,7 +33,7 @@ from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
 from sagemaker_images.protocol.dispatch import Dispatcher, error_body
 from sagemaker_images.protocol.sigv4 import Verifier, scope_region
-from sagemaker_images.store import Store, open_store
+from sagemaker_images.store import DatabaseInUse, Store, open_store
 from sagemaker_images.store.open import redacted
 
 Scope = MutableMapping[str, Any]
@@ -73,7 +73,7 @@ class Application:
         if self.settings.auth_mode() == "sigv4":
             self._start_auth()
         self.resolver = build_resolver(self.settings)
-        store = await open_store(self.settings)
+        store = await open_store(self.settings, serving=True)
         deps = Deps(store=store, settings=self.settings, clock=wall_clock_ms)
         self._dispatcher = Dispatcher(handlers(deps))
         self.worker = Worker(
@@ -128,7 +128,10 @@ class Application:
                 try:
                     await self.startup()
                 except Exception as error:
-                    log.exception("startup failed")
+                    if isinstance(error, DatabaseInUse):
+                        log.error("startup failed: %s", error)  # a setup mistake, not a bug
+                    else:
+                        log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(error)})
                     return
                 await send({"type": "lifespan.startup.complete"})

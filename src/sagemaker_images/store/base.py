@@ -682,6 +682,10 @@ class Writes(Reads):
 JobListener = Callable[[int], None]
 
 
+class DatabaseInUse(RuntimeError):
+    """The database is already served by a process that must be its only server."""
+
+
 class Store(ABC):
     """A database: a reader for queries, transactions for changes, listeners for new jobs."""
 

@@ -34,13 +34,14 @@ def redacted(url: str) -> str:
     return urlunsplit(parts)
 
 
-async def open_store(settings: Settings) -> Store:
+async def open_store(settings: Settings, *, serving: bool = False) -> Store:
+    """`serving`: for the server itself, which on SQLite must be the file's only writer."""
     url = settings.resolved_database_url()
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from sagemaker_images.store.sqlite import SqliteStore
 
-        store: Store = SqliteStore(sqlite_path(url), settings.sqlite_synchronous)
+        store: Store = SqliteStore(sqlite_path(url), settings.sqlite_synchronous, serving=serving)
         await store.open()
         return store
     if scheme in {"postgresql", "postgres"}:

@@ -12,13 +12,20 @@ though, and a WAL that is never fully copied back is never restarted: it grows w
 and every read slows down. So each round copies in bulk while writers carry on, then
 finishes while holding the write lock (writers wait without blocking the loop), after which
 the next transaction starts the WAL afresh.
+
+A serving store holds an exclusive lock beside the database file, so it is the one process
+that writes; every change it cannot see is then impossible, and single-row reads are kept
+until its next commit (a Describe becomes a dictionary lookup instead of three B-tree
+searches through the SQLite library, the largest part of a read's cost under load).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -26,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker_images.errors import ServiceUnavailable
-from sagemaker_images.store.base import DuplicateKey, Reads, Store, Writes
+from sagemaker_images.store.base import DatabaseInUse, DuplicateKey, Reads, Store, Writes
 from sagemaker_images.store.migrate import Dialect, apply_migrations
 
 log = logging.getLogger(__name__)
@@ -39,6 +46,8 @@ SQLITE = Dialect(
     without_rowid="WITHOUT ROWID",
 )
 CHECKPOINT_INTERVAL_SECONDS = 0.5
+# Rows kept by a serving store's reader between commits; a full cache starts over.
+ROW_CACHE_LIMIT = 10_000
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
 
@@ -69,7 +78,34 @@ class _SqliteQueries:
 
 
 class SqliteReads(_SqliteQueries, Reads):
-    pass
+    """Reads on their own connection, which sees the last commit and nothing else.
+
+    With `keep_rows`, each single-row result is kept until `forget()`, which the store calls
+    after every commit: only sound while no other process writes (the server lock).
+    """
+
+    def __init__(self, connection: sqlite3.Connection, keep_rows: bool) -> None:
+        super().__init__(connection)
+        self._rows: dict[tuple, tuple | None] | None = {} if keep_rows else None
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        rows = self._rows
+        if rows is None:
+            return await super()._one(sql, params)
+        key = (sql, *params)
+        try:
+            return rows[key]
+        except KeyError:
+            pass
+        row = await super()._one(sql, params)
+        if len(rows) >= ROW_CACHE_LIMIT:
+            rows.clear()
+        rows[key] = row
+        return row
+
+    def forget(self) -> None:
+        if self._rows:
+            self._rows.clear()
 
 
 class SqliteWrites(_SqliteQueries, Writes):
@@ -95,18 +131,36 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     return connection
 
 
+def _hold_server_lock(path: Path) -> int:
+    """An exclusive lock on `<database>.lock`, held until the process closes it or dies."""
+    lock_path = path.with_name(path.name + ".lock")
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise DatabaseInUse(
+            f"another server is already serving {path} (it holds {lock_path}): SQLite serves"
+            " one server process; point several servers at one PostgreSQL database instead"
+        ) from None
+    return descriptor
+
+
 class SqliteStore(Store):
-    def __init__(self, path: Path, synchronous: str = "normal") -> None:
+    """With `serving`, the one server of this file: it locks the file and keeps read rows."""
+
+    def __init__(self, path: Path, synchronous: str = "normal", *, serving: bool = False) -> None:
         super().__init__()
         if synchronous.lower() not in {"normal", "full"}:
             raise ValueError("sqlite synchronous must be 'normal' or 'full'")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._lock = _hold_server_lock(path) if serving else None
         self._writer = _connect(path, synchronous)
         apply_migrations(self._writer, SQLITE)
         self._reader_connection = _connect(path, synchronous)
         self._checkpointer = _connect(path, synchronous)
-        self._reader = SqliteReads(self._reader_connection)
+        self._reader = SqliteReads(self._reader_connection, keep_rows=serving)
         self._write_lock = asyncio.Lock()
         self._commits = 0
         self._checkpoint_task: asyncio.Task[None] | None = None
@@ -132,7 +186,10 @@ class SqliteStore(Store):
             except BaseException:
                 self._writer.execute("ROLLBACK")
                 raise
-            self._writer.execute("COMMIT")
+            try:
+                self._writer.execute("COMMIT")
+            finally:
+                self._reader.forget()
             self._commits += 1
         self._jobs_committed(writes)
 
@@ -164,3 +221,6 @@ class SqliteStore(Store):
             self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         for connection in (self._checkpointer, self._reader_connection, self._writer):
             connection.close()
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
