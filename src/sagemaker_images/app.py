@@ -184,15 +184,12 @@ class Application:
                 failure = InternalFailure("We encountered an internal error. Please try again.")
                 await _respond(send, failure.status, error_body(failure), request_id)
                 return
-            ctx = RequestContext(
-                account=caller.account, region=caller.region, request_id=request_id
-            )
+            ctx = RequestContext(caller.account, caller.region, request_id)
         else:
             region = scope_region(authorization, query_string)
+            # (account, region, request id), positionally: keywords cost twice as much here
             ctx = RequestContext(
-                account=self.settings.account_id,
-                region=region or self.settings.default_region,
-                request_id=request_id,
+                self.settings.account_id, region or self.settings.default_region, request_id
             )
         assert self._dispatcher is not None
         status, payload = await self._dispatcher.call(target, body, ctx)

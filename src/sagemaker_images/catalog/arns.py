@@ -7,7 +7,7 @@ case in image-version ARNs); the caller's spelling survives in `ImageName`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 SERVICE = "sagemaker"
 
@@ -29,6 +29,8 @@ def _arn(region: str, account: str, resource: str) -> str:
     return f"arn:{partition(region)}:{SERVICE}:{region}:{account}:{resource}"
 
 
+# The ARNs of the images in use, kept: formatting them is a tenth of a Describe's own work.
+@lru_cache(maxsize=4096)
 def image_arn(region: str, account: str, name: str) -> str:
     return _arn(region, account, f"image/{name.lower()}")
 
@@ -37,6 +39,7 @@ def image_version_arn(region: str, account: str, name: str, version: int) -> str
     return image_version_arn_prefix(region, account, name) + str(version)
 
 
+@lru_cache(maxsize=4096)
 def image_version_arn_prefix(region: str, account: str, name: str) -> str:
     """Everything of an image-version ARN but the number, for building many at once."""
     return _arn(region, account, f"image-version/{name.lower()}/")
