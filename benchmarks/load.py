@@ -248,7 +248,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--duration", type=float, default=5, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per figure")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating runs per figure")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--big", type=int, default=100_000, help="versions of the large image")
     parser.add_argument(

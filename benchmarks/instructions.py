@@ -1,0 +1,128 @@
+"""Instructions per DescribeImageVersion in-process, ours beside the bare app's.
+
+Timings on a shared virtual machine move by a third between runs; instruction counts under
+`valgrind --tool=callgrind` do not. Each figure is (run with N calls) - (run with none),
+divided by N: the ASGI app is called directly, with no sockets, no uvicorn and no background
+tasks, on a fresh SQLite catalog holding one image with one version.
+
+    python benchmarks/instructions.py [--calls 2000]
+
+Needs valgrind (Debian: apt-get install valgrind); takes about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+BODY = b'{"ImageName":"bench","Version":1}'
+SCOPE = {
+    "type": "http",
+    "method": "POST",
+    "path": "/",
+    "query_string": b"",
+    "headers": [
+        (b"host", b"127.0.0.1"),
+        (b"content-type", b"application/x-amz-json-1.1"),
+        (b"x-amz-target", b"SageMaker.DescribeImageVersion"),
+        (b"content-length", str(len(BODY)).encode()),
+    ],
+}
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": BODY, "more_body": False}
+
+
+async def _send(message: Any) -> None:
+    if message["type"] == "http.response.start" and message["status"] != 200:
+        raise RuntimeError(f"DescribeImageVersion answered {message['status']}")
+
+
+async def _calls(which: str, database: str, count: int) -> None:
+    """What runs under valgrind: `count` Describe calls to one app, nothing else."""
+    from sagemaker_images.app import Application
+    from sagemaker_images.config import Settings
+
+    if which == "bare":
+        sys.path.insert(0, str(HERE))
+        from bare_app import app
+
+        for _ in range(count):
+            await app(SCOPE, _receive, _send)
+        return
+    ours = Application(Settings(database_url=database, transition_seconds=0, auth="off"))
+    await ours.startup()
+    assert ours.worker is not None
+    await ours.worker.stop()  # its polling would count for as long as the run lasts
+    ours.worker = None
+    for _ in range(count):
+        await ours(SCOPE, _receive, _send)
+    await ours.shutdown()
+
+
+async def _fill(database: str) -> None:
+    from sagemaker_images.app import Application
+    from sagemaker_images.config import Settings
+    from sagemaker_images.context import RequestContext
+
+    app = Application(Settings(database_url=database, transition_seconds=0, auth="off"))
+    await app.startup()
+    ctx = RequestContext("123456789012", "us-east-1", "fill")
+    role = "arn:aws:iam::123456789012:role/bench"
+    assert app._dispatcher is not None
+    for target, body in (
+        ("CreateImage", b'{"ImageName":"bench","RoleArn":"%s"}' % role.encode()),
+        ("CreateImageVersion", b'{"ImageName":"bench","BaseImage":"r/x:1","ClientToken":"t"}'),
+    ):
+        status, payload = await app._dispatcher.call(f"SageMaker.{target}", body, ctx)
+        if status != 200:
+            raise RuntimeError(f"{target}: {payload!r}")
+        while await app.store.reader.next_job_due_ms() is not None:  # type: ignore[union-attr]
+            await asyncio.sleep(0.05)  # CREATING -> CREATED
+    await app.shutdown()
+
+
+def _instructions(which: str, database: str, count: int) -> int:
+    command = [
+        "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+        sys.executable, __file__, "--run", which, "--database", database, "--calls", str(count),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if found is None:
+        raise RuntimeError(f"no count from valgrind:\n{result.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--run", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.run:
+        asyncio.run(_calls(options.run, options.database, options.calls))
+        return
+    if not shutil.which("valgrind"):
+        sys.exit("valgrind is needed: apt-get install valgrind")
+    with tempfile.TemporaryDirectory(prefix="sagemaker-images-count-") as workdir:
+        database = f"sqlite:///{Path(workdir) / 'catalog.db'}"
+        asyncio.run(_fill(database))
+        for which in ("ours", "bare"):
+            base = _instructions(which, database, 0)
+            total = _instructions(which, database, options.calls)
+            per_call = (total - base) / options.calls
+            print(f"DescribeImageVersion, {which:4}: {per_call:10,.0f} instructions a call")
+
+
+if __name__ == "__main__":
+    main()
