@@ -19,76 +19,88 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sagemaker_images.app import Application
 
 HERE = Path(__file__).resolve().parent
-BODY = b'{"ImageName":"bench","Version":1}'
-SCOPE = {
-    "type": "http",
-    "method": "POST",
-    "path": "/",
-    "query_string": b"",
-    "headers": [
-        (b"host", b"127.0.0.1"),
-        (b"content-type", b"application/x-amz-json-1.1"),
-        (b"x-amz-target", b"SageMaker.DescribeImageVersion"),
-        (b"content-length", str(len(BODY)).encode()),
-    ],
-}
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
-async def _receive() -> dict[str, Any]:
-    return {"type": "http.request", "body": BODY, "more_body": False}
+def _request(target: str, body: bytes) -> tuple[dict[str, Any], Receive]:
+    """An ASGI scope and receive for one SageMaker call, as uvicorn would hand them over."""
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/x-amz-json-1.1"),
+            (b"x-amz-target", f"SageMaker.{target}".encode()),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    message = {"type": "http.request", "body": body, "more_body": False}
+
+    async def receive() -> dict[str, Any]:
+        return message
+
+    return scope, receive
 
 
 async def _send(message: Any) -> None:
     if message["type"] == "http.response.start" and message["status"] != 200:
-        raise RuntimeError(f"DescribeImageVersion answered {message['status']}")
+        raise RuntimeError(f"the call answered HTTP {message['status']}")
+
+
+DESCRIBE = _request("DescribeImageVersion", b'{"ImageName":"bench","Version":1}')
 
 
 async def _calls(which: str, database: str, count: int) -> None:
     """What runs under valgrind: `count` Describe calls to one app, nothing else."""
-    from sagemaker_images.app import Application
-    from sagemaker_images.config import Settings
-
+    scope, receive = DESCRIBE
     if which == "bare":
         sys.path.insert(0, str(HERE))
         from bare_app import app
 
         for _ in range(count):
-            await app(SCOPE, _receive, _send)
+            await app(scope, receive, _send)
         return
-    ours = Application(Settings(database_url=database, transition_seconds=0, auth="off"))
+    ours = _application(database)
     await ours.startup()
     assert ours.worker is not None
     await ours.worker.stop()  # its polling would count for as long as the run lasts
     ours.worker = None
     for _ in range(count):
-        await ours(SCOPE, _receive, _send)
+        await ours(scope, receive, _send)
     await ours.shutdown()
 
 
 async def _fill(database: str) -> None:
-    from sagemaker_images.app import Application
-    from sagemaker_images.config import Settings
-    from sagemaker_images.context import RequestContext
-
-    app = Application(Settings(database_url=database, transition_seconds=0, auth="off"))
+    """One image with one CREATED version, made through the app's own calls."""
+    app = _application(database)
     await app.startup()
-    ctx = RequestContext("123456789012", "us-east-1", "fill")
     role = "arn:aws:iam::123456789012:role/bench"
-    assert app._dispatcher is not None
     for target, body in (
         ("CreateImage", b'{"ImageName":"bench","RoleArn":"%s"}' % role.encode()),
         ("CreateImageVersion", b'{"ImageName":"bench","BaseImage":"r/x:1","ClientToken":"t"}'),
     ):
-        status, payload = await app._dispatcher.call(f"SageMaker.{target}", body, ctx)
-        if status != 200:
-            raise RuntimeError(f"{target}: {payload!r}")
-        while await app.store.reader.next_job_due_ms() is not None:  # type: ignore[union-attr]
+        await app(*_request(target, body), _send)
+        assert app.store is not None
+        while await app.store.reader.next_job_due_ms() is not None:
             await asyncio.sleep(0.05)  # CREATING -> CREATED
     await app.shutdown()
+
+
+def _application(database: str) -> Application:
+    from sagemaker_images.app import Application
+    from sagemaker_images.config import Settings
+
+    return Application(Settings(database_url=database, transition_seconds=0, auth="off"))
 
 
 def _instructions(which: str, database: str, count: int) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import warnings
 from functools import cache
-from typing import Any
 
 import regex
 
@@ -67,14 +66,14 @@ def translate(pattern: str) -> str:
 
 
 @cache
-def compile_java(pattern: str) -> Any:
+def compile_java(pattern: str) -> re.Pattern[str] | regex.Pattern[str]:
     """Compile once; every call of a pattern of the model shares one compiled object."""
     translated = translate(pattern)
-    if "\\p" not in translated and "\\P" not in translated:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # e.g. "possible nested set": leave it to regex
-            try:
-                return re.compile(translated)
-            except (re.error, FutureWarning):
-                pass
+    with warnings.catch_warnings():
+        # `re` refuses `\\p{L}` ("bad escape") and warns of sets it would read otherwise.
+        warnings.simplefilter("error")
+        try:
+            return re.compile(translated)
+        except (re.error, FutureWarning):
+            pass
     return regex.compile(translated, regex.VERSION0)
