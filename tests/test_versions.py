@@ -49,6 +49,25 @@ def test_create_and_describe_every_member(sm, region, image):
     assert "FailureReason" not in described
 
 
+def test_listed_versions_say_what_describe_says(sm, image):
+    """List and Describe build a version's summary in two places; they must agree."""
+    create_version(sm, image)
+    create_version(sm, image, **METADATA)
+    listed = sm.list_image_versions(ImageName=image)["ImageVersions"]
+    assert len(listed) == 2
+    for item in listed:
+        described = sm.describe_image_version(ImageName=image, Version=item["Version"])
+        assert set(item) == {
+            "CreationTime",
+            "ImageArn",
+            "ImageVersionArn",
+            "ImageVersionStatus",
+            "LastModifiedTime",
+            "Version",
+        }
+        assert {member: described[member] for member in item} == item
+
+
 def test_numbers_count_up_and_are_never_reused(sm, image):
     assert [create_version(sm, image) for _ in range(3)] == [1, 2, 3]
     sm.delete_image_version(ImageName=image, Version=3)
