@@ -91,7 +91,7 @@ async def _fill(database: str) -> None:
     ):
         await app(*_request(target, body), _send)
         assert app.store is not None
-        while await app.store.reader.next_job_due_ms() is not None:
+        while await app.store.reader.jobs.next_due_ms() is not None:
             await asyncio.sleep(0.05)  # CREATING -> CREATED
     await app.shutdown()
 

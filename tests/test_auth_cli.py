@@ -78,7 +78,7 @@ def test_sighup_reloads_the_keys_without_a_restart(make_server, tmp_path):
     a.create_image(ImageName="kept", RoleArn=ROLE)
     with pytest.raises(ClientError) as excinfo:
         b.list_images()
-    assert error_of(excinfo) == ("UnrecognizedClientException", INVALID_TOKEN, 403)
+    assert error_of(excinfo) == ("UnrecognizedClientException", INVALID_TOKEN, 400)
 
     # B added, A removed.
     write_credentials(credentials, [KEY_B])
@@ -86,7 +86,7 @@ def test_sighup_reloads_the_keys_without_a_restart(make_server, tmp_path):
     wait_until(lambda: _accepted(b))
     with pytest.raises(ClientError) as excinfo:
         a.list_images()
-    assert error_of(excinfo) == ("UnrecognizedClientException", INVALID_TOKEN, 403)
+    assert error_of(excinfo) == ("UnrecognizedClientException", INVALID_TOKEN, 400)
 
     # A broken file keeps the keys in force and says why in the log.
     credentials.write_text(

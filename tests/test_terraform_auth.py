@@ -56,7 +56,7 @@ def test_terraform_is_refused_with_a_wrong_secret(auth_server, tmp_path):
     tf.init()
     result = tf.run("apply", "-auto-approve", "-input=false", check=False, timeout=300)
     assert result.returncode != 0
-    assert "StatusCode: 403" in result.stderr, result.stderr
+    assert "StatusCode: 400" in result.stderr, result.stderr
     assert (
         "api error InvalidSignatureException: The request signature we calculated does not "
         "match the signature you provided." in result.stderr

@@ -125,15 +125,36 @@ def test_not_found_texts(sm, region, image):
     assert error_of(excinfo)[0] == "ResourceNotFound"
 
 
-@pytest.mark.parametrize("selectors", [{}, {"Version": 1, "Alias": "a"}])
-def test_update_and_delete_need_exactly_one_selector(sm, image, selectors):
+def test_update_and_delete_need_a_selector(sm, image):
     create_version(sm, image, Aliases=["a"])
     for call in (sm.update_image_version, sm.delete_image_version):
         with pytest.raises(ClientError) as excinfo:
-            call(ImageName=image, **selectors)
-        code, message, _ = error_of(excinfo)
-        assert code == "ValidationException" and "Version" in message and "Alias" in message
+            call(ImageName=image)
+        assert error_of(excinfo) == (
+            "ValidationException",
+            "Either Version or Alias must be specified.",
+            400,
+        )
     assert version_status(sm, image, 1) == "CREATED"
+
+
+def test_update_and_delete_take_both_selectors_when_they_agree(sm, image):
+    """The SageMaker Python SDK's ImageVersion.delete(alias=...) sends both."""
+    create_version(sm, image, Aliases=["a"])
+    create_version(sm, image, Aliases=["b"])
+    for call in (sm.update_image_version, sm.delete_image_version):
+        with pytest.raises(ClientError) as excinfo:
+            call(ImageName=image, Version=2, Alias="a")
+        assert error_of(excinfo) == (
+            "ValidationException",
+            f"Alias a refers to version 1 of image {image}, not to version 2.",
+            400,
+        )
+    assert version_status(sm, image, 1) == "CREATED"
+    sm.update_image_version(ImageName=image, Version=1, Alias="a", ReleaseNotes="agreed")
+    assert sm.describe_image_version(ImageName=image, Alias="a")["ReleaseNotes"] == "agreed"
+    sm.delete_image_version(ImageName=image, Version=2, Alias="b")
+    wait_until(lambda: version_status(sm, image, 2) is None)
 
 
 def test_update_metadata(sm, image):

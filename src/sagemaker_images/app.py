@@ -27,13 +27,13 @@ from sagemaker_images.errors import (
     ServiceError,
     UnknownOperation,
 )
-from sagemaker_images.jobs.resolver import Resolver, build_resolver
 from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
-from sagemaker_images.protocol.dispatch import Dispatcher, error_body
+from sagemaker_images.protocol.dispatch import INTERNAL_FAILURE, Dispatcher, error_response
 from sagemaker_images.protocol.sigv4 import Verifier, scope_region
-from sagemaker_images.store import DatabaseInUse, Store, open_store
+from sagemaker_images.registry.resolver import Resolver, build_resolver
+from sagemaker_images.store import Store, StoreError, open_store
 from sagemaker_images.store.open import redacted
 
 Scope = MutableMapping[str, Any]
@@ -128,7 +128,7 @@ class Application:
                 try:
                     await self.startup()
                 except Exception as error:
-                    if isinstance(error, DatabaseInUse):
+                    if isinstance(error, StoreError):
                         log.error("startup failed: %s", error)  # a setup mistake, not a bug
                     else:
                         log.exception("startup failed")
@@ -149,7 +149,7 @@ class Application:
             return
         if path != "/" or method != "POST":
             error = UnknownOperation(f"No operation at {method} {path}; AWS JSON calls POST /.")
-            await _respond(send, 404 if path != "/" else 405, error_body(error), request_id)
+            await _respond(send, 404 if path != "/" else 405, error_response(error)[1], request_id)
             return
         target = authorization = None
         declared_length = 0
@@ -163,7 +163,7 @@ class Application:
         try:
             body = await self._read_body(receive, declared_length)
         except ServiceError as error:
-            await _respond(send, error.status, error_body(error), request_id)
+            await _respond(send, *error_response(error), request_id)
             return
         query_string = scope.get("query_string", b"")
         if self._verifier is not None:
@@ -177,12 +177,11 @@ class Application:
                 )
             except ServiceError as error:
                 log.debug("request %s refused: %s %s", request_id, error.code, error.message)
-                await _respond(send, error.status, error_body(error), request_id)
+                await _respond(send, *error_response(error), request_id)
                 return
             except Exception:
                 log.exception("signature check failed unexpectedly (request %s)", request_id)
-                failure = InternalFailure("We encountered an internal error. Please try again.")
-                await _respond(send, failure.status, error_body(failure), request_id)
+                await _respond(send, *error_response(InternalFailure(INTERNAL_FAILURE)), request_id)
                 return
             ctx = RequestContext(caller.account, caller.region, request_id)
         else:

@@ -42,7 +42,7 @@ def _registries_option(function: Any) -> Any:
 
 
 def _load_registries(path: str) -> Any:
-    from sagemaker_images.jobs.registries import RegistriesFileError, load_registries
+    from sagemaker_images.registry.config import RegistriesFileError, load_registries
 
     try:
         return load_registries(path)
@@ -235,8 +235,8 @@ def drift(database_url: str, registries_file: str, as_json: bool) -> None:
 
     Exits 0 when nothing drifted, 1 when some version did (or can no longer be resolved).
     """
-    from sagemaker_images.jobs.drift import find_drift
-    from sagemaker_images.jobs.registry import RegistryClient
+    from sagemaker_images.registry.client import RegistryClient
+    from sagemaker_images.registry.drift import find_drift
     from sagemaker_images.store import open_store
 
     registries = _load_registries(registries_file)

@@ -1,8 +1,10 @@
 """The one hierarchy of errors a call can end with.
 
-The catalog raises these; only the protocol layer turns them into HTTP. Each kind carries
-its wire code (`__type`) and status. SageMaker's modelled errors write their text under
-`Message` (the member their shapes declare); framework errors under `message`.
+The catalog raises these; only the protocol layer turns them into HTTP. Each names its wire
+code (`__type`). SageMaker's own errors (`ResourceNotFound`, `ResourceInUse`,
+`ResourceLimitExceeded`) are shapes of the service model, which decides their HTTP status
+and the member their text goes under (`Message`); the others are the AWS JSON framework's,
+whose status is set here and whose text goes under `message`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,33 @@ from typing import ClassVar
 
 class ServiceError(Exception):
     code: ClassVar[str] = "InternalFailure"
+    # The HTTP status of a framework error; a modelled error's comes from the model.
     status: ClassVar[int] = 500
-    modelled: ClassVar[bool] = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+# -- SageMaker's modelled errors (shapes of the service model) ------------------------------
+
+
+class ResourceNotFound(ServiceError):
+    code = "ResourceNotFound"
+
+
+class ResourceInUse(ServiceError):
+    code = "ResourceInUse"
+
+
+class ResourceLimitExceeded(ServiceError):
+    code = "ResourceLimitExceeded"
+
+
+MODELLED = (ResourceNotFound, ResourceInUse, ResourceLimitExceeded)
+
+
+# -- the AWS JSON framework's errors ----------------------------------------------------------
 
 
 class ValidationError(ServiceError):
@@ -50,25 +73,9 @@ class ServiceUnavailable(ServiceError):
     status = 503
 
 
-class ResourceNotFound(ServiceError):
-    code = "ResourceNotFound"
-    status = 400
-    modelled = True
-
-
-class ResourceInUse(ServiceError):
-    code = "ResourceInUse"
-    status = 400
-    modelled = True
-
-
-class ResourceLimitExceeded(ServiceError):
-    code = "ResourceLimitExceeded"
-    status = 400
-    modelled = True
-
-
-# Authentication (SigV4). Codes and texts as AWS sends them; see protocol/sigv4.py.
+# Authentication (SigV4). Codes, statuses and texts as AWS JSON services answer them; see
+# protocol/sigv4.py. Signature failures are client errors (400) on these services; only a
+# request with no signature at all is 403.
 class MissingAuthenticationToken(ServiceError):
     code = "MissingAuthenticationToken"
     status = 403
@@ -76,12 +83,12 @@ class MissingAuthenticationToken(ServiceError):
 
 class UnrecognizedClient(ServiceError):
     code = "UnrecognizedClientException"
-    status = 403
+    status = 400
 
 
 class InvalidSignature(ServiceError):
     code = "InvalidSignatureException"
-    status = 403
+    status = 400
 
 
 class IncompleteSignature(ServiceError):

@@ -13,11 +13,11 @@ from typing import Any
 
 from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.arns import parse, partition
-from sagemaker_images.catalog.common import Deps, compact
+from sagemaker_images.catalog.common import Deps
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ValidationError
+from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, IMAGE_TAGS
 from sagemaker_images.store import Reads, Writes
-from sagemaker_images.store.base import APP_IMAGE_CONFIG_TAGS, IMAGE_TAGS
 
 MAX_TAGS_PER_RESOURCE = 50
 LIST_TAGS_PAGE_SIZE = 50
@@ -45,13 +45,13 @@ async def attach(tx: Writes, resource: TaggedResource, pairs: dict[str, str]) ->
     if not pairs:
         return
     kind, resource_id = resource
-    keys = await tx.tag_keys(kind, resource_id) | pairs.keys()
+    keys = await tx.tags.keys(kind, resource_id) | pairs.keys()
     if len(keys) > MAX_TAGS_PER_RESOURCE:
         raise ValidationError(
             f"A resource can have at most {MAX_TAGS_PER_RESOURCE} tags; this request would"
             f" leave it with {len(keys)}."
         )
-    await tx.put_tags(kind, resource_id, pairs.items())
+    await tx.tags.put(kind, resource_id, pairs.items())
 
 
 def _resource_missing() -> ValidationError:
@@ -72,11 +72,11 @@ async def find_resource(reads: Reads, ctx: RequestContext, arn: str) -> TaggedRe
         raise _resource_missing()
     name_key = parsed.resource_id.lower()
     if parsed.resource_type == "image":
-        image = await reads.find_image(ctx.account, ctx.region, name_key)
+        image = await reads.images.find(ctx.account, ctx.region, name_key)
         if image is not None:
             return IMAGE_TAGS, image.id
     elif parsed.resource_type == "app-image-config":
-        config = await reads.find_app_image_config(ctx.account, ctx.region, name_key)
+        config = await reads.app_image_configs.find(ctx.account, ctx.region, name_key)
         if config is not None:
             return APP_IMAGE_CONFIG_TAGS, config.id
     raise _resource_missing()
@@ -95,19 +95,17 @@ class Tags:
 
     async def list_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         limit = request.get("MaxResults", LIST_TAGS_PAGE_SIZE)
-        digest, after = pages.position("ListTags", request, (str,))
+        digest, after = pages.position("ListTags", ctx, request, (str,))
         reads = self._store.reader
         kind, resource_id = await find_resource(reads, ctx, request["ResourceArn"])
-        rows = await reads.list_tags(kind, resource_id, after[0] if after else None, limit + 1)
-        return compact(
-            {
-                "Tags": [{"Key": key, "Value": value} for key, value in rows[:limit]],
-                "NextToken": pages.next_token(digest, rows, limit, lambda row: row[:1]),
-            }
-        )
+        rows = await reads.tags.page(kind, resource_id, after[0] if after else None, limit + 1)
+        return {
+            "Tags": [{"Key": key, "Value": value} for key, value in rows[:limit]],
+            "NextToken": pages.next_token(digest, rows, limit, lambda row: row[:1]),
+        }
 
     async def delete_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         async with self._store.transaction() as tx:
             kind, resource_id = await find_resource(tx, ctx, request["ResourceArn"])
-            await tx.delete_tags(kind, resource_id, request["TagKeys"])
+            await tx.tags.delete(kind, resource_id, request["TagKeys"])
         return {}

@@ -4,53 +4,42 @@ ListImageVersions and ListAliases."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
 from sagemaker_images.catalog import pages
+from sagemaker_images.catalog.answers import Members
 from sagemaker_images.catalog.arns import image_arn, image_version_arn, image_version_arn_prefix
 from sagemaker_images.catalog.common import (
     DEFAULT_PAGE_SIZE,
     Deps,
-    compact,
-    exactly_one_selector,
     image_not_found,
     limit_exceeded,
     require_image,
+    require_selector,
     time_filters,
 )
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
-from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
-from sagemaker_images.store import Reads
-from sagemaker_images.store.records import (
+from sagemaker_images.records import (
+    CLIENT_TOKEN_LIFETIME_MS,
     ClientTokenRecord,
     ImageRecord,
     VersionRecord,
-    VersionSummaryRow,
 )
+from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
+from sagemaker_images.store import Reads
+from sagemaker_images.store.versions import LISTED, ListedVersion
 
-CLIENT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
 BUSY = frozenset({VersionStatus.CREATING, VersionStatus.DELETING})
+VERSION = Members(VersionRecord)
 
-# Request members that describe a version, and the columns that keep them.
-METADATA_COLUMNS = {
-    "VendorGuidance": "vendor_guidance",
-    "JobType": "job_type",
-    "MLFramework": "ml_framework",
-    "ProgrammingLang": "programming_lang",
-    "Processor": "processor",
-    "Horovod": "horovod",
-    "ReleaseNotes": "release_notes",
-}
-
-# ListImageVersions SortBy -> its keyset (ties broken by version): rows are plain tuples.
+# ListImageVersions SortBy -> its keyset (ties broken by version), over the listed rows.
 SORT_KEYS: dict[str, pages.SortKey] = {
-    "CREATION_TIME": (("created_ms", "version"), (int, int), lambda row: (row[3], row[0])),
-    "LAST_MODIFIED_TIME": (("modified_ms", "version"), (int, int), lambda row: (row[4], row[0])),
-    "VERSION": (("version",), (int,), lambda row: (row[0],)),
+    "CREATION_TIME": pages.row_key(VersionRecord, LISTED, "created_ms", "version"),
+    "LAST_MODIFIED_TIME": pages.row_key(VersionRecord, LISTED, "modified_ms", "version"),
+    "VERSION": pages.row_key(VersionRecord, LISTED, "version"),
 }
 
 
@@ -71,59 +60,27 @@ def alias_not_found(image: ImageRecord, alias: str) -> ResourceNotFound:
 
 
 def version_summaries(
-    ctx: RequestContext, image: ImageRecord, rows: Iterable[VersionSummaryRow]
+    ctx: RequestContext, image: ImageRecord, rows: list[ListedVersion]
 ) -> list[dict[str, Any]]:
-    """ListImageVersions' items; built in one pass, as a page may hold a hundred."""
+    """ListImageVersions' items; their ARNs share everything but the number."""
     arn_of_image = image_arn(ctx.region, ctx.account, image.name)
     arn_prefix = image_version_arn_prefix(ctx.region, ctx.account, image.name)
     items = []
-    for version, status, failure_reason, created_ms, modified_ms in rows:
-        item = {
-            "CreationTime": created_ms / 1000,
-            "ImageArn": arn_of_image,
-            "ImageVersionArn": arn_prefix + str(version),
-            "ImageVersionStatus": status,
-            "LastModifiedTime": modified_ms / 1000,
-            "Version": version,
-        }
-        if failure_reason is not None:
-            item["FailureReason"] = failure_reason
+    for row in rows:
+        item = VERSION.listed_row(row)
+        item["ImageArn"] = arn_of_image
+        item["ImageVersionArn"] = arn_prefix + str(item["Version"])
         items.append(item)
     return items
 
 
 def version_details(ctx: RequestContext, image: ImageRecord, v: VersionRecord) -> dict[str, Any]:
-    """DescribeImageVersion's answer.
-
-    It spells a summary's members again rather than going through `version_summaries`: a
-    list of one, its loop and a second dictionary were about 8% of a Describe's own work
-    (`benchmarks/instructions.py`), on the read whose rate the benchmark holds against the
-    bare app's. The members must stay those of `version_summaries`, which
-    test_listed_versions_say_what_describe_says checks.
-    """
-    details = {
-        "CreationTime": v.created_ms / 1000,
-        "ImageArn": image_arn(ctx.region, ctx.account, image.name),
-        "ImageVersionArn": image_version_arn_prefix(ctx.region, ctx.account, image.name)
-        + str(v.version),
-        "ImageVersionStatus": v.status,
-        "LastModifiedTime": v.modified_ms / 1000,
-        "Version": v.version,
-        "BaseImage": v.base_image,
-    }
-    for member, value in (
-        ("FailureReason", v.failure_reason),
-        ("ContainerImage", v.container_image),
-        ("VendorGuidance", v.vendor_guidance),
-        ("JobType", v.job_type),
-        ("MLFramework", v.ml_framework),
-        ("ProgrammingLang", v.programming_lang),
-        ("Processor", v.processor),
-        ("Horovod", v.horovod),
-        ("ReleaseNotes", v.release_notes),
-    ):
-        if value is not None:  # AWS omits absent members rather than sending null
-            details[member] = value
+    """DescribeImageVersion's answer."""
+    details = VERSION.described(v)
+    details["ImageArn"] = image_arn(ctx.region, ctx.account, image.name)
+    details["ImageVersionArn"] = image_version_arn_prefix(
+        ctx.region, ctx.account, image.name
+    ) + str(v.version)
     return details
 
 
@@ -142,7 +99,7 @@ async def require_version(
     name = request["ImageName"]
     number = request.get("Version")
     alias = request.get("Alias")
-    found = await reads.lookup_version(
+    found = await reads.versions.lookup(
         ctx.account, ctx.region, name.lower(), version=number, alias=alias, lock=lock
     )
     image = found.image
@@ -189,7 +146,7 @@ class Versions:
         limit = self._deps.settings.max_versions_per_image
         async with self._store.transaction() as tx:
             image = await require_image(tx, ctx, request["ImageName"], lock=True)
-            earlier = await tx.find_client_token(image.id, token)
+            earlier = await tx.versions.client_token(image.id, token)
             if earlier is not None and earlier.created_ms > now - CLIENT_TOKEN_LIFETIME_MS:
                 if earlier.request_digest != digest:
                     raise ValidationError(
@@ -205,33 +162,28 @@ class Versions:
                     image.version_count,
                     "ImageVersions",
                 )
-            holders = await tx.alias_holders(image.id, aliases)
+            holders = await tx.aliases.holders(image.id, aliases)
             if holders:
                 alias, holder = next(iter(holders.items()))
                 raise _alias_taken(image, alias, holder)
-            number = await tx.allocate_version(image.id)
-            await tx.insert_version(
+            number = await tx.versions.allocate_number(image.id)
+            await tx.versions.insert(
                 VersionRecord(
                     image_id=image.id,
                     version=number,
-                    base_image=request["BaseImage"],
                     container_image=None,
                     status=VersionStatus.CREATING,
                     failure_reason=None,
-                    vendor_guidance=request.get("VendorGuidance"),
-                    job_type=request.get("JobType"),
-                    ml_framework=request.get("MLFramework"),
-                    programming_lang=request.get("ProgrammingLang"),
-                    processor=request.get("Processor"),
-                    horovod=request.get("Horovod"),
-                    release_notes=request.get("ReleaseNotes"),
                     created_ms=now,
                     modified_ms=now,
+                    **VERSION.given(request),
                 )
             )
-            await tx.add_aliases(image.id, number, aliases)
-            await tx.put_client_token(image.id, token, ClientTokenRecord(digest, number, now))
-            await tx.add_job(
+            await tx.aliases.add(image.id, number, aliases)
+            await tx.versions.put_client_token(
+                ClientTokenRecord(image.id, token, digest, number, now)
+            )
+            await tx.jobs.add(
                 JobKind.VERSION_CREATE, image.id, number, self._deps.transition_due(now)
             )
         return {"ImageVersionArn": version_arn(ctx, image, number)}
@@ -245,7 +197,7 @@ class Versions:
     async def update_image_version(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        exactly_one_selector(request)
+        require_selector(request)
         to_add = list(dict.fromkeys(request.get("AliasesToAdd", ())))
         to_delete = list(dict.fromkeys(request.get("AliasesToDelete", ())))
         both = [a for a in to_add if a in to_delete]
@@ -253,16 +205,12 @@ class Versions:
             raise ValidationError(
                 f"Alias {both[0]} cannot be both added and deleted in one request."
             )
-        changes = {
-            column: request[member]
-            for member, column in METADATA_COLUMNS.items()
-            if member in request
-        }
+        changes = VERSION.changes(request)
         now = self._deps.clock()
         async with self._store.transaction() as tx:
             image, version = await require_version(tx, ctx, request, lock=True)
             refuse_if_busy(ctx, image, version)
-            holders = await tx.alias_holders(image.id, [*to_add, *to_delete])
+            holders = await tx.aliases.holders(image.id, [*to_add, *to_delete])
             for alias in to_delete:
                 if holders.get(alias) != version.version:
                     raise ValidationError(
@@ -273,24 +221,24 @@ class Versions:
                 holder = holders.get(alias)
                 if holder is not None and holder != version.version:
                     raise _alias_taken(image, alias, holder)
-            await tx.delete_aliases(image.id, to_delete)
-            await tx.add_aliases(image.id, version.version, [a for a in to_add if a not in holders])
+            await tx.aliases.delete(image.id, to_delete)
+            await tx.aliases.add(image.id, version.version, [a for a in to_add if a not in holders])
             if changes or to_add or to_delete:
-                await tx.update_version(image.id, version.version, modified_ms=now, **changes)
+                await tx.versions.update(image.id, version.version, modified_ms=now, **changes)
         return {"ImageVersionArn": version_arn(ctx, image, version.version)}
 
     async def delete_image_version(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        exactly_one_selector(request)
+        require_selector(request)
         now = self._deps.clock()
         async with self._store.transaction() as tx:
             image, version = await require_version(tx, ctx, request, lock=True)
             refuse_if_busy(ctx, image, version)
-            await tx.update_version(
+            await tx.versions.update(
                 image.id, version.version, status=VersionStatus.DELETING, modified_ms=now
             )
-            await tx.add_job(
+            await tx.jobs.add(
                 JobKind.VERSION_DELETE, image.id, version.version, self._deps.transition_due(now)
             )
         return {}
@@ -300,6 +248,7 @@ class Versions:
     ) -> dict[str, Any]:
         listing = pages.sorted_listing(
             "ListImageVersions",
+            ctx,
             request,
             SORT_KEYS,
             default_sort="CREATION_TIME",
@@ -308,32 +257,28 @@ class Versions:
         )
         reads = self._store.reader
         image = await require_image(reads, ctx, request["ImageName"])
-        rows = await reads.list_versions(image.id, time_filters(request), listing.page)
-        return compact(
-            {
-                "ImageVersions": version_summaries(ctx, image, rows[: listing.limit]),
-                "NextToken": listing.next_token(rows),
-            }
-        )
+        rows = await reads.versions.page(image.id, time_filters(request), listing.page)
+        return {
+            "ImageVersions": version_summaries(ctx, image, rows[: listing.limit]),
+            "NextToken": listing.next_token(rows),
+        }
 
     async def list_aliases(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         limit = request.get("MaxResults", DEFAULT_PAGE_SIZE)
-        digest, after = pages.position("ListAliases", request, (int, str))
+        digest, after = pages.position("ListAliases", ctx, request, (int, str))
         reads = self._store.reader
         image = await require_image(reads, ctx, request["ImageName"])
         number = request.get("Version")
         alias = request.get("Alias")
-        if number is not None and await reads.find_version(image.id, number) is None:
+        if number is not None and await reads.versions.find(image.id, number) is None:
             raise version_not_found(ctx, image, number)
-        if alias is not None and await reads.version_for_alias(image.id, alias) is None:
+        if alias is not None and await reads.aliases.version_of(image.id, alias) is None:
             raise alias_not_found(image, alias)
-        rows = await reads.list_aliases(image.id, number, alias, after, limit + 1)  # type: ignore[arg-type]
-        return compact(
-            {
-                "SageMakerImageVersionAliases": [a for _, a in rows[:limit]],
-                "NextToken": pages.next_token(digest, rows, limit, lambda row: row),
-            }
-        )
+        rows = await reads.aliases.page(image.id, number, alias, after, limit + 1)  # type: ignore[arg-type]
+        return {
+            "SageMakerImageVersionAliases": [a for _, a in rows[:limit]],
+            "NextToken": pages.next_token(digest, rows, limit, lambda row: row),
+        }
 
 
 def _alias_taken(image: ImageRecord, alias: str, holder: int) -> ValidationError:

@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_images.jobs.resolver import Resolution, Resolver
+from sagemaker_images.records import JobRecord
+from sagemaker_images.registry.resolver import Resolution, Resolver
 from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
 from sagemaker_images.store import Reads, Writes
-from sagemaker_images.store.records import JobRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,7 @@ class Transitions:
     async def prepare(self, reads: Reads, job: JobRecord) -> Any:
         if job.kind == JobKind.VERSION_CREATE:
             assert job.version is not None
-            version = await reads.find_version(job.image_id, job.version)
+            version = await reads.versions.find(job.image_id, job.version)
             if version is None or version.status != VersionStatus.CREATING:
                 return None
             return await self.resolver.resolve(version.base_image)
@@ -40,7 +40,7 @@ class Transitions:
         """Record that a transition failed for good, in AWS's *_FAILED states."""
         reason = reason[:1024]
         if job.kind == JobKind.VERSION_CREATE and job.version is not None:
-            version = await tx.find_version(job.image_id, job.version)
+            version = await tx.versions.find(job.image_id, job.version)
             if version is None or version.status != VersionStatus.CREATING:
                 return  # it has moved on (its image is being deleted): nothing to fail
         if job.version is not None:
@@ -49,7 +49,7 @@ class Transitions:
                 if job.kind == JobKind.VERSION_CREATE
                 else VersionStatus.DELETE_FAILED
             )
-            await tx.update_version(
+            await tx.versions.update(
                 job.image_id, job.version, status=failed, failure_reason=reason, modified_ms=now_ms
             )
             return
@@ -58,30 +58,30 @@ class Transitions:
             JobKind.IMAGE_UPDATE: ImageStatus.UPDATE_FAILED,
             JobKind.IMAGE_DELETE: ImageStatus.DELETE_FAILED,
         }[JobKind(job.kind)]
-        await tx.update_image(
+        await tx.images.update(
             job.image_id, status=failed_image, failure_reason=reason, modified_ms=now_ms
         )
 
 
 async def _image_ready(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
-    image = await tx.image_by_id(job.image_id, lock=True)
+    image = await tx.images.by_id(job.image_id, lock=True)
     if image is not None and image.status in {ImageStatus.CREATING, ImageStatus.UPDATING}:
-        await tx.update_image(image.id, status=ImageStatus.CREATED, modified_ms=now_ms)
+        await tx.images.update(image.id, status=ImageStatus.CREATED, modified_ms=now_ms)
 
 
 async def _image_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
-    await tx.delete_image(job.image_id)
+    await tx.images.delete(job.image_id)
 
 
 async def _version_ready(tx: Writes, job: JobRecord, outcome: Any, now_ms: int) -> None:
     assert job.version is not None
-    version = await tx.find_version(job.image_id, job.version)
+    version = await tx.versions.find(job.image_id, job.version)
     if version is None or version.status != VersionStatus.CREATING:
         return
     if not isinstance(outcome, Resolution):
         return  # the version was not CREATING when prepared; it has moved on since
     if outcome.container_image is not None:
-        await tx.update_version(
+        await tx.versions.update(
             job.image_id,
             job.version,
             status=VersionStatus.CREATED,
@@ -89,7 +89,7 @@ async def _version_ready(tx: Writes, job: JobRecord, outcome: Any, now_ms: int) 
             modified_ms=now_ms,
         )
     else:
-        await tx.update_version(
+        await tx.versions.update(
             job.image_id,
             job.version,
             status=VersionStatus.CREATE_FAILED,
@@ -100,7 +100,7 @@ async def _version_ready(tx: Writes, job: JobRecord, outcome: Any, now_ms: int) 
 
 async def _version_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
     assert job.version is not None
-    await tx.delete_version(job.image_id, job.version)
+    await tx.versions.delete(job.image_id, job.version)
 
 
 _APPLY: dict[str, Callable[[Writes, JobRecord, Any, int], Awaitable[None]]] = {

@@ -20,11 +20,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sagemaker_images.jobs.resolver import TransientFailure
 from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
+from sagemaker_images.records import CLIENT_TOKEN_LIFETIME_MS, JobRecord
+from sagemaker_images.registry.resolver import TransientFailure
 from sagemaker_images.store import Store
-from sagemaker_images.store.records import JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ MAX_ATTEMPTS = 8
 # that a request never waits long behind them, large enough to amortise a transaction.
 BATCH = 64
 HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000
-CLIENT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
 
 Prepared = tuple[JobRecord, Any]
 
@@ -49,6 +48,7 @@ class Worker:
         concurrency: int = 1024,
         poll_seconds: float = 1.0,
         retry: RetryPolicy | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self._store = store
         self._transitions = transitions
@@ -57,6 +57,7 @@ class Worker:
         self._concurrency = concurrency
         self._poll_seconds = poll_seconds
         self._retry = retry or RetryPolicy()
+        self._max_attempts = max_attempts
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -70,7 +71,7 @@ class Worker:
         if self._store.single_instance:
             # Nobody else can hold a lease on this database: what a dead process held is ours.
             async with self._store.transaction() as tx:
-                released = await tx.release_leases()
+                released = await tx.jobs.release_leases()
             if released:
                 log.info("resuming %d job(s) left claimed by an earlier run", released)
         self._tasks = [
@@ -124,7 +125,7 @@ class Worker:
             return
         now = self._clock()
         async with self._store.transaction() as tx:
-            jobs = await tx.claim_jobs(self.owner, now, now + self._lease_ms, free)
+            jobs = await tx.jobs.claim(self.owner, now, now + self._lease_ms, free)
         for job in jobs:
             task = asyncio.create_task(self._prepare(job), name=f"job-{job.id}")
             self._running.add(task)
@@ -135,7 +136,7 @@ class Worker:
     async def _idle(self) -> None:
         timeout = self._poll_seconds
         if len(self._running) < self._concurrency:
-            due = await self._store.reader.next_job_due_ms()
+            due = await self._store.reader.jobs.next_due_ms()
             if due is not None:
                 timeout = min(timeout, max(0.0, (due - self._clock()) / 1000))
         if timeout > 0:
@@ -166,7 +167,7 @@ class Worker:
                 async with self._store.transaction() as tx:
                     now = self._clock()
                     for job, prepared in batch:
-                        if await tx.finish_job(job.id, self.owner):
+                        if await tx.jobs.finish(job.id, self.owner):
                             await self._transitions.apply(tx, job, prepared, now)
             except asyncio.CancelledError:
                 raise
@@ -181,7 +182,7 @@ class Worker:
         job, prepared = item
         try:
             async with self._store.transaction() as tx:
-                if await tx.finish_job(job.id, self.owner):
+                if await tx.jobs.finish(job.id, self.owner):
                     await self._transitions.apply(tx, job, prepared, self._clock())
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
@@ -198,7 +199,7 @@ class Worker:
             return (None if delay is None else round(delay * 1000)), error.reason_after(
                 job.attempts
             )
-        if job.attempts < MAX_ATTEMPTS:
+        if job.attempts < self._max_attempts:
             return min(60_000, 250 * 2**job.attempts), ""
         return None, f"Internal error after {job.attempts} attempts: {error}"
 
@@ -215,8 +216,8 @@ class Worker:
                         job.attempts + 1,
                         delay_ms / 1000,
                     )
-                    await tx.retry_job(job.id, self.owner, now + delay_ms)
-                elif await tx.finish_job(job.id, self.owner):
+                    await tx.jobs.retry(job.id, self.owner, now + delay_ms)
+                elif await tx.jobs.finish(job.id, self.owner):
                     log.warning("job %s gave up: %s", job.id, reason)
                     await self._transitions.give_up(tx, job, reason, now)
         except Exception:
@@ -236,4 +237,4 @@ class Worker:
             return
         self._next_housekeeping_ms = now + HOUSEKEEPING_INTERVAL_MS
         async with self._store.transaction() as tx:
-            await tx.purge_client_tokens(now - CLIENT_TOKEN_LIFETIME_MS)
+            await tx.versions.purge_client_tokens(now - CLIENT_TOKEN_LIFETIME_MS)

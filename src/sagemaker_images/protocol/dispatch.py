@@ -1,12 +1,16 @@
-"""Target → operation → validate → handler → serialize, and the error envelope.
+"""Target → operation → validate → handler → serialise, and the error envelope.
 
 Nothing here knows about images: given a handler per operation name, it serves that
-operation exactly as the model describes it.
+operation exactly as the model describes it. Input and output shapes are compiled once, at
+start. With `SAGEMAKER_IMAGES_CHECK_RESPONSES=1` in the environment (the test suite sets
+it), every answer is also checked against its output shape, and one that does not fit is
+an internal failure, logged with what is wrong.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,15 +20,34 @@ from sagemaker_images.errors import (
     InternalFailure,
     SerializationError,
     ServiceError,
+    ServiceUnavailable,
     UnknownOperation,
+    ValidationError,
 )
 from sagemaker_images.protocol import model
-from sagemaker_images.protocol.serialize import JSONDecodeError, dumps, loads
+from sagemaker_images.protocol.serialize import (
+    JSONDecodeError,
+    Serializer,
+    compile_check,
+    compile_output,
+    dumps,
+    loads,
+)
 from sagemaker_images.protocol.validate import Validator, compile_input
+from sagemaker_images.store import StoreUnavailable, UnstorableValue
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
 
+CHECK_RESPONSES_ENV = "SAGEMAKER_IMAGES_CHECK_RESPONSES"
+INTERNAL_FAILURE = "We encountered an internal error. Please try again."
+UNAVAILABLE = "The service is unavailable: its database cannot be reached. Please retry."
+UNSTORABLE = "The request contains a value that cannot be stored."
+
 log = logging.getLogger(__name__)
+
+
+class ResponseMismatch(Exception):
+    """An answer that does not fit its output shape (found only with the check on)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,26 +55,47 @@ class Operation:
     name: str
     handler: Handler
     validate: Validator
+    serialize: Serializer
 
 
-def error_body(error: ServiceError) -> bytes:
-    key = "Message" if error.modelled else "message"
-    return dumps({"__type": error.code, key: error.message})
+def error_response(error: ServiceError) -> tuple[int, bytes]:
+    """(HTTP status, body) of an error: a modelled one as its shape says, the framework's
+    with its own status and the text under `message`."""
+    shape = model.error_shapes().get(error.code)
+    if shape is None:
+        return error.status, dumps({"__type": error.code, "message": error.message})
+    return shape.status, dumps({"__type": shape.code, shape.message_member: error.message})
+
+
+def _as_service_error(error: Exception) -> ServiceError | None:
+    """What the caller hears of an error from below the catalog, if it is theirs to hear."""
+    if isinstance(error, ServiceError):
+        return error
+    if isinstance(error, StoreUnavailable):
+        return ServiceUnavailable(UNAVAILABLE)
+    if isinstance(error, UnstorableValue):
+        return ValidationError(UNSTORABLE)
+    return None
 
 
 class Dispatcher:
     """Serves the operations it is given handlers for; every other target is unknown."""
 
-    def __init__(self, handlers: Mapping[str, Handler]) -> None:
+    def __init__(self, handlers: Mapping[str, Handler], *, check: bool | None = None) -> None:
         self._prefix = model.target_prefix() + "."
         known = model.known_operations()
+        if check is None:
+            check = os.environ.get(CHECK_RESPONSES_ENV) == "1"
         self._operations: dict[str, Operation] = {}
         for name, handler in handlers.items():
             if name not in known:
                 raise ValueError(f"{name} is not an operation of the SageMaker model")
             op = model.operation(name)
+            serialize = compile_output(op.output_shape)
+            if check:
+                serialize = _checked(name, compile_check(op.output_shape), serialize)
             self._operations[self._prefix + name] = Operation(
-                name, handler, compile_input(op.input_shape)
+                name, handler, compile_input(op.input_shape), serialize
             )
         self._known_targets = frozenset(self._prefix + name for name in known)
 
@@ -65,15 +109,16 @@ class Dispatcher:
             operation = self._operation(target)
             request = self._decode(body)
             result = await operation.handler(ctx, operation.validate(request))
-            return 200, dumps(result)
-        except ServiceError as error:
-            if error.status >= 500:
-                log.error("%s answered %s: %s", target, error.code, error.message)
-            return error.status, error_body(error)
-        except Exception:
-            log.exception("internal failure in %s (request %s)", target, ctx.request_id)
-            failure = InternalFailure("We encountered an internal error. Please try again.")
-            return failure.status, error_body(failure)
+            return 200, dumps(operation.serialize(result))
+        except Exception as error:
+            known = _as_service_error(error)
+            if known is None:
+                log.exception("internal failure in %s (request %s)", target, ctx.request_id)
+                return error_response(InternalFailure(INTERNAL_FAILURE))
+            status, answer = error_response(known)
+            if status >= 500:
+                log.error("%s answered %s: %s (%s)", target, known.code, known.message, error)
+            return status, answer
 
     def _operation(self, target: str | None) -> Operation:
         operation = self._operations.get(target or "")
@@ -97,3 +142,15 @@ class Dispatcher:
         if not isinstance(request, dict):
             raise SerializationError("Request body must be a JSON object.")
         return request
+
+
+def _checked(
+    name: str, problems_of: Callable[[dict[str, Any]], list[str]], serialize: Serializer
+) -> Serializer:
+    def check_then_serialize(result: dict[str, Any]) -> dict[str, Any]:
+        problems = problems_of(result)
+        if problems:
+            raise ResponseMismatch(f"{name} answered outside its output shape: {problems}")
+        return serialize(result)
+
+    return check_then_serialize

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import botocore.session
@@ -26,3 +27,25 @@ def operation(name: str) -> OperationModel:
 
 def known_operations() -> frozenset[str]:
     return frozenset(service_model().operation_names)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorShape:
+    """How the model says one of its errors goes on the wire."""
+
+    code: str
+    status: int
+    message_member: str  # the member its text goes under
+
+
+@cache
+def error_shapes() -> dict[str, ErrorShape]:
+    """Every error shape of the model, by its code."""
+    found = {}
+    for shape in service_model().error_shapes:
+        trait = shape.metadata.get("error", {})
+        code = trait.get("code", shape.name)
+        status = trait.get("httpStatusCode") or (500 if shape.metadata.get("fault") else 400)
+        message = next((m for m in shape.members if m.lower() == "message"), "message")
+        found[code] = ErrorShape(code, int(status), message)
+    return found

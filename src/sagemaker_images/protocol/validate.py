@@ -2,8 +2,8 @@
 
 Each input shape compiles once into a tree of small checker functions. A checker takes a
 decoded JSON value and its member path, appends any constraint violations to a list, and
-returns the value as the catalog wants it (timestamps become epoch seconds, members the
-model does not know are dropped). A value of the wrong JSON type cannot be
+returns the value as the catalog wants it (timestamps become epoch milliseconds, members
+the model does not know are dropped). A value of the wrong JSON type cannot be
 checked further and is a `SerializationException` at once, as with AWS; every constraint
 violation is collected and reported together in AWS's format.
 """
@@ -292,14 +292,23 @@ def _boolean(shape: Shape, seen: dict[str, Checker]) -> Checker:
     return check
 
 
-def _timestamp(shape: Shape, seen: dict[str, Checker]) -> Checker:
-    """Epoch seconds (what the SDKs send) or ISO 8601 text; returns epoch seconds."""
+# Times beyond these are kept at them: filters as far off as 1e300 s mean "no bound", and a
+# database integer cannot hold more.
+_MIN_MS, _MAX_MS = -(2**63), 2**63 - 1
 
-    def check(value: Any, path: str, errors: list[str]) -> float:
+
+def _millis(epoch_seconds: float) -> int:
+    return max(_MIN_MS, min(_MAX_MS, round(epoch_seconds * 1000)))
+
+
+def _timestamp(shape: Shape, seen: dict[str, Checker]) -> Checker:
+    """Epoch seconds (what the SDKs send) or ISO 8601 text; returns epoch milliseconds."""
+
+    def check(value: Any, path: str, errors: list[str]) -> int:
         if isinstance(value, int | float) and not isinstance(value, bool):
             if not math.isfinite(value):
                 raise _type_error(path, "a finite timestamp", value)
-            return float(value)
+            return _millis(value)
         if isinstance(value, str):
             try:
                 moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -309,7 +318,7 @@ def _timestamp(shape: Shape, seen: dict[str, Checker]) -> Checker:
                 ) from None
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
-            return moment.timestamp()
+            return _millis(moment.timestamp())
         raise _type_error(path, "a timestamp", value)
 
     return check

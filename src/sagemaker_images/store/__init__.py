@@ -1,6 +1,26 @@
-"""Persistence: one Store interface over SQL that runs on SQLite and PostgreSQL."""
+"""Persistence: one Store over SQL that runs on SQLite and PostgreSQL."""
 
-from sagemaker_images.store.base import DatabaseInUse, DuplicateKey, Reads, Store, Writes
+from sagemaker_images.store.base import Reads, Store, Writes
+from sagemaker_images.store.errors import (
+    DatabaseInUse,
+    DuplicateKey,
+    StoreError,
+    StoreUnavailable,
+    UnstorableValue,
+)
 from sagemaker_images.store.open import open_store
+from sagemaker_images.store.sql import PageRequest, TimeFilters
 
-__all__ = ["DatabaseInUse", "DuplicateKey", "Reads", "Store", "Writes", "open_store"]
+__all__ = [
+    "DatabaseInUse",
+    "DuplicateKey",
+    "PageRequest",
+    "Reads",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "TimeFilters",
+    "UnstorableValue",
+    "Writes",
+    "open_store",
+]

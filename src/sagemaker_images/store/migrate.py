@@ -9,44 +9,15 @@ byte by byte as on SQLite, whatever the database's default collation.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Protocol
 
-
-@dataclass(frozen=True, slots=True)
-class Dialect:
-    name: str
-    autoid: str
-    lock: str
-    skip_locked: str
-    without_rowid: str = ""
-    placeholder: str = "?"
-    text: str = "TEXT"
-
-    def render(self, sql: str) -> str:
-        if self.placeholder == "?" and "{" not in sql:
-            return sql  # SQLite's common case: the statement as written
-        # Keyed by name, not by the dialect itself: hashing a dataclass costs a microsecond a
-        # statement, and every statement passes through here.
-        key = (self.name, sql)
-        rendered = _RENDERED.get(key)
-        if rendered is None:
-            rendered = _RENDERED[key] = _render(self, sql)
-        return rendered
-
-
-_RENDERED: dict[tuple[str, str], str] = {}
-
-
-def _render(dialect: Dialect, sql: str) -> str:
-    if "{" in sql:
-        sql = sql.replace("{lock}", dialect.lock).replace("{skip_locked}", dialect.skip_locked)
-    if dialect.placeholder != "?":
-        sql = sql.replace("?", dialect.placeholder)
-    return sql
+from sagemaker_images.store.dialect import Dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,32 +53,43 @@ def _has_sql(chunk: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in chunk.splitlines())
 
 
-class _Connection(Protocol):
-    def execute(self, sql: str, params: Any = ...) -> Any: ...
+class MigrationConnection(Protocol):
+    """One connection, outside any transaction, that runs a statement and returns its rows."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
 
-def apply_migrations(connection: _Connection, dialect: Dialect) -> list[int]:
-    """Bring a SQLite database up to date inside one exclusive transaction."""
-    connection.execute("BEGIN IMMEDIATE")
+async def apply_migrations(connection: MigrationConnection, dialect: Dialect) -> list[int]:
+    """Bring a database up to date in one transaction, one process at a time.
+
+    The dialect's exclusive start (SQLite's `BEGIN IMMEDIATE`, a PostgreSQL advisory lock)
+    makes processes that start together queue here: the first applies what is missing, the
+    others then find nothing left to do.
+    """
+    for statement in dialect.begin_exclusive:
+        await connection.execute(statement)
     try:
-        connection.execute(
+        await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations"
             " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)"
         )
-        done = {row[0] for row in connection.execute("SELECT version FROM schema_migrations")}
+        done = {row[0] for row in await connection.execute("SELECT version FROM schema_migrations")}
         applied = []
         for migration in migrations(dialect):
             if migration.version in done:
                 continue
             for statement in migration.statements:
-                connection.execute(statement)
-            connection.execute(
-                "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)",
+                await connection.execute(statement)
+            await connection.execute(
+                dialect.render(
+                    "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)"
+                ),
                 (migration.version, migration.name, int(time.time() * 1000)),
             )
             applied.append(migration.version)
-        connection.execute("COMMIT")
+        await connection.execute("COMMIT")
         return applied
     except BaseException:
-        connection.execute("ROLLBACK")
+        with contextlib.suppress(Exception):  # a lost connection has rolled back already
+            await connection.execute("ROLLBACK")
         raise

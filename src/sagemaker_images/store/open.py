@@ -42,14 +42,18 @@ async def open_store(settings: Settings, *, serving: bool = False) -> Store:
         from sagemaker_images.store.sqlite import SqliteStore
 
         store: Store = SqliteStore(sqlite_path(url), settings.sqlite_synchronous, serving=serving)
-        await store.open()
-        return store
-    if scheme in {"postgresql", "postgres"}:
+    elif scheme in {"postgresql", "postgres"}:
         from sagemaker_images.store.postgresql import PostgresStore
 
         store = PostgresStore(url, settings.database_pool_size, settings.database_pool_timeout)
+    else:
+        raise ValueError(
+            f"unsupported database URL {redacted(url)!r}"
+            " (expected sqlite:///... or postgresql://...)"
+        )
+    try:
         await store.open()
-        return store
-    raise ValueError(
-        f"unsupported database URL {redacted(url)!r} (expected sqlite:///... or postgresql://...)"
-    )
+    except BaseException:
+        await store.close()
+        raise
+    return store

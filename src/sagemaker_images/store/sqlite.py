@@ -32,9 +32,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sagemaker_images.errors import ServiceUnavailable
-from sagemaker_images.store.base import DatabaseInUse, DuplicateKey, Reads, Store, Writes
-from sagemaker_images.store.migrate import Dialect, apply_migrations
+from sagemaker_images.store.base import Reads, Store, Writes
+from sagemaker_images.store.dialect import Dialect
+from sagemaker_images.store.errors import (
+    DatabaseInUse,
+    DuplicateKey,
+    StoreUnavailable,
+    UnstorableValue,
+)
+from sagemaker_images.store.migrate import apply_migrations
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +49,19 @@ SQLITE = Dialect(
     autoid="INTEGER PRIMARY KEY AUTOINCREMENT",
     lock="",
     skip_locked="",
+    begin_exclusive=("BEGIN IMMEDIATE",),
     without_rowid="WITHOUT ROWID",
 )
 CHECKPOINT_INTERVAL_SECONDS = 0.5
 # Rows kept by a serving store's reader between commits; a full cache starts over.
 ROW_CACHE_LIMIT = 10_000
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
 
-class _SqliteQueries:
+class _Statements:
+    """The store's primitives over one connection, on the event loop."""
+
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
 
@@ -59,45 +69,51 @@ class _SqliteQueries:
         try:
             return self._connection.execute(SQLITE.render(sql), params)
         except sqlite3.IntegrityError as error:
-            raise DuplicateKey(str(error)) from error
+            if error.sqlite_errorname in _UNIQUE:
+                raise DuplicateKey(str(error)) from error
+            raise
+        except OverflowError as error:  # an integer beyond SQLite's 64 bits
+            raise UnstorableValue(str(error)) from error
         except sqlite3.OperationalError as error:
             if "locked" in str(error) or "busy" in str(error):
-                raise ServiceUnavailable("The database is busy. Please retry.") from error
+                raise StoreUnavailable("the database is busy") from error
             raise
 
-    async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+    async def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         # fetchall, not fetchone: a RETURNING statement must run to completion before COMMIT.
         rows = self._execute(sql, params).fetchall()
         return rows[0] if rows else None
 
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._execute(sql, params).fetchall()
 
-    async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._execute(sql, params).rowcount
 
+    async def lock_key(self, key: str) -> None:
+        """Nothing to do: SQLite's one writer already serialises every transaction."""
 
-class SqliteReads(_SqliteQueries, Reads):
-    """Reads on their own connection, which sees the last commit and nothing else.
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """For migrations: the statement as written (it manages its own transaction)."""
+        return self._connection.execute(sql, params).fetchall()
 
-    With `keep_rows`, each single-row result is kept until `forget()`, which the store calls
-    after every commit: only sound while no other process writes (the server lock).
-    """
 
-    def __init__(self, connection: sqlite3.Connection, keep_rows: bool) -> None:
+class _KeptRows(_Statements):
+    """Reads that keep each single-row result until `forget()`, which the store calls after
+    every commit: only sound while no other process writes (the server lock)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
         super().__init__(connection)
-        self._rows: dict[tuple, tuple | None] | None = {} if keep_rows else None
+        self._rows: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
 
-    async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+    async def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         rows = self._rows
-        if rows is None:
-            return await super()._one(sql, params)
         key = (sql, *params)
         try:
             return rows[key]
         except KeyError:
             pass
-        row = await super()._one(sql, params)
+        row = await super().one(sql, params)
         if len(rows) >= ROW_CACHE_LIMIT:
             rows.clear()
         rows[key] = row
@@ -106,12 +122,6 @@ class SqliteReads(_SqliteQueries, Reads):
     def forget(self) -> None:
         if self._rows:
             self._rows.clear()
-
-
-class SqliteWrites(_SqliteQueries, Writes):
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        _SqliteQueries.__init__(self, connection)
-        Writes.__init__(self)
 
 
 def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
@@ -157,15 +167,19 @@ class SqliteStore(Store):
         self.path = path
         self._lock = _hold_server_lock(path) if serving else None
         self._writer = _connect(path, synchronous)
-        apply_migrations(self._writer, SQLITE)
+        self._statements = _Statements(self._writer)
         self._reader_connection = _connect(path, synchronous)
         self._checkpointer = _connect(path, synchronous)
-        self._reader = SqliteReads(self._reader_connection, keep_rows=serving)
+        self._rows = _KeptRows(self._reader_connection) if serving else None
+        self._reader = Reads(self._rows or _Statements(self._reader_connection))
         self._write_lock = asyncio.Lock()
         self._commits = 0
         self._checkpoint_task: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
+        applied = await apply_migrations(self._statements, SQLITE)
+        if applied:
+            log.info("applied migrations %s to %s", applied, self.path)
         self._checkpoint_task = asyncio.create_task(self._checkpoints(), name="sqlite-checkpoint")
 
     @property
@@ -179,17 +193,19 @@ class SqliteStore(Store):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Writes]:
         async with self._write_lock:
-            writes = SqliteWrites(self._writer)
-            self._writer.execute("BEGIN IMMEDIATE")
+            statements = self._statements
+            writes = Writes(statements)
+            await statements.run("BEGIN IMMEDIATE")
             try:
                 yield writes
             except BaseException:
                 self._writer.execute("ROLLBACK")
                 raise
             try:
-                self._writer.execute("COMMIT")
+                await statements.run("COMMIT")
             finally:
-                self._reader.forget()
+                if self._rows is not None:
+                    self._rows.forget()
             self._commits += 1
         self._jobs_committed(writes)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sagemaker_images.jobs.reference import DOCKER_HUB
+from sagemaker_images.registry.reference import DOCKER_HUB
 
 _KEYS = {"endpoint", "username", "password", "password_env", "ca_bundle"}
 

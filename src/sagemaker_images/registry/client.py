@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from sagemaker_images.jobs.reference import Reference
-from sagemaker_images.jobs.registries import Registries, RegistryConfig
+from sagemaker_images.registry.config import Registries, RegistryConfig
+from sagemaker_images.registry.reference import Reference
 
 log = logging.getLogger(__name__)
 

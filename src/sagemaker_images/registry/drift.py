@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass
 
-from sagemaker_images.jobs.reference import MalformedReference, Reference, parse_reference
-from sagemaker_images.jobs.registry import RegistryClient, RegistryError, RegistryUnavailable
+from sagemaker_images.registry.client import RegistryClient, RegistryError, RegistryUnavailable
+from sagemaker_images.registry.reference import MalformedReference, Reference, parse_reference
 from sagemaker_images.store import Store
 
 PAGE = 500
@@ -39,7 +39,7 @@ async def find_drift(store: Store, client: RegistryClient) -> list[Drift]:
     candidates: list[tuple[tuple, Reference, str]] = []
     after: tuple[int, int] | None = None
     while True:
-        rows = await store.reader.created_versions(after, PAGE)
+        rows = await store.reader.versions.created(after, PAGE)
         for row in rows:
             base_image, container_image = row[5], row[6]
             pinned = _pinned_digest(container_image)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sagemaker_images.config import Settings
-from sagemaker_images.jobs.reference import MalformedReference, parse_reference
-from sagemaker_images.jobs.registries import load_registries
-from sagemaker_images.jobs.registry import RegistryClient, RegistryRefused, RegistryUnavailable
+from sagemaker_images.registry.client import RegistryClient, RegistryRefused, RegistryUnavailable
+from sagemaker_images.registry.config import load_registries
+from sagemaker_images.registry.reference import MalformedReference, parse_reference
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,189 @@
+"""What each resource holds, declared once.
+
+A record is a slotted dataclass whose fields are its table's columns, in order. Each field
+says, in one line, the wire member that carries it (none for bookkeeping columns), whether
+the caller gives it at creation (`create`), whether an Update call may change it
+(`update`), and whether list calls show it (`listed`). Its annotation is its type: `bool`
+and `dict` columns are stored as an integer and as JSON text.
+
+Everything else derives from these declarations: the store's column lists, inserts,
+updates and row conversions (`store/tables.py`), the catalog's answers, the values a new
+record takes from a request, and the sort keys of list calls. Adding a member is a
+migration and one line here.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from functools import cache
+from typing import Any
+
+# A ClientToken makes CreateImageVersion idempotent for this long.
+CLIENT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+
+
+def stored(
+    member: str | None = None,
+    *,
+    create: bool = False,
+    update: bool = False,
+    listed: bool = False,
+    generated: bool = False,
+) -> Any:
+    """Declare a column: its wire `member`, and how requests and listings use it.
+
+    `generated`: the database assigns it on insert (an auto-numbered key).
+    """
+    return field(
+        metadata={
+            "member": member,
+            "create": create,
+            "update": update,
+            "listed": listed,
+            "generated": generated,
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: type  # str, int, bool or dict
+    optional: bool
+    member: str | None
+    create: bool
+    update: bool
+    listed: bool
+    generated: bool
+
+
+@cache
+def columns_of(record_type: type) -> tuple[Column, ...]:
+    """The declared columns of a record type, in table order."""
+    hints = typing.get_type_hints(record_type)
+    found = []
+    for declared in fields(record_type):
+        base, optional = _base_type(hints[declared.name])
+        meta = declared.metadata
+        found.append(
+            Column(
+                name=declared.name,
+                type=base,
+                optional=optional,
+                member=meta.get("member"),
+                create=meta.get("create", False),
+                update=meta.get("update", False),
+                listed=meta.get("listed", False),
+                generated=meta.get("generated", False),
+            )
+        )
+    return tuple(found)
+
+
+def listed_columns(record_type: type) -> tuple[Column, ...]:
+    """The columns list calls show, in table order: what a listing's rows hold."""
+    return tuple(column for column in columns_of(record_type) if column.listed)
+
+
+def column_types(record_type: type, names: typing.Sequence[str]) -> tuple[type, ...]:
+    by_name = {column.name: column.type for column in columns_of(record_type)}
+    return tuple(by_name[name] for name in names)
+
+
+def _base_type(hint: Any) -> tuple[type, bool]:
+    """(`str`, True) for `str | None`; the origin of a generic (`dict[str, Any]` -> dict)."""
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        present = [arg for arg in args if arg is not type(None)]
+        if len(present) != 1:
+            raise TypeError(f"a column is one type or None, not {hint}")
+        return _base_type(present[0])[0], True
+    origin = typing.get_origin(hint)
+    return (origin or hint), False
+
+
+@dataclass(slots=True)
+class ImageRecord:
+    id: int = stored(generated=True)
+    account: str = stored()
+    region: str = stored()
+    name: str = stored("ImageName", create=True, listed=True)
+    name_key: str = stored()  # the lower-cased name: names are unique case-insensitively
+    description: str | None = stored("Description", create=True, update=True, listed=True)
+    display_name: str | None = stored("DisplayName", create=True, update=True, listed=True)
+    role_arn: str = stored("RoleArn", create=True, update=True)
+    status: str = stored("ImageStatus", listed=True)
+    failure_reason: str | None = stored("FailureReason", listed=True)
+    created_ms: int = stored("CreationTime", listed=True)
+    modified_ms: int = stored("LastModifiedTime", listed=True)
+    last_version: int = stored()  # the highest number ever handed out: never reused
+    version_count: int = stored()
+
+
+@dataclass(slots=True)
+class VersionRecord:
+    image_id: int = stored()
+    version: int = stored("Version", listed=True)
+    base_image: str = stored("BaseImage", create=True)
+    container_image: str | None = stored("ContainerImage")
+    status: str = stored("ImageVersionStatus", listed=True)
+    failure_reason: str | None = stored("FailureReason", listed=True)
+    vendor_guidance: str | None = stored("VendorGuidance", create=True, update=True)
+    job_type: str | None = stored("JobType", create=True, update=True)
+    ml_framework: str | None = stored("MLFramework", create=True, update=True)
+    programming_lang: str | None = stored("ProgrammingLang", create=True, update=True)
+    processor: str | None = stored("Processor", create=True, update=True)
+    horovod: bool | None = stored("Horovod", create=True, update=True)
+    release_notes: str | None = stored("ReleaseNotes", create=True, update=True)
+    created_ms: int = stored("CreationTime", listed=True)
+    modified_ms: int = stored("LastModifiedTime", listed=True)
+
+
+@dataclass(slots=True)
+class AppImageConfigRecord:
+    """Each app configuration is the structure the caller sent, or None."""
+
+    id: int = stored(generated=True)
+    account: str = stored()
+    region: str = stored()
+    name: str = stored("AppImageConfigName", create=True, listed=True)
+    name_key: str = stored()
+    kernel_gateway: dict[str, Any] | None = stored(
+        "KernelGatewayImageConfig", create=True, update=True, listed=True
+    )
+    jupyter_lab: dict[str, Any] | None = stored(
+        "JupyterLabAppImageConfig", create=True, update=True, listed=True
+    )
+    code_editor: dict[str, Any] | None = stored(
+        "CodeEditorAppImageConfig", create=True, update=True, listed=True
+    )
+    created_ms: int = stored("CreationTime", listed=True)
+    modified_ms: int = stored("LastModifiedTime", listed=True)
+
+
+@dataclass(slots=True)
+class ClientTokenRecord:
+    image_id: int = stored()
+    token: str = stored()
+    request_digest: str = stored()
+    version: int = stored()
+    created_ms: int = stored()
+
+
+@dataclass(slots=True)
+class JobRecord:
+    id: int = stored(generated=True)
+    kind: str = stored()
+    image_id: int = stored()
+    version: int | None = stored()
+    due_ms: int = stored()
+    attempts: int = stored()
+    lease_owner: str | None = stored()
+    lease_until_ms: int | None = stored()
+
+
+# The kinds of resource a tag hangs off (the `resource_type` column of `tags`).
+IMAGE_TAGS = "image"
+APP_IMAGE_CONFIG_TAGS = "app-image-config"

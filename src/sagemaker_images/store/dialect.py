@@ -1,0 +1,44 @@
+"""The few words of SQL, and the habits, in which SQLite and PostgreSQL differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    name: str
+    autoid: str
+    lock: str
+    skip_locked: str
+    # Statements that open the one transaction migrations run in, excluding every other
+    # process that migrates the same database.
+    begin_exclusive: tuple[str, ...]
+    without_rowid: str = ""
+    placeholder: str = "?"
+    text: str = "TEXT"
+    # A statement that holds a lock on a named key (`?`) until the transaction ends; None
+    # where the database has one writer, which serialises transactions already.
+    lock_key: str | None = None
+
+    def render(self, sql: str) -> str:
+        if self.placeholder == "?" and "{" not in sql:
+            return sql  # SQLite's common case: the statement as written
+        # Keyed by name, not by the dialect itself: hashing a dataclass costs a microsecond a
+        # statement, and every statement passes through here.
+        key = (self.name, sql)
+        rendered = _RENDERED.get(key)
+        if rendered is None:
+            rendered = _RENDERED[key] = _render(self, sql)
+        return rendered
+
+
+_RENDERED: dict[tuple[str, str], str] = {}
+
+
+def _render(dialect: Dialect, sql: str) -> str:
+    if "{" in sql:
+        sql = sql.replace("{lock}", dialect.lock).replace("{skip_locked}", dialect.skip_locked)
+    if dialect.placeholder != "?":
+        sql = sql.replace("?", dialect.placeholder)
+    return sql

@@ -1,0 +1,84 @@
+"""A table's SQL, derived from its record's declaration (`sagemaker_images.records`).
+
+Column lists, the insert statement, update assignments and the conversions between a
+record's values and what the database holds (`bool` as an integer, `dict` as JSON text)
+are computed once per table, here, so no statement spells a resource's columns by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+from sagemaker_images.records import Column, columns_of
+
+R = TypeVar("R")
+Convert = Callable[[Any], Any]
+
+
+def _document_text(value: dict[str, Any]) -> str:
+    return orjson.dumps(value).decode()
+
+
+# Per column type: (to the database, from the database); None where the value passes as is.
+_CONVERSIONS: dict[type, tuple[Convert, Convert]] = {
+    bool: (int, bool),
+    dict: (_document_text, orjson.loads),
+}
+
+
+class Table(Generic[R]):
+    def __init__(self, name: str, record_type: type[R]) -> None:
+        self.name = name
+        self.record_type = record_type
+        self.columns: tuple[Column, ...] = columns_of(record_type)
+        self.column_names = tuple(c.name for c in self.columns)
+        self.select_list = ", ".join(self.column_names)
+        inserted = [c for c in self.columns if not c.generated]
+        self._inserted = tuple(c.name for c in inserted)
+        generated = [c.name for c in self.columns if c.generated]
+        self.insert_sql = (
+            f"INSERT INTO {name} ({', '.join(self._inserted)})"
+            f" VALUES ({', '.join('?' for _ in inserted)})"
+            + (f" RETURNING {', '.join(generated)}" if generated else "")
+        )
+        self._updatable = frozenset(c.name for c in self.columns if not c.generated)
+        self._to_db = {
+            c.name: _CONVERSIONS[c.type][0] for c in self.columns if c.type in _CONVERSIONS
+        }
+        # (column, conversion) of each column read back through a conversion.
+        self._from_db = tuple(
+            (c.name, _CONVERSIONS[c.type][1]) for c in self.columns if c.type in _CONVERSIONS
+        )
+
+    def select_of(self, alias: str) -> str:
+        """The column list qualified by a table alias, for joins."""
+        return ", ".join(f"{alias}.{name}" for name in self.column_names)
+
+    def record(self, row: Sequence[Any]) -> R:
+        record = self.record_type(*row)
+        for name, convert in self._from_db:
+            value = getattr(record, name)
+            if value is not None:
+                setattr(record, name, convert(value))
+        return record
+
+    def insert_params(self, record: R) -> list[Any]:
+        return [self.to_db(name, getattr(record, name)) for name in self._inserted]
+
+    def to_db(self, column: str, value: Any) -> Any:
+        convert = self._to_db.get(column)
+        return value if convert is None or value is None else convert(value)
+
+    def assignments(self, changes: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """`a = ?, b = ?` and its parameters, for an UPDATE of the named columns."""
+        unknown = set(changes) - self._updatable
+        if unknown:
+            raise ValueError(f"{self.name} has no updatable columns {sorted(unknown)}")
+        names = sorted(changes)
+        return (
+            ", ".join(f"{name} = ?" for name in names),
+            [self.to_db(name, changes[name]) for name in names],
+        )

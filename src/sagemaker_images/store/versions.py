@@ -1,0 +1,196 @@
+"""Image versions and the client tokens that make their creation idempotent."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from sagemaker_images.records import (
+    ClientTokenRecord,
+    ImageRecord,
+    VersionRecord,
+    listed_columns,
+)
+from sagemaker_images.store.images import BY_NAME, IMAGES
+from sagemaker_images.store.sql import PageRequest, Queries, Statements, TimeFilters, Where
+from sagemaker_images.store.tables import Table
+
+VERSIONS = Table("image_versions", VersionRecord)
+CLIENT_TOKENS = Table("client_tokens", ClientTokenRecord)
+# What a listed version's row holds, in this order: plain tuples, as a page may hold a
+# hundred and an object per row would cost more than the query.
+LISTED = tuple(column.name for column in listed_columns(VersionRecord))
+ListedVersion = tuple[Any, ...]
+
+_FIND = f"SELECT {VERSIONS.select_list} FROM image_versions WHERE image_id = ? AND version = ?"
+_FIND_TOKEN = (
+    f"SELECT {CLIENT_TOKENS.select_list} FROM client_tokens WHERE image_id = ? AND token = ?"
+)
+
+
+@dataclass(slots=True)
+class VersionLookup:
+    """An image and one of its versions, as selected by number, by alias, or as the latest."""
+
+    image: ImageRecord | None  # None: there is no such image
+    version: VersionRecord | None  # None: the image has no such version
+    alias_version: int | None  # the number an alias names (None: no alias given, or unknown)
+
+
+def _lookup_sql(by_alias: bool, by_number: bool) -> str:
+    alias_join = (
+        " LEFT JOIN image_version_aliases a ON a.image_id = i.id AND a.alias = ?"
+        if by_alias
+        else ""
+    )
+    if by_number:
+        chosen = "?"
+    elif by_alias:
+        chosen = "a.version"
+    else:
+        chosen = "(SELECT MAX(version) FROM image_versions WHERE image_id = i.id)"
+    return (
+        f"SELECT {IMAGES.select_of('i')}, {'a.version' if by_alias else 'NULL'},"
+        f" {VERSIONS.select_of('v')} FROM images i{alias_join}"
+        f" LEFT JOIN image_versions v ON v.image_id = i.id AND v.version = {chosen}"
+        " WHERE i.account = ? AND i.region = ? AND i.name_key = ?"
+    )
+
+
+# Built once: (by alias, by number) -> statement.
+_LOOKUP = {key: _lookup_sql(*key) for key in itertools.product((False, True), repeat=2)}
+_IMAGE_WIDTH = len(IMAGES.columns)
+
+
+class VersionReads:
+    def __init__(self, q: Queries) -> None:
+        self._q = q
+
+    async def find(self, image_id: int, version: int) -> VersionRecord | None:
+        row = await self._q.one(_FIND, (image_id, version))
+        return VERSIONS.record(row) if row else None
+
+    async def lookup(
+        self,
+        account: str,
+        region: str,
+        name_key: str,
+        *,
+        version: int | None,
+        alias: str | None,
+        lock: bool = False,
+    ) -> VersionLookup:
+        """One query for the common read of a version through its image's name.
+
+        With `version`, that version; else with `alias`, the version the alias names; else
+        the latest. Outer joins tell a missing image from a missing version.
+
+        With `lock`, the image's row is locked first, in a statement of its own: a statement
+        that waited for that lock inside the lookup would still read the version as it was
+        before the holder committed (PostgreSQL re-reads only the locked row), so two
+        deletes of one version could both find it CREATED.
+        """
+        if lock and await BY_NAME.find(self._q, account, region, name_key, lock=True) is None:
+            return VersionLookup(None, None, None)
+        params: list[Any] = [] if alias is None else [alias]
+        if version is not None:
+            params.append(version)
+        params.extend((account, region, name_key))
+        row = await self._q.one(_LOOKUP[alias is not None, version is not None], params)
+        if row is None:
+            return VersionLookup(None, None, None)
+        image = IMAGES.record(row[:_IMAGE_WIDTH])
+        found = row[_IMAGE_WIDTH + 1] is not None  # a version's image id is never null
+        return VersionLookup(
+            image, VERSIONS.record(row[_IMAGE_WIDTH + 1 :]) if found else None, row[_IMAGE_WIDTH]
+        )
+
+    async def page(
+        self, image_id: int, filters: TimeFilters, page: PageRequest
+    ) -> list[ListedVersion]:
+        """Rows of the `LISTED` columns (read from the covering listing indexes)."""
+        where = Where("image_id = ?", image_id)
+        where.times(filters)
+        clause = where.page(page)
+        return await self._q.all(
+            f"SELECT {', '.join(LISTED)} FROM image_versions WHERE {clause}", where.params
+        )
+
+    async def created(
+        self, after: tuple[int, int] | None, limit: int
+    ) -> list[tuple[int, int, str, str, str, str, str | None]]:
+        """One page of CREATED versions of every account, in (image id, version) order:
+        (image_id, version, account, region, image name, base_image, container_image)."""
+        where = Where("v.status = ?", "CREATED")
+        if after is not None:
+            where.add("(v.image_id, v.version) > (?, ?)", *after)
+        where.params.append(limit)
+        rows = await self._q.all(
+            "SELECT v.image_id, v.version, i.account, i.region, i.name, v.base_image,"
+            " v.container_image FROM image_versions v JOIN images i ON i.id = v.image_id"
+            f" WHERE {where} ORDER BY v.image_id, v.version LIMIT ?",
+            where.params,
+        )
+        return rows  # type: ignore[return-value]
+
+    async def client_token(self, image_id: int, token: str) -> ClientTokenRecord | None:
+        row = await self._q.one(_FIND_TOKEN, (image_id, token))
+        return CLIENT_TOKENS.record(row) if row else None
+
+
+class VersionWrites(VersionReads):
+    def __init__(self, s: Statements) -> None:
+        super().__init__(s)
+        self._s = s
+
+    async def allocate_number(self, image_id: int) -> int:
+        """The next number of an image, counted in the image's row so racing creators queue."""
+        row = await self._s.one(
+            "UPDATE images SET last_version = last_version + 1,"
+            " version_count = version_count + 1 WHERE id = ? RETURNING last_version",
+            (image_id,),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def insert(self, version: VersionRecord) -> None:
+        await self._s.run(VERSIONS.insert_sql, VERSIONS.insert_params(version))
+
+    async def update(self, image_id: int, version: int, **changes: Any) -> None:
+        assignments, params = VERSIONS.assignments(changes)
+        await self._s.run(
+            f"UPDATE image_versions SET {assignments} WHERE image_id = ? AND version = ?",
+            [*params, image_id, version],
+        )
+
+    async def mark_all(self, image_id: int, status: str, modified_ms: int) -> None:
+        await self._s.run(
+            "UPDATE image_versions SET status = ?, modified_ms = ? WHERE image_id = ?",
+            (status, modified_ms, image_id),
+        )
+
+    async def delete(self, image_id: int, version: int) -> None:
+        """Remove a version and its aliases; its number stays used (last_version is kept)."""
+        await self._s.run(
+            "DELETE FROM image_version_aliases WHERE image_id = ? AND version = ?",
+            (image_id, version),
+        )
+        removed = await self._s.run(
+            "DELETE FROM image_versions WHERE image_id = ? AND version = ?", (image_id, version)
+        )
+        if removed:
+            await self._s.run(
+                "UPDATE images SET version_count = version_count - 1 WHERE id = ?", (image_id,)
+            )
+
+    async def put_client_token(self, record: ClientTokenRecord) -> None:
+        await self._s.run(
+            CLIENT_TOKENS.insert_sql + " ON CONFLICT (image_id, token) DO UPDATE SET"
+            " request_digest = excluded.request_digest, version = excluded.version,"
+            " created_ms = excluded.created_ms",
+            CLIENT_TOKENS.insert_params(record),
+        )
+
+    async def purge_client_tokens(self, before_ms: int) -> int:
+        return await self._s.run("DELETE FROM client_tokens WHERE created_ms < ?", (before_ms,))
