@@ -64,26 +64,19 @@ def write_credentials(path: Path, keys: Sequence[Key]) -> Path:
 
 
 def client_for(
-    endpoint: str, key: Key, region: str, *, secret: str | None = None, token: str | None = None
+    server: Any, key: Key, region: str, *, secret: str | None = None, token: str | None = None
 ) -> Any:
-    return boto3.client(
-        "sagemaker",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=key.access_key_id,
-        aws_secret_access_key=secret or key.secret_access_key,
-        aws_session_token=token,
-        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    """A client of `server` (a process or an in-process app) that signs with `key`."""
+    return server.client(
+        region,
+        access_key_id=key.access_key_id,
+        secret_access_key=secret or key.secret_access_key,
+        session_token=token,
     )
 
 
-def unsigned_client(endpoint: str, region: str) -> Any:
-    return boto3.client(
-        "sagemaker",
-        endpoint_url=endpoint,
-        region_name=region,
-        config=Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1}),
-    )
+def unsigned_client(server: Any, region: str) -> Any:
+    return server.client(region, signature_version=UNSIGNED)
 
 
 @contextmanager

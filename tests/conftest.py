@@ -1,29 +1,25 @@
-"""Shared fixtures: servers started once per session, and a fresh region per test.
+"""What every tier shares: the backends, fresh PostgreSQL databases, a region per test.
 
-Every test gets a client signed for a region of its own, so tests share a server yet never
-see each other's images (the region comes from the request's credential scope).
-
-Every test that talks to a server runs once per backend (`[sqlite]`, `[postgresql]`);
-`--backend` picks one. PostgreSQL servers each get a fresh database, dropped at the end.
+Tests that take a `backend` run once per database backend (`[sqlite]`, `[postgresql]`);
+`--backend` picks one, and `@pytest.mark.backends("sqlite")` keeps a test to the backends
+named. Every server a test starts, in process or not, checks each of its answers against
+the model's output shape (`SAGEMAKER_IMAGES_CHECK_RESPONSES`): an answer that does not fit
+is a 500 and fails the test.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+import os
+from collections.abc import Iterator
 
 import pytest
-from support import Databases, ServerProcess
+from support import Databases
 
-_regions = itertools.count(1)
+os.environ["SAGEMAKER_IMAGES_CHECK_RESPONSES"] = "1"
 
-# Fast enough that tests rarely wait, slow enough that CREATING is observable.
-TRANSITION_SECONDS = "0.3"
 BACKENDS = ("sqlite", "postgresql")
-# Test servers keep few connections: many run at once against one PostgreSQL.
-POSTGRESQL_ARGS = ("--database-pool-size", "4")
+_regions = itertools.count(1)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,92 +52,7 @@ def databases() -> Iterator[Databases]:
     made.drop_all()
 
 
-def _server(
-    backend: str, databases: Databases, workdir: Path, args: list[str], **kwargs: Any
-) -> ServerProcess:
-    """A server on `backend`: SQLite in its workdir, or a fresh PostgreSQL database."""
-    if backend == "postgresql":
-        args = [*POSTGRESQL_ARGS, *args]
-        if kwargs.get("database_url") is None:
-            kwargs["database_url"] = databases.create()
-    return ServerProcess(workdir, args=args, **kwargs)
-
-
-@pytest.fixture(scope="session")
-def server(
-    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    process = _server(
-        backend,
-        databases,
-        tmp_path_factory.mktemp(f"server-{backend}"),
-        ["--transition-seconds", TRANSITION_SECONDS, "--max-images", "5000"],
-    ).start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="session")
-def slow_server(
-    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    """Transitions that take long enough to act on an image or version while it is busy."""
-    process = _server(
-        backend,
-        databases,
-        tmp_path_factory.mktemp(f"slow-server-{backend}"),
-        ["--transition-seconds", "30"],
-    ).start()
-    yield process
-    process.stop()
-
-
 @pytest.fixture
 def region() -> str:
+    """A region of the test's own: tests share servers yet never see each other's data."""
     return f"us-test-{next(_regions)}"
-
-
-@pytest.fixture
-def sm(server: ServerProcess, region: str) -> Any:
-    return server.client(region)
-
-
-@pytest.fixture
-def make_server(
-    backend: str, databases: Databases, tmp_path: Path
-) -> Iterator[Callable[..., ServerProcess]]:
-    """Start extra servers with their own flags (each on a new database unless given
-    `database_url`); all are stopped after the test."""
-    started: list[ServerProcess] = []
-    counter = itertools.count()
-
-    def make(*args: str, **kwargs: Any) -> ServerProcess:
-        process = _server(
-            backend, databases, tmp_path / f"server-{next(counter)}", list(args), **kwargs
-        )
-        started.append(process)
-        return process.start()
-
-    yield make
-    for process in started:
-        if process.process is not None and process.process.poll() is None:
-            process.kill()
-
-
-@pytest.fixture(scope="session")
-def auth_server(
-    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    """SigV4 on: the keys of auth_support.ALL_KEYS (two accounts, one with a session token)."""
-    from auth_support import ALL_KEYS, write_credentials
-
-    workdir = tmp_path_factory.mktemp(f"auth-server-{backend}")
-    credentials = write_credentials(workdir / "credentials.toml", ALL_KEYS)
-    process = _server(
-        backend,
-        databases,
-        workdir,
-        ["--transition-seconds", TRANSITION_SECONDS, "--credentials", str(credentials)],
-    ).start()
-    yield process
-    process.stop()

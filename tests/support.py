@@ -104,19 +104,69 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def client(self, region: str = "us-east-1", **config: Any) -> Any:
-        return make_client(self.endpoint, region, **config)
+    def client(
+        self,
+        region: str = "us-east-1",
+        *,
+        access_key_id: str = ACCESS_KEY,
+        secret_access_key: str = SECRET_KEY,
+        session_token: str | None = None,
+        **config: Any,
+    ) -> Any:
+        config.setdefault("retries", {"mode": "standard", "total_max_attempts": 1})
+        return boto3.client(
+            "sagemaker",
+            endpoint_url=self.endpoint,
+            region_name=region,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            aws_session_token=session_token,
+            config=Config(**config),
+        )
+
+    def raw(
+        self,
+        target: str | None,
+        body: bytes | str | dict[str, Any],
+        *,
+        region: str = "us-east-1",
+        method: str = "POST",
+        path: str = "/",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
+        """One HTTP request without any SDK in between: (status, headers, decoded JSON body)."""
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        sent = {
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": unsigned_authorization(region),
+        }
+        if target is not None:
+            sent["X-Amz-Target"] = target
+        sent.update(headers or {})
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            payload = response.read()
+            received = {k.lower(): v for k, v in response.getheaders()}
+        finally:
+            connection.close()
+        try:
+            decoded = json.loads(payload) if payload else None
+        except ValueError:
+            decoded = payload
+        return response.status, received, decoded
 
 
-def make_client(endpoint: str, region: str, **config: Any) -> Any:
-    config.setdefault("retries", {"mode": "standard", "total_max_attempts": 1})
-    return boto3.client(
-        "sagemaker",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(**config),
+def unsigned_authorization(region: str) -> str:
+    """An Authorization header that names a region but carries no real signature (enough
+    for a server that does not verify signatures)."""
+    return (
+        f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20261126/{region}/sagemaker/aws4_request,"
+        " SignedHeaders=host;x-amz-date, Signature=0"
     )
 
 
@@ -129,44 +179,12 @@ def healthy(endpoint: str) -> bool:
 
 
 def raw_call(
-    endpoint: str,
-    target: str | None,
-    body: bytes | str | dict[str, Any],
-    *,
-    region: str = "us-east-1",
-    method: str = "POST",
-    path: str = "/",
-    headers: dict[str, str] | None = None,
+    server: Any, target: str | None, body: bytes | str | dict[str, Any], **options: Any
 ) -> tuple[int, dict[str, str], Any]:
-    """One HTTP request without any SDK in between: (status, headers, decoded JSON body)."""
-    if isinstance(body, dict):
-        body = json.dumps(body)
-    if isinstance(body, str):
-        body = body.encode()
-    sent = {
-        "Content-Type": "application/x-amz-json-1.1",
-        "Authorization": (
-            f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20261126/{region}/sagemaker/aws4_request,"
-            " SignedHeaders=host;x-amz-date, Signature=0"
-        ),
-    }
-    if target is not None:
-        sent["X-Amz-Target"] = target
-    sent.update(headers or {})
-    host, port = endpoint.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=sent)
-        response = connection.getresponse()
-        payload = response.read()
-        received = {k.lower(): v for k, v in response.getheaders()}
-    finally:
-        connection.close()
-    try:
-        decoded = json.loads(payload) if payload else None
-    except ValueError:
-        decoded = payload
-    return response.status, received, decoded
+    """One call to a server (a process or an in-process app) without any SDK in between:
+    (status, headers, decoded JSON body)."""
+    result: tuple[int, dict[str, str], Any] = server.raw(target, body, **options)
+    return result
 
 
 def wait_until(probe: Callable[[], T], timeout: float = 20, interval: float = 0.05) -> T:

@@ -20,7 +20,7 @@ MIRROR_CANDIDATES = (
     str(Path.home() / ".terraform.d" / "plugins"),
     "/usr/share/terraform/plugins",
 )
-MODULES = Path(__file__).parent / "terraform"
+MODULES = Path(__file__).parent / "e2e" / "terraform"
 
 
 def provider_mirror() -> Path | None:
@@ -60,7 +60,7 @@ provider "aws" {{
 
 
 class Terraform:
-    """One working directory holding a copy of a module under tests/terraform/."""
+    """One working directory holding a copy of a module under tests/e2e/terraform/."""
 
     def __init__(
         self,

@@ -6,39 +6,68 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from sagemaker_images import __version__
-from sagemaker_images.config import ENV_PREFIX, Settings, default_database_url
-
-
-def _env(name: str) -> str:
-    return ENV_PREFIX + name
-
-
-DATABASE_HELP = (
-    "Database URL: sqlite:///relative.db or sqlite:////absolute/path.db, or "
-    "postgresql://user:password@host:port/dbname for several servers sharing one catalog "
-    f"(default: {default_database_url()})."
+from sagemaker_images.config import (
+    DRIFT,
+    MIGRATE,
+    SERVE,
+    Flag,
+    Settings,
+    environment_variable,
+    flagged,
+    shown_default,
 )
 
-
-def _database_option(function: Any) -> Any:
-    return click.option(
-        "--database", "database_url", envvar=_env("DATABASE"), default="", help=DATABASE_HELP
-    )(function)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _registries_option(function: Any) -> Any:
-    return click.option(
-        "--registries",
-        "registries_file",
-        envvar=_env("REGISTRIES"),
-        default="",
-        help="TOML file with each registry host's endpoint, credentials and CA bundle.",
-    )(function)
+def settings_options(command: str) -> Callable[[F], F]:
+    """The click options of a command, one per setting it takes (see config.py).
+
+    Each defaults to None, so that a setting neither flagged nor in the environment keeps
+    the default its declaration gives.
+    """
+
+    def decorate(function: F) -> F:
+        for declared, flag in reversed(flagged(command)):
+            function = click.option(
+                flag.name,
+                declared.name,
+                envvar=environment_variable(flag),
+                show_envvar=True,
+                default=None,
+                type=_param_type(flag, type(declared.default)),
+                show_default=shown_default(declared, flag).replace("`", ""),
+                help=flag.help.replace("`", ""),
+            )(function)
+        return function
+
+    return decorate
+
+
+def _param_type(flag: Flag, kind: type) -> click.ParamType[Any]:
+    if flag.choices:
+        return click.Choice(flag.choices)
+    if flag.path:
+        return click.Path(dir_okay=False)
+    if kind is int and (flag.minimum is not None or flag.maximum is not None):
+        return click.IntRange(
+            None if flag.minimum is None else int(flag.minimum),
+            None if flag.maximum is None else int(flag.maximum),
+            min_open=flag.minimum_open,
+        )
+    if kind is float:
+        return click.FloatRange(flag.minimum, flag.maximum, min_open=flag.minimum_open)
+    return click.STRING if kind is str else click.INT
+
+
+def settings_from(options: dict[str, Any]) -> Settings:
+    return Settings(**{name: value for name, value in options.items() if value is not None})
 
 
 def _load_registries(path: str) -> Any:
@@ -57,123 +86,10 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", envvar=_env("HOST"), default="127.0.0.1", show_default=True)
-@click.option("--port", envvar=_env("PORT"), default=8080, type=int, show_default=True)
-@_database_option
-@click.option(
-    "--account-id",
-    envvar=_env("ACCOUNT_ID"),
-    default="123456789012",
-    show_default=True,
-    help="The account in every ARN.",
-)
-@click.option(
-    "--region",
-    "default_region",
-    envvar=_env("REGION"),
-    default="us-east-1",
-    show_default=True,
-    help="Region for requests whose signature names none.",
-)
-@click.option(
-    "--transition-seconds",
-    envvar=_env("TRANSITION_SECONDS"),
-    default=1.0,
-    type=float,
-    show_default=True,
-    help="How long CREATING, UPDATING and DELETING last.",
-)
-@click.option(
-    "--max-images",
-    envvar=_env("MAX_IMAGES"),
-    default=1000,
-    type=int,
-    show_default=True,
-    help="Images per account and region.",
-)
-@click.option(
-    "--max-versions-per-image",
-    envvar=_env("MAX_VERSIONS_PER_IMAGE"),
-    default=1000,
-    type=int,
-    show_default=True,
-)
-@click.option(
-    "--job-lease-seconds",
-    envvar=_env("JOB_LEASE_SECONDS"),
-    default=30.0,
-    type=float,
-    show_default=True,
-    help="After this, a job claimed by a dead server is retaken.",
-)
-@click.option(
-    "--sqlite-synchronous",
-    envvar=_env("SQLITE_SYNCHRONOUS"),
-    default="normal",
-    type=click.Choice(["normal", "full"]),
-    show_default=True,
-    help="normal survives a crashed process; full also a lost machine, slower.",
-)
-@click.option(
-    "--resolve",
-    envvar=_env("RESOLVE"),
-    default="off",
-    show_default=True,
-    type=click.Choice(["off", "required"]),
-    help="required: pin each new version to its image's digest, failing it if not found.",
-)
-@_registries_option
-@click.option(
-    "--resolve-retry-seconds",
-    envvar=_env("RESOLVE_RETRY_SECONDS"),
-    default=300.0,
-    type=float,
-    show_default=True,
-    help="How long an unreachable registry is retried before a version fails.",
-)
-@click.option(
-    "--database-pool-size",
-    envvar=_env("DATABASE_POOL_SIZE"),
-    default=10,
-    type=click.IntRange(min=1),
-    show_default=True,
-    help="PostgreSQL: connections each server keeps at most.",
-)
-@click.option(
-    "--database-pool-timeout",
-    envvar=_env("DATABASE_POOL_TIMEOUT"),
-    default=5.0,
-    type=click.FloatRange(min=0, min_open=True),
-    show_default=True,
-    help="PostgreSQL: seconds a call waits for a connection before answering 503.",
-)
-@click.option(
-    "--log-level",
-    envvar=_env("LOG_LEVEL"),
-    default="info",
-    show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
-)
-@click.option(
-    "--credentials",
-    "credentials_file",
-    envvar=_env("CREDENTIALS"),
-    default="",
-    type=click.Path(dir_okay=False),
-    help="TOML file of access keys ([[keys]] access_key_id, secret_access_key, account_id, "
-    "optional session_token); reloaded on SIGHUP.",
-)
-@click.option(
-    "--auth",
-    envvar=_env("AUTH"),
-    default=None,
-    type=click.Choice(["sigv4", "off"]),
-    help="sigv4: verify every request's signature (the default with --credentials); "
-    "off: accept any key, account from --account-id (the default without).",
-)
+@settings_options(SERVE)
 def serve(**options: Any) -> None:
     """Run the server until Ctrl-C or SIGTERM (SIGHUP reloads the credentials file)."""
-    settings = Settings(**{**options, "auth": options["auth"] or ""})
+    settings = settings_from(options)
     if settings.auth_mode() == "sigv4" and not settings.credentials_file:
         raise click.UsageError("--auth sigv4 needs --credentials FILE")
     if settings.auth_mode() == "sigv4":
@@ -210,27 +126,26 @@ def serve(**options: Any) -> None:
 
 
 @main.command()
-@_database_option
-def migrate(database_url: str) -> None:
+@settings_options(MIGRATE)
+def migrate(**options: Any) -> None:
     """Bring the database schema up to date (serve also does this at start)."""
     from sagemaker_images.store import open_store
+    from sagemaker_images.store.open import redacted
+
+    settings = settings_from(options)
 
     async def run() -> None:
-        store = await open_store(Settings(database_url=database_url))
+        store = await open_store(settings)
         await store.close()
 
     asyncio.run(run())
-    from sagemaker_images.store.open import redacted
-
-    url = Settings(database_url=database_url).resolved_database_url()
-    click.echo(f"schema up to date: {redacted(url)}")
+    click.echo(f"schema up to date: {redacted(settings.resolved_database_url())}")
 
 
 @main.command()
-@_database_option
-@_registries_option
+@settings_options(DRIFT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def drift(database_url: str, registries_file: str, as_json: bool) -> None:
+def drift(as_json: bool, **options: Any) -> None:
     """List CREATED versions whose tag now points at another digest than the pinned one.
 
     Exits 0 when nothing drifted, 1 when some version did (or can no longer be resolved).
@@ -239,11 +154,12 @@ def drift(database_url: str, registries_file: str, as_json: bool) -> None:
     from sagemaker_images.registry.drift import find_drift
     from sagemaker_images.store import open_store
 
-    registries = _load_registries(registries_file)
+    settings = settings_from(options)
+    registries = _load_registries(settings.registries_file)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     async def run() -> list[Any]:
-        store = await open_store(Settings(database_url=database_url))
+        store = await open_store(settings)
         client = RegistryClient(registries)
         try:
             return await find_drift(store, client)

@@ -1,12 +1,20 @@
-"""One Settings object for the whole server: CLI flags > environment > these defaults."""
+"""Every setting of the server, declared once: its default, flag, environment variable, help.
+
+`Settings` is what the server runs with. Each field's declaration also says which commands
+take it as a flag and how README documents it: the click options of `cli.py` and README's
+flag tables are derived from here (a test holds README to it). A value comes from the flag,
+else from `SAGEMAKER_IMAGES_<NAME>` in the environment, else the default.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 ENV_PREFIX = "SAGEMAKER_IMAGES_"
+SERVE, MIGRATE, DRIFT = "serve", "migrate", "drift"
 
 
 def default_data_dir() -> Path:
@@ -24,33 +32,144 @@ def default_database_url() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Flag:
+    """How a setting is given on the command line and documented."""
+
+    name: str  # `--name`
+    help: str
+    commands: tuple[str, ...] = (SERVE,)
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    minimum_open: bool = False  # the minimum itself is not allowed
+    path: bool = False  # a file's path
+    shown_default: str | None = None  # README's and --help's words for the default
+    section: str = "server"  # README's table: "server" or "resolve"
+
+
+def setting(default: Any, flag: Flag | None = None) -> Any:
+    return field(default=default, metadata={"flag": flag})
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    database_url: str = ""
-    account_id: str = "123456789012"
-    default_region: str = "us-east-1"
-    # How long CREATING / UPDATING / DELETING last before the worker moves them on.
-    transition_seconds: float = 1.0
-    max_images: int = 1000
-    max_versions_per_image: int = 1000
-    max_body_bytes: int = 1024 * 1024
-    # A claimed job whose lease lapses (its server died) is taken over by another worker.
-    job_lease_seconds: float = 30.0
-    sqlite_synchronous: str = "normal"
-    # Image versions: pin BaseImage to its digest (`required`) or take it as written (`off`).
-    resolve: str = "off"
-    registries_file: str = ""
-    # How long an unreachable registry is retried before a version fails.
-    resolve_retry_seconds: float = 300.0
-    # PostgreSQL: connections per server, and how long a call waits for one before it is
-    # answered ServiceUnavailable (also what a call waits for a database that is down).
-    database_pool_size: int = 10
-    database_pool_timeout: float = 5.0
-    log_level: str = "info"
-    # Authentication: a TOML file of access keys; auth "" means sigv4 when a file is given.
-    credentials_file: str = ""
-    auth: str = ""
+    host: str = setting("127.0.0.1", Flag("--host", "address to listen on"))
+    port: int = setting(8080, Flag("--port", "port to listen on", minimum=1, maximum=65535))
+    database_url: str = setting(
+        "",
+        Flag(
+            "--database",
+            "`sqlite:///relative.db` or `sqlite:////absolute/path.db`, or"
+            " `postgresql://user:password@host:5432/dbname`",
+            commands=(SERVE, MIGRATE, DRIFT),
+            shown_default="`sqlite:///` + `$XDG_DATA_HOME/sagemaker-images/catalog.db`"
+            " (`~/.local/share/...`)",
+        ),
+    )
+    account_id: str = setting("123456789012", Flag("--account-id", "the account in every ARN"))
+    default_region: str = setting(
+        "us-east-1", Flag("--region", "region for requests whose signature names none")
+    )
+    transition_seconds: float = setting(
+        1.0,
+        Flag("--transition-seconds", "how long CREATING, UPDATING and DELETING last", minimum=0),
+    )
+    max_images: int = setting(
+        1000, Flag("--max-images", "images per account and region", minimum=0)
+    )
+    max_versions_per_image: int = setting(
+        1000, Flag("--max-versions-per-image", "versions per image", minimum=0)
+    )
+    max_body_bytes: int = setting(1024 * 1024)
+    job_lease_seconds: float = setting(
+        30.0,
+        Flag(
+            "--job-lease-seconds",
+            "after this, a job claimed by a dead server is retaken",
+            minimum=0,
+            minimum_open=True,
+        ),
+    )
+    sqlite_synchronous: str = setting(
+        "normal",
+        Flag(
+            "--sqlite-synchronous",
+            "`normal` survives a crashed process; `full` also a power cut, slower",
+            choices=("normal", "full"),
+        ),
+    )
+    resolve: str = setting(
+        "off",
+        Flag(
+            "--resolve",
+            "`required`: pin each new version to its digest, fail it if the image is not found",
+            choices=("off", "required"),
+            section="resolve",
+        ),
+    )
+    registries_file: str = setting(
+        "",
+        Flag(
+            "--registries",
+            "TOML file: endpoint and credentials per registry host",
+            commands=(SERVE, DRIFT),
+            path=True,
+            shown_default="none",
+            section="resolve",
+        ),
+    )
+    resolve_retry_seconds: float = setting(
+        300.0,
+        Flag(
+            "--resolve-retry-seconds",
+            "how long an unreachable registry is retried before the version fails",
+            minimum=0,
+            section="resolve",
+        ),
+    )
+    database_pool_size: int = setting(
+        10,
+        Flag(
+            "--database-pool-size",
+            "PostgreSQL: connections each server keeps at most",
+            minimum=1,
+        ),
+    )
+    database_pool_timeout: float = setting(
+        5.0,
+        Flag(
+            "--database-pool-timeout",
+            "PostgreSQL: seconds a call waits for a connection before it is answered 503",
+            minimum=0,
+            minimum_open=True,
+        ),
+    )
+    log_level: str = setting(
+        "info",
+        Flag(
+            "--log-level",
+            "`debug`, `info`, `warning`, `error`",
+            choices=("debug", "info", "warning", "error"),
+        ),
+    )
+    credentials_file: str = setting(
+        "",
+        Flag(
+            "--credentials",
+            "TOML file of access keys (see Authentication); reloaded on SIGHUP",
+            path=True,
+            shown_default="none",
+        ),
+    )
+    auth: str = setting(
+        "",
+        Flag(
+            "--auth",
+            "`sigv4`: verify every signature; `off`: any key, account from `--account-id`",
+            choices=("sigv4", "off"),
+            shown_default="`sigv4` with `--credentials`, else `off`",
+        ),
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
@@ -60,3 +179,35 @@ class Settings:
         if self.auth:
             return self.auth
         return "sigv4" if self.credentials_file else "off"
+
+
+def flagged(command: str | None = None) -> list[tuple[Field[Any], Flag]]:
+    """The settings given by flags (those of one command, if named), in declaration order."""
+    found = []
+    for declared in fields(Settings):
+        flag = declared.metadata.get("flag")
+        if flag is not None and (command is None or command in flag.commands):
+            found.append((declared, flag))
+    return found
+
+
+def environment_variable(flag: Flag) -> str:
+    return ENV_PREFIX + flag.name.removeprefix("--").replace("-", "_").upper()
+
+
+def shown_default(declared: Field[Any], flag: Flag) -> str:
+    if flag.shown_default is not None:
+        return flag.shown_default
+    return f"`{declared.default}`"
+
+
+def flag_table(section: str) -> str:
+    """README's table of the flags of one section, as Markdown."""
+    rows = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
+    for declared, flag in flagged(SERVE):
+        if flag.section == section:
+            rows.append(
+                f"| `{flag.name}` | `{environment_variable(flag)}` |"
+                f" {shown_default(declared, flag)} | {flag.help} |"
+            )
+    return "\n".join(rows)

@@ -59,9 +59,13 @@ class Column:
     generated: bool
 
 
-@cache
 def columns_of(record_type: type) -> tuple[Column, ...]:
     """The declared columns of a record type, in table order."""
+    return _columns(record_type)
+
+
+@cache
+def _columns(record_type: type) -> tuple[Column, ...]:
     hints = typing.get_type_hints(record_type)
     found = []
     for declared in fields(record_type):

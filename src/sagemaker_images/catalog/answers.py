@@ -29,8 +29,8 @@ class Members:
         # The members list calls show, from a record or from a row of the listed columns.
         self.listed = _builder(listed, "record.{}")
         self.listed_row = _builder(listed, "record[{}]", by_position=True)
-        self._given = tuple((c.member, c.name) for c in columns if c.create)
-        self._updated = tuple((c.member, c.name) for c in columns if c.update)
+        self._given = tuple((str(c.member), c.name) for c in columns if c.create)
+        self._updated = tuple((str(c.member), c.name) for c in columns if c.update)
 
     def given(self, request: dict[str, Any]) -> dict[str, Any]:
         """Column values a create request gives (None for members it leaves out)."""

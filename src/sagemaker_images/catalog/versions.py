@@ -119,7 +119,9 @@ async def require_version(
                 f"Latest ImageVersion with ImageName {image.name} does not exist."
                 " Please provide a valid ImageName."
             )
-        raise version_not_found(ctx, image, number if number is not None else found.alias_version)
+        missing = number if number is not None else found.alias_version
+        assert missing is not None  # an alias that names no version is reported above
+        raise version_not_found(ctx, image, missing)
     return image, found.version
 
 
@@ -274,7 +276,7 @@ class Versions:
             raise version_not_found(ctx, image, number)
         if alias is not None and await reads.aliases.version_of(image.id, alias) is None:
             raise alias_not_found(image, alias)
-        rows = await reads.aliases.page(image.id, number, alias, after, limit + 1)  # type: ignore[arg-type]
+        rows = await reads.aliases.page(image.id, number, alias, after, limit + 1)
         return {
             "SageMakerImageVersionAliases": [a for _, a in rows[:limit]],
             "NextToken": pages.next_token(digest, rows, limit, lambda row: row),

@@ -18,7 +18,7 @@ class RetryPolicy:
 
     def wait(self, tries: int) -> float:
         """The wait after try number `tries` (1-based)."""
-        return min(self.max_delay, self.first_delay * 2 ** max(0, tries - 1))
+        return min(self.max_delay, self.first_delay * 2.0 ** max(0, tries - 1))
 
     def next_delay(self, tries: int) -> float | None:
         """Seconds until the next try after `tries` tries, or None once the window is spent."""

@@ -18,7 +18,8 @@ def service_model() -> ServiceModel:
 
 
 def target_prefix() -> str:
-    return service_model().metadata["targetPrefix"]
+    prefix: str = service_model().metadata["targetPrefix"]
+    return prefix
 
 
 def operation(name: str) -> OperationModel:

@@ -2,9 +2,10 @@
 
 Handlers hand over their answers (a serialiser may change the dictionary it is given), as
 native values keyed by the model's member names: timestamps as epoch milliseconds (`int`,
-as the store keeps them), bytes for blobs, `None` (or no key) for an absent member. The serialiser of an output shape turns that into AWS JSON 1.1: absent
-members dropped at every level, timestamps as epoch seconds with millisecond fractions
-(the protocol's default format; the SageMaker model sets no other), blobs as base64.
+as the store keeps them), bytes for blobs, `None` (or no key) for an absent member. The
+serialiser of an output shape turns that into AWS JSON 1.1: absent members dropped at every
+level, timestamps as epoch seconds with millisecond fractions (the protocol's default
+format; the SageMaker model sets no other), blobs as base64.
 
 A serialiser is a small closure per structure, built once at start. It works on the
 handler's dictionary in place (each answer is built for one response): absent members are
@@ -60,13 +61,21 @@ def _converter(shape: Shape, seen: dict[str, Convert]) -> Convert | None:
         return _recursive(shape, seen, _structure)
     if kind == "list":
         assert isinstance(shape, ListShape)
-        item = _converter(shape.member, seen)
-        return None if item is None else (lambda values: [item(v) for v in values])
+        element = _converter(shape.member, seen)
+        return None if element is None else _each(element)
     if kind == "map":
         assert isinstance(shape, MapShape)
-        item = _converter(shape.value, seen)
-        return None if item is None else (lambda values: {k: item(v) for k, v in values.items()})
+        value = _converter(shape.value, seen)
+        return None if value is None else _each_value(value)
     return None
+
+
+def _each(convert: Convert) -> Convert:
+    return lambda values: [convert(v) for v in values]
+
+
+def _each_value(convert: Convert) -> Convert:
+    return lambda values: {k: convert(v) for k, v in values.items()}
 
 
 def _epoch_seconds(milliseconds: int) -> float:

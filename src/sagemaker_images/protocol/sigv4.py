@@ -326,7 +326,7 @@ def _canonical_uri(raw_path: bytes) -> bytes:
     if raw_path == b"/":  # every AWS JSON call
         return raw_path
     path = raw_path.decode("latin-1") or "/"
-    segments = []
+    segments: list[str] = []
     for segment in path.split("/"):
         if segment == "..":
             if segments:

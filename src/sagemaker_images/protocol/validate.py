@@ -35,7 +35,8 @@ def compile_input(shape: StructureShape | None) -> Validator:
         value = check(body, "", errors)
         if errors:
             raise ValidationError(format_errors(errors))
-        return value
+        result: dict[str, Any] = value
+        return result
 
     return validate
 
@@ -157,7 +158,7 @@ def _length_rules(shape: Shape) -> Callable[[Any, int, str, list[str]], None]:
 
 
 def _list(shape: Shape, seen: dict[str, Checker]) -> Checker:
-    item_check = _checker(shape.member, seen)  # type: ignore[attr-defined]
+    item_check = _checker(shape.member, seen)
     length = _length_rules(shape)
 
     def check(value: Any, path: str, errors: list[str]) -> list[Any]:
@@ -173,8 +174,8 @@ def _list(shape: Shape, seen: dict[str, Checker]) -> Checker:
 
 
 def _map(shape: Shape, seen: dict[str, Checker]) -> Checker:
-    key_check = _checker(shape.key, seen)  # type: ignore[attr-defined]
-    value_check = _checker(shape.value, seen)  # type: ignore[attr-defined]
+    key_check = _checker(shape.key, seen)
+    value_check = _checker(shape.value, seen)
     length = _length_rules(shape)
 
     def check(value: Any, path: str, errors: list[str]) -> dict[str, Any]:

@@ -109,7 +109,7 @@ class RegistryClient:
                 raise RegistryRefused(f"the registry answered an invalid digest {found[:80]!r}")
             if ref.digest is not None and found != ref.digest:
                 raise RegistryRefused(f"the registry answered digest {found} for {ref.digest}")
-            return found
+            return str(found)
         raise await self._failure(client, response, ref, config)
 
     # -- requests and auth ------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sagemaker_images.registry.client import RegistryClient, RegistryError, RegistryUnavailable
 from sagemaker_images.registry.reference import MalformedReference, Reference, parse_reference
@@ -36,7 +37,7 @@ class Drift:
 
 
 async def find_drift(store: Store, client: RegistryClient) -> list[Drift]:
-    candidates: list[tuple[tuple, Reference, str]] = []
+    candidates: list[tuple[tuple[Any, ...], Reference, str]] = []
     after: tuple[int, int] | None = None
     while True:
         rows = await store.reader.versions.created(after, PAGE)

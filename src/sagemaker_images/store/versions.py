@@ -132,7 +132,7 @@ class VersionReads:
             f" WHERE {where} ORDER BY v.image_id, v.version LIMIT ?",
             where.params,
         )
-        return rows  # type: ignore[return-value]
+        return rows
 
     async def client_token(self, image_id: int, token: str) -> ClientTokenRecord | None:
         row = await self._q.one(_FIND_TOKEN, (image_id, token))

@@ -73,8 +73,8 @@ def test_aws_cli_signs_in_with_a_good_key_and_is_refused_with_bad_ones(auth_serv
 def test_sighup_reloads_the_keys_without_a_restart(make_server, tmp_path):
     credentials = write_credentials(tmp_path / "credentials.toml", [KEY_A])
     server = make_server("--credentials", str(credentials))
-    a = client_for(server.endpoint, KEY_A, "us-east-1")
-    b = client_for(server.endpoint, KEY_B, "us-east-1")
+    a = client_for(server, KEY_A, "us-east-1")
+    b = client_for(server, KEY_B, "us-east-1")
     a.create_image(ImageName="kept", RoleArn=ROLE)
     with pytest.raises(ClientError) as excinfo:
         b.list_images()
@@ -140,16 +140,16 @@ def test_auth_off_accepts_any_key_in_the_configured_account(make_server, tmp_pat
     credentials = write_credentials(tmp_path / "credentials.toml", [KEY_A])
     server = make_server("--credentials", str(credentials), "--auth", "off")
     stranger = Key("AKIDANYTHING00000001", "anything", ACCOUNT_A)
-    arn = client_for(server.endpoint, stranger, "us-east-1").create_image(
-        ImageName="open", RoleArn=ROLE
-    )["ImageArn"]
+    arn = client_for(server, stranger, "us-east-1").create_image(ImageName="open", RoleArn=ROLE)[
+        "ImageArn"
+    ]
     assert arn == "arn:aws:sagemaker:us-east-1:123456789012:image/open"
 
 
 def test_the_credentials_file_can_come_from_the_environment(make_server, tmp_path):
     credentials = write_credentials(tmp_path / "credentials.toml", [KEY_B])
     server = make_server(env={"SAGEMAKER_IMAGES_CREDENTIALS": str(credentials)})
-    assert client_for(server.endpoint, KEY_B, "us-east-1").list_images()["Images"] == []
+    assert client_for(server, KEY_B, "us-east-1").list_images()["Images"] == []
     with pytest.raises(ClientError) as excinfo:
-        client_for(server.endpoint, KEY_A, "us-east-1").list_images()
+        client_for(server, KEY_A, "us-east-1").list_images()
     assert error_of(excinfo)[0] == "UnrecognizedClientException"

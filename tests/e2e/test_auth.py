@@ -40,34 +40,34 @@ EXPIRED = re.compile(
 
 
 def test_boto3_with_a_good_key_works_and_its_account_is_in_every_arn(auth_server, region):
-    sm = client_for(auth_server.endpoint, KEY_A, region)
+    sm = client_for(auth_server, KEY_A, region)
     arn = sm.create_image(ImageName="signed", RoleArn=ROLE)["ImageArn"]
     assert arn == f"arn:aws:sagemaker:{region}:{ACCOUNT_A}:image/signed"
     assert sm.describe_image(ImageName="signed")["ImageArn"] == arn
     # Several keys may belong to one account: they see the same catalog.
-    other_key = client_for(auth_server.endpoint, KEY_A2, region)
+    other_key = client_for(auth_server, KEY_A2, region)
     assert [i["ImageName"] for i in other_key.list_images()["Images"]] == ["signed"]
 
 
 def test_a_wrong_secret_is_an_invalid_signature(auth_server, region):
-    sm = client_for(auth_server.endpoint, KEY_A, region, secret="not-the-secret")
+    sm = client_for(auth_server, KEY_A, region, secret="not-the-secret")
     with pytest.raises(sm.exceptions.ClientError) as excinfo:
         sm.create_image(ImageName="never", RoleArn=ROLE)
     assert error_of(excinfo) == ("InvalidSignatureException", MISMATCH, 400)
-    good = client_for(auth_server.endpoint, KEY_A, region)
+    good = client_for(auth_server, KEY_A, region)
     assert good.list_images()["Images"] == []  # nothing was written
 
 
 def test_an_unknown_key_is_unrecognized(auth_server, region):
     stranger = Key("AKIDUNKNOWN000000001", KEY_A.secret_access_key, ACCOUNT_A)
-    sm = client_for(auth_server.endpoint, stranger, region)
+    sm = client_for(auth_server, stranger, region)
     with pytest.raises(sm.exceptions.ClientError) as excinfo:
         sm.list_images()
     assert error_of(excinfo) == ("UnrecognizedClientException", INVALID_TOKEN, 400)
 
 
 def test_an_unsigned_request_misses_its_token(auth_server, region):
-    sm = unsigned_client(auth_server.endpoint, region)
+    sm = unsigned_client(auth_server, region)
     with pytest.raises(sm.exceptions.ClientError) as excinfo:
         sm.list_images()
     assert error_of(excinfo) == ("MissingAuthenticationToken", "Missing Authentication Token", 403)
@@ -100,7 +100,7 @@ def test_a_malformed_authorization_header_is_an_incomplete_signature(
     auth_server, authorization, message
 ):
     status, _, body = raw_call(
-        auth_server.endpoint,
+        auth_server,
         LIST,
         {},
         headers={"Authorization": authorization, "X-Amz-Date": "20261126T000000Z"},
@@ -120,7 +120,7 @@ def test_a_request_without_a_date_is_an_incomplete_signature(auth_server, region
 
 
 def test_a_request_replayed_after_five_minutes_is_refused(auth_server, region):
-    sm = client_for(auth_server.endpoint, KEY_A, region)
+    sm = client_for(auth_server, KEY_A, region)
     with signing_clock(-6 * 60), pytest.raises(sm.exceptions.ClientError) as excinfo:
         sm.list_images()
     code, message, status = error_of(excinfo)
@@ -141,7 +141,7 @@ def test_a_request_replayed_after_five_minutes_is_refused(auth_server, region):
 
 
 def test_a_date_too_far_ahead_is_not_yet_current(auth_server, region):
-    sm = client_for(auth_server.endpoint, KEY_A, region)
+    sm = client_for(auth_server, KEY_A, region)
     with signing_clock(6 * 60), pytest.raises(sm.exceptions.ClientError) as excinfo:
         sm.list_images()
     code, message, status = error_of(excinfo)
@@ -159,7 +159,7 @@ def test_a_body_changed_after_signing_is_refused(auth_server, region):
     tampered = request.body.replace(b"original", b"tampered")  # same length, other bytes
     status, answer = send(request, body=tampered)
     assert (status, answer) == (400, {"__type": "InvalidSignatureException", "message": MISMATCH})
-    sm = client_for(auth_server.endpoint, KEY_A, region)
+    sm = client_for(auth_server, KEY_A, region)
     assert sm.list_images()["Images"] == []
     status, answer = send(request)  # the body it was signed with passes
     assert status == 200, answer
@@ -213,30 +213,30 @@ def test_the_credential_scope_must_name_sagemaker(auth_server, region):
 
 
 def test_the_region_of_the_scope_is_the_region_of_the_request(auth_server):
-    sm = client_for(auth_server.endpoint, KEY_A, "eu-test-7")
+    sm = client_for(auth_server, KEY_A, "eu-test-7")
     arn = sm.create_image(ImageName="regional", RoleArn=ROLE)["ImageArn"]
     assert arn == f"arn:aws:sagemaker:eu-test-7:{ACCOUNT_A}:image/regional"
-    assert client_for(auth_server.endpoint, KEY_A, "eu-test-8").list_images()["Images"] == []
+    assert client_for(auth_server, KEY_A, "eu-test-8").list_images()["Images"] == []
 
 
 def test_session_tokens_are_required_when_listed_and_refused_when_not(auth_server, region):
-    with_token = client_for(auth_server.endpoint, KEY_T, region, token=KEY_T.session_token)
+    with_token = client_for(auth_server, KEY_T, region, token=KEY_T.session_token)
     arn = with_token.create_image(ImageName="temporary", RoleArn=ROLE)["ImageArn"]
     assert f":{ACCOUNT_T}:image/temporary" in arn
     for token in (None, "token-of-someone-else"):
-        sm = client_for(auth_server.endpoint, KEY_T, region, token=token)
+        sm = client_for(auth_server, KEY_T, region, token=token)
         with pytest.raises(sm.exceptions.ClientError) as excinfo:
             sm.list_images()
         assert error_of(excinfo) == ("UnrecognizedClientException", INVALID_TOKEN, 400)
     # A key listed without a token does not take one.
-    sm = client_for(auth_server.endpoint, KEY_B, region, token="made-up")
+    sm = client_for(auth_server, KEY_B, region, token="made-up")
     with pytest.raises(sm.exceptions.ClientError) as excinfo:
         sm.list_images()
     assert error_of(excinfo) == ("UnrecognizedClientException", INVALID_TOKEN, 400)
 
 
 def test_query_string_presigning(auth_server, region):
-    client_for(auth_server.endpoint, KEY_B, region).create_image(ImageName="seen", RoleArn=ROLE)
+    client_for(auth_server, KEY_B, region).create_image(ImageName="seen", RoleArn=ROLE)
     request = presigned(auth_server.endpoint, KEY_B, region, LIST)
     assert "X-Amz-Signature=" in request.url and "Authorization" not in request.headers
     status, body = send(request)
@@ -264,7 +264,7 @@ def test_an_expired_presigned_request_is_refused(auth_server, region):
 
 
 def test_health_needs_no_signature(auth_server):
-    status, _, body = raw_call(auth_server.endpoint, None, b"", method="GET", path="/healthz")
+    status, _, body = raw_call(auth_server, None, b"", method="GET", path="/healthz")
     assert (status, body) == (200, {"status": "ok"})
 
 

@@ -169,7 +169,7 @@ def test_database_outage_answers_503_and_recovers(make_server, databases, region
     # A connection that died while idle is replaced without the client noticing.
     assert sm.describe_image(ImageName="outage")["ImageStatus"] == "CREATED"
     status, _, body = raw_call(
-        server.endpoint,
+        server,
         "SageMaker.CreateImageVersion",
         {"ImageName": "outage", "BaseImage": "r/x:1", "ClientToken": "t" * 36},
         region=region,
@@ -216,7 +216,7 @@ def test_database_restart_under_load(backend, cluster, make_server, region):
         cluster.stop("immediate")  # as if the database crashed
         for server in servers:
             status, _, body = raw_call(
-                server.endpoint,
+                server,
                 "SageMaker.DescribeImage",
                 {"ImageName": "weathered"},
                 region=region,
@@ -230,7 +230,7 @@ def test_database_restart_under_load(backend, cluster, make_server, region):
             wait_until(
                 lambda server=server: (
                     raw_call(
-                        server.endpoint,
+                        server,
                         "SageMaker.DescribeImage",
                         {"ImageName": "weathered"},
                         region=region,

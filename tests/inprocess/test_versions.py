@@ -25,7 +25,8 @@ def image(sm):
     return "ml"
 
 
-def test_create_and_describe_every_member(sm, region, image):
+def test_create_and_describe_every_member(paced, region):
+    sm, image = paced, create_image(paced, "ml") and "ml"
     arn = sm.create_image_version(
         ImageName=image,
         BaseImage="registry.example:5000/team/ml:1.0",
@@ -49,16 +50,21 @@ def test_create_and_describe_every_member(sm, region, image):
     assert "FailureReason" not in described
 
 
-def test_listed_versions_say_what_describe_says(sm, image):
-    """List and Describe build a version's summary in two places; they must agree."""
-    create_version(sm, image)
-    create_version(sm, image, **METADATA)
-    listed = sm.list_image_versions(ImageName=image)["ImageVersions"]
+def test_listed_versions_say_what_describe_says(make_app, region):
+    """List and Describe show a version's summary members alike, FailureReason included."""
+    sm = make_app(transition_seconds=0, resolve="required").client(region)
+    create_image(sm, "ml")
+    sm.create_image_version(ImageName="ml", BaseImage="Registry.example/Team/ML:1")
+    wait_until(lambda: version_status(sm, "ml", 1) == "CREATE_FAILED")
+    sm.create_image_version(ImageName="ml", BaseImage="registry.example/team/ml@sha256:bad")
+    wait_until(lambda: version_status(sm, "ml", 2) == "CREATE_FAILED")
+    listed = sm.list_image_versions(ImageName="ml")["ImageVersions"]
     assert len(listed) == 2
     for item in listed:
-        described = sm.describe_image_version(ImageName=image, Version=item["Version"])
+        described = sm.describe_image_version(ImageName="ml", Version=item["Version"])
         assert set(item) == {
             "CreationTime",
+            "FailureReason",
             "ImageArn",
             "ImageVersionArn",
             "ImageVersionStatus",
@@ -66,6 +72,14 @@ def test_listed_versions_say_what_describe_says(sm, image):
             "Version",
         }
         assert {member: described[member] for member in item} == item
+    assert listed[0]["FailureReason"] == (
+        "BaseImage registry.example/team/ml@sha256:bad is not a valid image reference:"
+        " digest 'sha256:bad' is not sha256:<64 lowercase hex> or sha512:<128 lowercase hex>"
+    )
+    assert listed[1]["FailureReason"] == (
+        "BaseImage Registry.example/Team/ML:1 is not a valid image reference:"
+        " repository path component 'Team' must be lowercase"
+    )
 
 
 def test_numbers_count_up_and_are_never_reused(sm, image):
@@ -210,7 +224,8 @@ def test_missing_version_on_update_and_delete(sm, image):
         assert code == "ResourceNotFound" and "does not exist" in message
 
 
-def test_delete_goes_through_deleting(sm, image):
+def test_delete_goes_through_deleting(paced):
+    sm, image = paced, create_image(paced, "ml") and "ml"
     create_version(sm, image, Aliases=["gone-soon"])
     sm.delete_image_version(ImageName=image, Alias="gone-soon")
     assert version_status(sm, image, 1) == "DELETING"
@@ -221,13 +236,11 @@ def test_delete_goes_through_deleting(sm, image):
     assert sm.list_aliases(ImageName=image)["SageMakerImageVersionAliases"] == []
 
 
-def test_versions_in_transition_refuse_update_and_delete(make_server, region):
-    server = make_server("--transition-seconds", "0")
-    sm = server.client(region)
-    create_image(sm, "transit")
-    server.stop()
-    slow = make_server("--transition-seconds", "60", database_url=server.database_url)
-    sm = slow.client(region)
+def test_versions_in_transition_refuse_update_and_delete(make_app, region):
+    quick = make_app(transition_seconds=0)
+    create_image(quick.client(region), "transit")
+    quick.stop()
+    sm = make_app(transition_seconds=60, database_url=quick.settings.database_url).client(region)
     sm.create_image_version(ImageName="transit", BaseImage="r/x:1")
     calls = (
         lambda: sm.update_image_version(ImageName="transit", Version=1, ReleaseNotes="x"),
@@ -263,8 +276,8 @@ def test_client_token_makes_create_idempotent(sm, image):
     assert len(sm.list_image_versions(ImageName=image)["ImageVersions"]) == 2
 
 
-def test_version_quota(make_server, region):
-    sm = make_server("--max-versions-per-image", "2", "--transition-seconds", "0").client(region)
+def test_version_quota(make_app, region):
+    sm = make_app(max_versions_per_image=2, transition_seconds=0).client(region)
     create_image(sm, "capped")
     create_version(sm, "capped")
     create_version(sm, "capped")

@@ -15,7 +15,8 @@ from support import (
 )
 
 
-def test_create_then_describe(sm, region):
+def test_create_then_describe(paced, region):
+    sm = paced
     arn = sm.create_image(
         ImageName="Analytics-Base", RoleArn=ROLE, Description="Team image", DisplayName="Analytics"
     )["ImageArn"]
@@ -68,7 +69,8 @@ def test_describe_missing(sm, region):
     )
 
 
-def test_update_goes_through_updating(sm):
+def test_update_goes_through_updating(paced):
+    sm = paced
     create_image(sm, "upd", Description="old", DisplayName="Old")
     arn = sm.update_image(
         ImageName="upd", Description="new", RoleArn=ROLE.replace("SageMakerRole", "Other")
@@ -130,7 +132,8 @@ def test_busy_images_refuse_changes(slow_server, region):
     assert sm.describe_image(ImageName="busy")["ImageStatus"] == "CREATING"
 
 
-def test_delete_cascades_to_versions(sm):
+def test_delete_cascades_to_versions(paced):
+    sm = paced
     create_image(sm, "doomed")
     create_version(sm, "doomed")
     create_version(sm, "doomed")
@@ -174,8 +177,8 @@ def test_deleted_waiter_reproduces_the_botocore_bug(sm):
     assert image_status(sm, "waiter-bug") is None
 
 
-def test_image_quota(make_server, region):
-    server = make_server("--max-images", "2", "--transition-seconds", "0")
+def test_image_quota(make_app, region):
+    server = make_app(max_images=2, transition_seconds=0)
     sm = server.client(region)
     sm.create_image(ImageName="one", RoleArn=ROLE)
     sm.create_image(ImageName="two", RoleArn=ROLE)

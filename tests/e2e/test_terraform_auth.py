@@ -33,9 +33,9 @@ def test_terraform_applies_with_a_good_key_in_its_account(auth_server, tmp_path)
     tf.apply()
     arn = tf.outputs()["arn"]
     assert arn == f"arn:aws:sagemaker:{REGION}:{ACCOUNT_A}:app-image-config/tf-signed"
-    a = client_for(auth_server.endpoint, KEY_A, REGION)
+    a = client_for(auth_server, KEY_A, REGION)
     assert a.describe_app_image_config(AppImageConfigName="tf-signed")["AppImageConfigArn"] == arn
-    b = client_for(auth_server.endpoint, KEY_B, REGION)
+    b = client_for(auth_server, KEY_B, REGION)
     with pytest.raises(ClientError) as excinfo:
         b.describe_app_image_config(AppImageConfigName="tf-signed")
     assert excinfo.value.response["Error"]["Code"] == "ResourceNotFound"
@@ -61,7 +61,7 @@ def test_terraform_is_refused_with_a_wrong_secret(auth_server, tmp_path):
         "api error InvalidSignatureException: The request signature we calculated does not "
         "match the signature you provided." in result.stderr
     )
-    a = client_for(auth_server.endpoint, KEY_A, REGION)
+    a = client_for(auth_server, KEY_A, REGION)
     assert "tf-refused" not in {
         c["AppImageConfigName"] for c in a.list_app_image_configs()["AppImageConfigs"]
     }

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import ROLE, free_port, healthy, make_client, wait_until
+import boto3
+from support import ACCESS_KEY, ROLE, SECRET_KEY, free_port, healthy, wait_until
 
 AWS = str(Path(sys.executable).with_name("aws"))
 
@@ -94,9 +95,14 @@ def test_settings_from_environment_and_default_data_dir(tmp_path):
     try:
         endpoint = f"http://127.0.0.1:{port}"
         wait_until(lambda: healthy(endpoint))
-        arn = make_client(endpoint, "us-east-1").create_image(ImageName="env", RoleArn=ROLE)[
-            "ImageArn"
-        ]
+        sm = boto3.client(
+            "sagemaker",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )
+        arn = sm.create_image(ImageName="env", RoleArn=ROLE)["ImageArn"]
         assert ":111122223333:image/env" in arn
         assert (tmp_path / "data" / "sagemaker-images" / "catalog.db").exists()
     finally:

@@ -114,7 +114,7 @@ def test_arn_of_another_service_fails_validation(sm):
 def test_list_tags_page_size_has_a_minimum_of_fifty(server, region):
     arn = f"arn:aws:sagemaker:{region}:123456789012:image/x"
     status, _, body = raw_call(
-        server.endpoint, "SageMaker.ListTags", {"ResourceArn": arn, "MaxResults": 10}, region=region
+        server, "SageMaker.ListTags", {"ResourceArn": arn, "MaxResults": 10}, region=region
     )
     assert status == 400
     assert body["__type"] == "ValidationException"

@@ -78,7 +78,7 @@ def test_name_contains_is_case_insensitive(sm, images):
 
 def raw_list(server, region, target, **request):
     """botocore sends filter times in whole seconds; raw calls carry exact milliseconds."""
-    status, _, body = raw_call(server.endpoint, f"SageMaker.{target}", request, region=region)
+    status, _, body = raw_call(server, f"SageMaker.{target}", request, region=region)
     assert status == 200, body
     return body
 
@@ -199,7 +199,7 @@ def test_list_image_versions_defaults_and_filters(sm, versions):
 
 def test_list_image_versions_time_filters(server, region, versions):
     touched = raw_call(
-        server.endpoint,
+        server,
         "SageMaker.DescribeImageVersion",
         {"ImageName": versions, "Version": 11},
         region=region,

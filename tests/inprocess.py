@@ -1,0 +1,214 @@
+"""The ASGI application driven directly: no process, no sockets, no uvicorn.
+
+`InProcessApp` runs the real `Application` (store, worker, dispatcher, SigV4) on an event
+loop of its own in a background thread. Tests reach it the way clients reach a server:
+boto3 clients whose requests are handed to the application instead of being sent (botocore's
+`before-send` event, after serialising and signing), and raw calls that build the ASGI
+request themselves. Everything below the HTTP server is the code that serves users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import threading
+from collections.abc import Awaitable, Iterator
+from concurrent.futures import Future
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import botocore.session
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.config import Config
+from sagemaker_images.app import Application
+from sagemaker_images.config import Settings
+from support import ACCESS_KEY, SECRET_KEY, unsigned_authorization
+
+T = TypeVar("T")
+
+ENDPOINT = "http://sagemaker-images.inprocess"
+_session = botocore.session.get_session()  # one session: clients share its loaded models
+_session_lock = threading.Lock()
+
+
+class _Body(io.BytesIO):
+    """A response body as botocore reads it from urllib3."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        data = self.read()
+        if data:
+            yield data
+
+
+class InProcessApp:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.application = Application(settings)
+        self.endpoint = ENDPOINT
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def start(self) -> InProcessApp:
+        self._thread.start()
+        self.run(self.application.startup())
+        return self
+
+    def stop(self) -> None:
+        """Shut the application down (as a server's shutdown would); once is enough."""
+        if self._loop.is_closed():
+            return
+        try:
+            self.run(self.application.shutdown())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop.close()
+
+    def run(self, coroutine: Awaitable[T], timeout: float = 60) -> T:
+        """Run a coroutine on the application's loop (its store lives there) and wait."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
+        return future.result(timeout)
+
+    @property
+    def store(self) -> Any:
+        return self.application.store
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        raw_path: bytes,
+        query: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One HTTP request as uvicorn would hand it over: (status, headers, body)."""
+        return self.run(self._call(method, raw_path, query, headers, body))
+
+    async def _call(
+        self,
+        method: str,
+        raw_path: bytes,
+        query: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> tuple[int, dict[str, str], bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "scheme": "http",
+            "method": method,
+            "path": raw_path.decode("latin-1"),
+            "raw_path": raw_path,
+            "query_string": query,
+            "headers": [(name.lower(), value) for name, value in headers],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+        sent = False
+        status = 0
+        answer_headers: dict[str, str] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                await asyncio.Event().wait()  # no disconnect: the app never reads twice
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                answer_headers.update(
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]
+                )
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.application(scope, receive, send)
+        return status, answer_headers, b"".join(chunks)
+
+    def raw(
+        self,
+        target: str | None,
+        body: bytes | str | dict[str, Any],
+        *,
+        region: str = "us-east-1",
+        method: str = "POST",
+        path: str = "/",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
+        """One call without any SDK in between: (status, headers, decoded JSON body)."""
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        sent = {
+            "Host": "sagemaker-images.inprocess",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": unsigned_authorization(region),
+            "Content-Length": str(len(body)),
+        }
+        if target is not None:
+            sent["X-Amz-Target"] = target
+        sent.update(headers or {})
+        status, received, payload = self.request(
+            method,
+            path.encode(),
+            b"",
+            [(k.encode(), v.encode()) for k, v in sent.items() if v],
+            body,
+        )
+        try:
+            decoded = json.loads(payload) if payload else None
+        except ValueError:
+            decoded = payload
+        return status, received, decoded
+
+    def client(
+        self,
+        region: str = "us-east-1",
+        *,
+        access_key_id: str = ACCESS_KEY,
+        secret_access_key: str = SECRET_KEY,
+        session_token: str | None = None,
+        **config: Any,
+    ) -> Any:
+        """A boto3-style client whose requests this application answers."""
+        config.setdefault("retries", {"mode": "standard", "total_max_attempts": 1})
+        with _session_lock:
+            client = _session.create_client(
+                "sagemaker",
+                endpoint_url=self.endpoint,
+                region_name=region,
+                aws_access_key_id=access_key_id,
+                aws_secret_access_key=secret_access_key,
+                aws_session_token=session_token,
+                config=Config(**config),
+            )
+        client.meta.events.register("before-send", self._answer)
+        return client
+
+    def _answer(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        url = urlsplit(request.url)
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        elif not isinstance(body, bytes):
+            body = body.read()
+        headers = [
+            (name.encode("latin-1"), value if isinstance(value, bytes) else value.encode())
+            for name, value in request.headers.items()
+        ]
+        if not any(name.lower() == b"host" for name, _ in headers):
+            headers.append((b"host", url.netloc.encode()))
+        headers.append((b"content-length", str(len(body)).encode()))
+        status, answer_headers, payload = self.request(
+            request.method, (url.path or "/").encode(), url.query.encode(), headers, body
+        )
+        return AWSResponse(request.url, status, answer_headers, _Body(payload))
