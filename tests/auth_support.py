@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import boto3
 from botocore import UNSIGNED
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 
 ACCOUNT_A = "111111111111"

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
+from support import ACCESS_KEY, SECRET_KEY, unsigned_authorization
+
 from sagemaker_images.app import Application
 from sagemaker_images.config import Settings
-from support import ACCESS_KEY, SECRET_KEY, unsigned_authorization
 
 T = TypeVar("T")
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 from inprocess import InProcessApp
-from sagemaker_images.config import Settings
 from support import Databases
+
+from sagemaker_images.config import Settings
 
 
 def _database(backend: str, databases: Databases, workdir: Path) -> str:
