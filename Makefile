@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: serve test lint format bench install clean
+.PHONY: serve test test-fast lint format bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,14 +24,18 @@ install: $(VENV)/.runtime
 serve: $(VENV)/.runtime
 	$(BIN)/sagemaker-images serve $(ARGS)
 
-## Lint, then run the whole test suite against real server processes.
-test: $(VENV)/.test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+## Lint and type-check, then run every tier of the test suite.
+test: lint
 	$(BIN)/pytest $(ARGS)
+
+## The fast tier alone: unit, store and in-process tests (seconds, no server processes).
+test-fast: $(VENV)/.test
+	$(BIN)/pytest tests/unit tests/store tests/inprocess $(ARGS)
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 format: $(VENV)/.test
 	$(BIN)/ruff format src tests benchmarks

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import threading
 from collections.abc import Awaitable, Iterator
 from concurrent.futures import Future
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
-from support import ACCESS_KEY, SECRET_KEY, unsigned_authorization
+from support import ACCESS_KEY, SECRET_KEY, decoded, raw_request
 
 from sagemaker_images.app import Application
 from sagemaker_images.config import Settings
@@ -42,34 +41,53 @@ class _Body(io.BytesIO):
             yield data
 
 
+class LoopThread:
+    """An event loop running in a thread of its own, for code that lives on a loop (a store,
+    an application) driven from synchronous tests."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Awaitable[T], timeout: float = 60) -> T:
+        """Run a coroutine on the loop and wait for its result."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
+        return future.result(timeout)
+
+    @property
+    def closed(self) -> bool:
+        return self._loop.is_closed()
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
 class InProcessApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.application = Application(settings)
         self.endpoint = ENDPOINT
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._loop = LoopThread()
 
     def start(self) -> InProcessApp:
-        self._thread.start()
         self.run(self.application.startup())
         return self
 
     def stop(self) -> None:
         """Shut the application down (as a server's shutdown would); once is enough."""
-        if self._loop.is_closed():
+        if self._loop.closed:
             return
         try:
             self.run(self.application.shutdown())
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
             self._loop.close()
 
     def run(self, coroutine: Awaitable[T], timeout: float = 60) -> T:
         """Run a coroutine on the application's loop (its store lives there) and wait."""
-        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
-        return future.result(timeout)
+        return self._loop.run(coroutine, timeout)
 
     @property
     def store(self) -> Any:
@@ -145,31 +163,16 @@ class InProcessApp:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:
         """One call without any SDK in between: (status, headers, decoded JSON body)."""
-        if isinstance(body, dict):
-            body = json.dumps(body)
-        if isinstance(body, str):
-            body = body.encode()
-        sent = {
-            "Host": "sagemaker-images.inprocess",
-            "Content-Type": "application/x-amz-json-1.1",
-            "Authorization": unsigned_authorization(region),
-            "Content-Length": str(len(body)),
-        }
-        if target is not None:
-            sent["X-Amz-Target"] = target
-        sent.update(headers or {})
-        status, received, payload = self.request(
+        payload, sent = raw_request(target, body, region, headers)
+        sent = {"Host": "sagemaker-images.inprocess", "Content-Length": str(len(payload)), **sent}
+        status, received, answer = self.request(
             method,
             path.encode(),
             b"",
             [(k.encode(), v.encode()) for k, v in sent.items() if v],
-            body,
+            payload,
         )
-        try:
-            decoded = json.loads(payload) if payload else None
-        except ValueError:
-            decoded = payload
-        return status, received, decoded
+        return status, received, decoded(answer)
 
     def client(
         self,

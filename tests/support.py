@@ -135,30 +135,45 @@ class ServerProcess:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:
         """One HTTP request without any SDK in between: (status, headers, decoded JSON body)."""
-        if isinstance(body, dict):
-            body = json.dumps(body)
-        if isinstance(body, str):
-            body = body.encode()
-        sent = {
-            "Content-Type": "application/x-amz-json-1.1",
-            "Authorization": unsigned_authorization(region),
-        }
-        if target is not None:
-            sent["X-Amz-Target"] = target
-        sent.update(headers or {})
+        payload, sent = raw_request(target, body, region, headers)
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            connection.request(method, path, body=body, headers=sent)
+            connection.request(method, path, body=payload, headers=sent)
             response = connection.getresponse()
-            payload = response.read()
+            answer = response.read()
             received = {k.lower(): v for k, v in response.getheaders()}
         finally:
             connection.close()
-        try:
-            decoded = json.loads(payload) if payload else None
-        except ValueError:
-            decoded = payload
-        return response.status, received, decoded
+        return response.status, received, decoded(answer)
+
+
+def raw_request(
+    target: str | None,
+    body: bytes | str | dict[str, Any],
+    region: str,
+    headers: dict[str, str] | None,
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of a call made without an SDK (its signature is not real)."""
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    sent = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": unsigned_authorization(region),
+    }
+    if target is not None:
+        sent["X-Amz-Target"] = target
+    sent.update(headers or {})
+    return body, sent
+
+
+def decoded(payload: bytes) -> Any:
+    """An answer's JSON, or its bytes if it is not JSON."""
+    try:
+        return json.loads(payload) if payload else None
+    except ValueError:
+        return payload
 
 
 def unsigned_authorization(region: str) -> str:
@@ -187,7 +202,7 @@ def raw_call(
     return result
 
 
-def wait_until(probe: Callable[[], T], timeout: float = 20, interval: float = 0.05) -> T:
+def wait_until(probe: Callable[[], T], timeout: float = 20, interval: float = 0.01) -> T:
     """Poll until probe() returns something truthy; return it."""
     deadline = time.monotonic() + timeout
     while True:
@@ -269,11 +284,14 @@ def query_database(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple
         import sqlite3
 
         with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
-            return connection.execute(sql, params).fetchall()
+            rows = connection.execute(sql, params).fetchall()
+            connection.commit()
+            return rows
     import psycopg
 
     with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
-        return connection.execute(sql.replace("?", "%s"), params).fetchall()
+        cursor = connection.execute(sql.replace("?", "%s") if params else sql, params or None)
+        return cursor.fetchall() if cursor.description else []
 
 
 class Databases:
@@ -316,6 +334,14 @@ class Databases:
     def query(self, url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of one statement against a test database (to look behind the API)."""
         return query_database(url, sql, params)
+
+
+def fresh_database(backend: str, databases: Databases, workdir: Path) -> str:
+    """The URL of a new, empty database: a file in `workdir`, or a new PostgreSQL database."""
+    if backend == "postgresql":
+        return databases.create()
+    workdir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{workdir / 'catalog.db'}"
 
 
 class PrivateCluster:

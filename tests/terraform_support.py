@@ -95,7 +95,9 @@ class Terraform:
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
-            "TF_LOG": os.environ.get("TF_LOG", ""),
+            # The provider's own log (its HTTP exchanges and retries), read on a failure.
+            "TF_LOG": os.environ.get("TF_LOG", "DEBUG"),
+            "TF_LOG_PATH": str(workdir / "terraform.log"),
         }
         self.env.pop("AWS_PROFILE", None)
 
@@ -113,9 +115,23 @@ class Terraform:
         if check and result.returncode != 0:
             raise AssertionError(
                 f"terraform {' '.join(args)} exited {result.returncode}\n"
-                f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+                f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}\n"
+                f"--- the provider's retries and errors ---\n{self._troubles()}"
             )
         return result
+
+    def _troubles(self) -> str:
+        """The lines of the provider's log that tell of retries and failed requests."""
+        log = self.workdir / "terraform.log"
+        if not log.exists():
+            return "(no log)"
+        words = ("retry", "attempt", "error", "eof", "reset", "timeout")
+        lines = [
+            line[:400]
+            for line in log.read_text(errors="replace").splitlines()
+            if any(word in line.lower() for word in words) and "[TRACE]" not in line
+        ]
+        return "\n".join(lines[-80:])
 
     def write_variables(self, variables: dict[str, Any]) -> None:
         (self.workdir / "terraform.tfvars.json").write_text(json.dumps(variables))

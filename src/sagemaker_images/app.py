@@ -82,6 +82,7 @@ class Application:
             wall_clock_ms,
             lease_seconds=self.settings.job_lease_seconds,
             retry=RetryPolicy(window_seconds=self.settings.resolve_retry_seconds),
+            max_attempts=self.settings.job_attempts,
         )
         await self.worker.start()
         self.store = store

@@ -81,6 +81,9 @@ class Settings:
         1000, Flag("--max-versions-per-image", "versions per image", minimum=0)
     )
     max_body_bytes: int = setting(1024 * 1024)
+    # Tries of a job that fails for a reason of ours (not an unreachable registry) before its
+    # resource is marked *_FAILED.
+    job_attempts: int = setting(8)
     job_lease_seconds: float = setting(
         30.0,
         Flag(

@@ -45,21 +45,6 @@ def server(
     process.stop()
 
 
-@pytest.fixture(scope="session")
-def slow_server(
-    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    """Transitions that take long enough to act on an image or version while it is busy."""
-    process = _server(
-        backend,
-        databases,
-        tmp_path_factory.mktemp(f"slow-server-{backend}"),
-        ["--transition-seconds", "30"],
-    ).start()
-    yield process
-    process.stop()
-
-
 @pytest.fixture
 def sm(server: ServerProcess, region: str) -> Any:
     return server.client(region)

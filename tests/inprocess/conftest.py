@@ -2,27 +2,20 @@
 
 Apps are started once per session and backend; each test works in a region of its own.
 `server` finishes transitions at once (its worker runs as soon as a change commits);
-`paced_server` takes 0.3 s, so CREATING and UPDATING can be seen and then seen to end;
+`paced_server` takes 0.2 s, so CREATING and UPDATING can be seen and then seen to end;
 `slow_server` takes 30 s, for calls made while a resource is busy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from inprocess import InProcessApp
-from support import Databases
+from support import Databases, fresh_database
 
 from sagemaker_images.config import Settings
-
-
-def _database(backend: str, databases: Databases, workdir: Path) -> str:
-    if backend == "postgresql":
-        return databases.create()
-    return f"sqlite:///{workdir / 'catalog.db'}"
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def make_app(
 
     def make(**settings: Any) -> InProcessApp:
         settings.setdefault(
-            "database_url", _database(backend, databases, tmp_path_factory.mktemp("app"))
+            "database_url", fresh_database(backend, databases, tmp_path_factory.mktemp("app"))
         )
         settings.setdefault("database_pool_size", 4)
         app = InProcessApp(Settings(**settings)).start()
@@ -50,37 +43,29 @@ def make_app(
 def _session_app(
     backend: str, databases: Databases, factory: pytest.TempPathFactory, **settings: Any
 ) -> InProcessApp:
-    database = _database(backend, databases, factory.mktemp(f"app-{backend}"))
+    database = fresh_database(backend, databases, factory.mktemp(f"app-{backend}"))
     return InProcessApp(
         Settings(database_url=database, database_pool_size=4, max_images=5000, **settings)
     ).start()
 
 
-@pytest.fixture(scope="session")
-def server(
-    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[InProcessApp]:
-    app = _session_app(backend, databases, tmp_path_factory, transition_seconds=0)
-    yield app
-    app.stop()
+def _session_fixture(**settings: Any) -> Any:
+    """A session fixture: an app per backend with these settings, stopped at the end."""
+
+    @pytest.fixture(scope="session")
+    def fixture(
+        backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[InProcessApp]:
+        app = _session_app(backend, databases, tmp_path_factory, **settings)
+        yield app
+        app.stop()
+
+    return fixture
 
 
-@pytest.fixture(scope="session")
-def paced_server(
-    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[InProcessApp]:
-    app = _session_app(backend, databases, tmp_path_factory, transition_seconds=0.3)
-    yield app
-    app.stop()
-
-
-@pytest.fixture(scope="session")
-def slow_server(
-    backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[InProcessApp]:
-    app = _session_app(backend, databases, tmp_path_factory, transition_seconds=30)
-    yield app
-    app.stop()
+server = _session_fixture(transition_seconds=0)
+paced_server = _session_fixture(transition_seconds=0.2)
+slow_server = _session_fixture(transition_seconds=30)
 
 
 @pytest.fixture(scope="session")
@@ -110,5 +95,5 @@ def sm(server: InProcessApp, region: str) -> Any:
 
 @pytest.fixture
 def paced(paced_server: InProcessApp, region: str) -> Any:
-    """A client of the app whose transitions take 0.3 s."""
+    """A client of the app whose transitions take 0.2 s."""
     return paced_server.client(region)

@@ -55,7 +55,7 @@ def test_names_are_case_insensitive(sm):
 
 def test_waiter_for_creation(sm):
     sm.create_image(ImageName="waited", RoleArn=ROLE)
-    sm.get_waiter("image_created").wait(ImageName="waited", WaiterConfig={"Delay": 1})
+    sm.get_waiter("image_created").wait(ImageName="waited", WaiterConfig={"Delay": 0.1})
     assert image_status(sm, "waited") == "CREATED"
 
 
@@ -172,7 +172,7 @@ def test_deleted_waiter_reproduces_the_botocore_bug(sm):
     sm.delete_image(ImageName="waiter-bug")
     with pytest.raises(WaiterError):
         sm.get_waiter("image_deleted").wait(
-            ImageName="waiter-bug", WaiterConfig={"Delay": 1, "MaxAttempts": 10}
+            ImageName="waiter-bug", WaiterConfig={"Delay": 0.1, "MaxAttempts": 10}
         )
     assert image_status(sm, "waiter-bug") is None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sagemaker_images.codegen import function
 from sagemaker_images.records import Column, columns_of, listed_columns
 
 
@@ -52,11 +53,9 @@ def _builder(
 ) -> Callable[[Any], dict[str, Any]]:
     """A function of a record (or row) that answers `{member: value}` for each column whose
     value is not None; `access` spells reading one column (`record.name`, `record[0]`)."""
-    lines = ["def build(record):", "    answer = {}"]
+    body = ["answer = {}"]
     for position, column in enumerate(columns):
         value = access.format(position if by_position else column.name)
-        lines += [f"    if {value} is not None:", f"        answer[{column.member!r}] = {value}"]
-    lines.append("    return answer")
-    namespace: dict[str, Any] = {}
-    exec("\n".join(lines), namespace)
-    return namespace["build"]  # type: ignore[no-any-return]
+        body += [f"if {value} is not None:", f"    answer[{column.member!r}] = {value}"]
+    body.append("return answer")
+    return function("answer", "record", body)

@@ -28,7 +28,6 @@ from sagemaker_images.store import Store
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 # Jobs share the event loop with requests: claim and commit them in batches small enough
 # that a request never waits long behind them, large enough to amortise a transaction.
 BATCH = 64
@@ -48,7 +47,7 @@ class Worker:
         concurrency: int = 1024,
         poll_seconds: float = 1.0,
         retry: RetryPolicy | None = None,
-        max_attempts: int = MAX_ATTEMPTS,
+        max_attempts: int = 8,
     ) -> None:
         self._store = store
         self._transitions = transitions

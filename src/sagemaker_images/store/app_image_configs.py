@@ -5,33 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, AppImageConfigRecord
-from sagemaker_images.store.named import NamedRows
-from sagemaker_images.store.sql import PageRequest, Queries, Statements, TimeFilters
+from sagemaker_images.store.named import NamedReads, NamedRows
+from sagemaker_images.store.sql import Queries, Statements
 from sagemaker_images.store.tables import Table
 from sagemaker_images.store.tags import delete_all_tags
 
 APP_IMAGE_CONFIGS = Table("app_image_configs", AppImageConfigRecord)
-_NAMED = NamedRows(APP_IMAGE_CONFIGS)
+BY_NAME = NamedRows(APP_IMAGE_CONFIGS)
 
 
-class AppImageConfigReads:
+class AppImageConfigReads(NamedReads[AppImageConfigRecord]):
     def __init__(self, q: Queries) -> None:
-        self._q = q
-
-    async def find(
-        self, account: str, region: str, name_key: str, *, lock: bool = False
-    ) -> AppImageConfigRecord | None:
-        return await _NAMED.find(self._q, account, region, name_key, lock=lock)
-
-    async def page(
-        self,
-        account: str,
-        region: str,
-        filters: TimeFilters,
-        name_contains: str | None,
-        page: PageRequest,
-    ) -> list[AppImageConfigRecord]:
-        return await _NAMED.page(self._q, account, region, filters, name_contains, page)
+        super().__init__(q, BY_NAME)
 
 
 class AppImageConfigWrites(AppImageConfigReads):

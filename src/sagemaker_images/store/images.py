@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.records import IMAGE_TAGS, ImageRecord
-from sagemaker_images.store.named import NamedRows
-from sagemaker_images.store.sql import PageRequest, Queries, Statements, TimeFilters
+from sagemaker_images.store.named import NamedReads, NamedRows
+from sagemaker_images.store.sql import Queries, Statements
 from sagemaker_images.store.tables import Table
 from sagemaker_images.store.tags import delete_all_tags
 
@@ -17,14 +17,9 @@ _BY_ID = f"SELECT {IMAGES.select_list} FROM images WHERE id = ?"
 _DEPENDENTS = ("image_version_aliases", "client_tokens", "image_versions", "jobs")
 
 
-class ImageReads:
+class ImageReads(NamedReads[ImageRecord]):
     def __init__(self, q: Queries) -> None:
-        self._q = q
-
-    async def find(
-        self, account: str, region: str, name_key: str, *, lock: bool = False
-    ) -> ImageRecord | None:
-        return await BY_NAME.find(self._q, account, region, name_key, lock=lock)
+        super().__init__(q, BY_NAME)
 
     async def by_id(self, image_id: int, *, lock: bool = False) -> ImageRecord | None:
         row = await self._q.one(_BY_ID + (" {lock}" if lock else ""), (image_id,))
@@ -35,16 +30,6 @@ class ImageReads:
             "SELECT COUNT(*) FROM images WHERE account = ? AND region = ?", (account, region)
         )
         return int(row[0]) if row else 0
-
-    async def page(
-        self,
-        account: str,
-        region: str,
-        filters: TimeFilters,
-        name_contains: str | None,
-        page: PageRequest,
-    ) -> list[ImageRecord]:
-        return await BY_NAME.page(self._q, account, region, filters, name_contains, page)
 
 
 class ImageWrites(ImageReads):

@@ -12,6 +12,8 @@ R = TypeVar("R")
 
 
 class NamedRows(Generic[R]):
+    """The statements of one table of named resources."""
+
     def __init__(self, table: Table[R]) -> None:
         self.table = table
         find = (
@@ -45,3 +47,26 @@ class NamedRows(Generic[R]):
             where.params,
         )
         return [self.table.record(row) for row in rows]
+
+
+class NamedReads(Generic[R]):
+    """Reads of a table of named resources: one by name, or a filtered page."""
+
+    def __init__(self, q: Queries, rows: NamedRows[R]) -> None:
+        self._q = q
+        self._rows = rows
+
+    async def find(
+        self, account: str, region: str, name_key: str, *, lock: bool = False
+    ) -> R | None:
+        return await self._rows.find(self._q, account, region, name_key, lock=lock)
+
+    async def page(
+        self,
+        account: str,
+        region: str,
+        filters: TimeFilters,
+        name_contains: str | None,
+        page: PageRequest,
+    ) -> list[R]:
+        return await self._rows.page(self._q, account, region, filters, name_contains, page)

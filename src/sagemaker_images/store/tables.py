@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
+from sagemaker_images.codegen import function
 from sagemaker_images.records import Column, columns_of
 
 R = TypeVar("R")
@@ -48,22 +49,12 @@ class Table(Generic[R]):
         self._to_db = {
             c.name: _CONVERSIONS[c.type][0] for c in self.columns if c.type in _CONVERSIONS
         }
-        # (column, conversion) of each column read back through a conversion.
-        self._from_db = tuple(
-            (c.name, _CONVERSIONS[c.type][1]) for c in self.columns if c.type in _CONVERSIONS
-        )
+        self.record: Callable[[Sequence[Any]], R] = _record_builder(record_type, self.columns)
+        """The record of a row of all columns, in order."""
 
     def select_of(self, alias: str) -> str:
         """The column list qualified by a table alias, for joins."""
         return ", ".join(f"{alias}.{name}" for name in self.column_names)
-
-    def record(self, row: Sequence[Any]) -> R:
-        record = self.record_type(*row)
-        for name, convert in self._from_db:
-            value = getattr(record, name)
-            if value is not None:
-                setattr(record, name, convert(value))
-        return record
 
     def insert_params(self, record: R) -> list[Any]:
         return [self.to_db(name, getattr(record, name)) for name in self._inserted]
@@ -82,3 +73,18 @@ class Table(Generic[R]):
             ", ".join(f"{name} = ?" for name in names),
             [self.to_db(name, changes[name]) for name in names],
         )
+
+
+def _record_builder(record_type: type, columns: Sequence[Column]) -> Callable[..., Any]:
+    """`record(row)`: the record built from the row, each converted column converted back."""
+    body = ["record = record_type(*row)"]
+    namespace: dict[str, Any] = {"record_type": record_type}
+    for column in columns:
+        if column.type in _CONVERSIONS:
+            namespace[f"from_{column.name}"] = _CONVERSIONS[column.type][1]
+            body += [
+                f"if record.{column.name} is not None:",
+                f"    record.{column.name} = from_{column.name}(record.{column.name})",
+            ]
+    body.append("return record")
+    return function("record", "row", body, namespace)

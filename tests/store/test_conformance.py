@@ -1,0 +1,607 @@
+"""One conformance suite for every store: each Reads and Writes method, transactions and job
+leasing behave alike on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from sagemaker_images.records import (
+    APP_IMAGE_CONFIG_TAGS,
+    IMAGE_TAGS,
+    AppImageConfigRecord,
+    ClientTokenRecord,
+    ImageRecord,
+    VersionRecord,
+)
+from sagemaker_images.store import (
+    DuplicateKey,
+    PageRequest,
+    Store,
+    TimeFilters,
+    UnstorableValue,
+)
+from sagemaker_images.store.versions import LISTED
+
+REGION = "us-store-1"
+EVERYTHING = TimeFilters()
+
+
+def image(account: str, name: str, *, at: int = 1000, **changes: object) -> ImageRecord:
+    values: dict[str, object] = {
+        "id": 0,
+        "account": account,
+        "region": REGION,
+        "name": name,
+        "name_key": name.lower(),
+        "description": None,
+        "display_name": None,
+        "role_arn": "arn:aws:iam::123456789012:role/r",
+        "status": "CREATED",
+        "failure_reason": None,
+        "created_ms": at,
+        "modified_ms": at,
+        "last_version": 0,
+        "version_count": 0,
+    }
+    values.update(changes)
+    return ImageRecord(**values)  # type: ignore[arg-type]
+
+
+def version(image_id: int, number: int, *, at: int = 2000, **changes: object) -> VersionRecord:
+    values: dict[str, object] = {
+        "image_id": image_id,
+        "version": number,
+        "base_image": f"registry.example/app:{number}",
+        "container_image": None,
+        "status": "CREATING",
+        "failure_reason": None,
+        "vendor_guidance": None,
+        "job_type": None,
+        "ml_framework": None,
+        "programming_lang": None,
+        "processor": None,
+        "horovod": None,
+        "release_notes": None,
+        "created_ms": at,
+        "modified_ms": at,
+    }
+    values.update(changes)
+    return VersionRecord(**values)  # type: ignore[arg-type]
+
+
+def config(account: str, name: str, *, at: int = 1000, **documents: object) -> AppImageConfigRecord:
+    return AppImageConfigRecord(
+        id=0,
+        account=account,
+        region=REGION,
+        name=name,
+        name_key=name.lower(),
+        kernel_gateway=documents.get("kernel_gateway"),  # type: ignore[arg-type]
+        jupyter_lab=documents.get("jupyter_lab"),  # type: ignore[arg-type]
+        code_editor=documents.get("code_editor"),  # type: ignore[arg-type]
+        created_ms=at,
+        modified_ms=at,
+    )
+
+
+async def add_image(store: Store, record: ImageRecord) -> int:
+    async with store.transaction() as tx:
+        return await tx.images.insert(record)
+
+
+async def add_versions(store: Store, image_id: int, count: int, **changes: object) -> list[int]:
+    numbers = []
+    async with store.transaction() as tx:
+        for _ in range(count):
+            number = await tx.versions.allocate_number(image_id)
+            await tx.versions.insert(version(image_id, number, at=2000 + number, **changes))
+            numbers.append(number)
+    return numbers
+
+
+# -- images -------------------------------------------------------------------------------
+
+
+def test_images_are_found_by_name_key_and_id(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "Mixed-Case", description="d"))
+        found = await store.reader.images.find(account, REGION, "mixed-case")
+        assert found == image(account, "Mixed-Case", description="d", id=image_id)
+        assert await store.reader.images.find(account, REGION, "Mixed-Case") is None
+        assert await store.reader.images.find(account, "elsewhere", "mixed-case") is None
+        assert await store.reader.images.by_id(image_id) == found
+        async with store.transaction() as tx:
+            assert await tx.images.find(account, REGION, "mixed-case", lock=True) == found
+            assert await tx.images.by_id(image_id, lock=True) == found
+        assert await store.reader.images.count(account, REGION) == 1
+
+    run(scenario)
+
+
+def test_a_name_is_taken_once_per_account_and_region(run, account):
+    async def scenario(store: Store) -> None:
+        await add_image(store, image(account, "taken"))
+        with pytest.raises(DuplicateKey):
+            await add_image(store, image(account, "TAKEN"))
+        await add_image(store, image(account, "taken", region="elsewhere"))
+        assert await store.reader.images.count(account, REGION) == 1
+
+    run(scenario)
+
+
+def test_image_updates_change_only_what_they_name(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "updated", description="old"))
+        async with store.transaction() as tx:
+            await tx.images.update(image_id, description=None, status="UPDATING", modified_ms=5)
+            with pytest.raises(ValueError, match="no updatable columns"):
+                await tx.images.update(image_id, id=7)
+        found = await store.reader.images.by_id(image_id)
+        assert found is not None
+        assert (found.description, found.status, found.modified_ms) == (None, "UPDATING", 5)
+        assert found.role_arn == image(account, "x").role_arn
+
+    run(scenario)
+
+
+def test_image_pages_filter_sort_and_resume(run, account):
+    async def scenario(store: Store) -> None:
+        for n, name in enumerate(["a_b", "a%c", "a!d", "abe", "zzz"]):
+            await add_image(store, image(account, name, at=1000 + n, modified_ms=5000 - n))
+        reads = store.reader.images
+
+        async def names(
+            filters: TimeFilters = EVERYTHING,
+            contains: str | None = None,
+            sort: tuple[str, ...] = ("name_key",),
+            descending: bool = False,
+            after: tuple[object, ...] | None = None,
+            limit: int = 10,
+        ) -> list[str]:
+            page = PageRequest(sort, descending, after, limit)
+            return [i.name for i in await reads.page(account, REGION, filters, contains, page)]
+
+        assert await names() == ["a!d", "a%c", "a_b", "abe", "zzz"]
+        # LIKE's wildcards and the escape character match only themselves.
+        assert await names(contains="_") == ["a_b"]
+        assert await names(contains="%") == ["a%c"]
+        assert await names(contains="!") == ["a!d"]
+        assert await names(contains="a") == ["a!d", "a%c", "a_b", "abe"]
+        # Time bounds are inclusive.
+        assert await names(TimeFilters(created_after=1001, created_before=1003)) == [
+            "a!d",
+            "a%c",
+            "abe",
+        ]
+        assert await names(TimeFilters(modified_before=4997)) == ["abe", "zzz"]
+        by_creation = ("created_ms", "name_key")
+        assert await names(sort=by_creation, descending=True, limit=2) == ["zzz", "abe"]
+        assert await names(sort=by_creation, descending=True, after=(1003, "abe")) == [
+            "a!d",
+            "a%c",
+            "a_b",
+        ]
+        assert await names(after=("abe",)) == ["zzz"]
+
+    run(scenario)
+
+
+def test_deleting_an_image_removes_everything_that_hangs_off_it(run, account, opened):
+    async def scenario(store: Store) -> int:
+        image_id = await add_image(store, image(account, "doomed"))
+        await add_versions(store, image_id, 2)
+        async with store.transaction() as tx:
+            await tx.aliases.add(image_id, 1, ["stable"])
+            await tx.versions.put_client_token(ClientTokenRecord(image_id, "t", "d", 1, 1))
+            await tx.tags.put(IMAGE_TAGS, image_id, [("k", "v")])
+            await tx.jobs.add("image.delete", image_id, None, 10**15)
+        async with store.transaction() as tx:
+            await tx.images.delete(image_id)
+        assert await store.reader.images.by_id(image_id) is None
+        assert await store.reader.versions.find(image_id, 1) is None
+        assert await store.reader.aliases.version_of(image_id, "stable") is None
+        assert await store.reader.versions.client_token(image_id, "t") is None
+        assert await store.reader.tags.keys(IMAGE_TAGS, image_id) == set()
+        return image_id
+
+    image_id = run(scenario)
+    from support import query_database
+
+    assert query_database(opened.url, "SELECT id FROM jobs WHERE image_id = ?", (image_id,)) == []
+
+
+# -- versions, aliases, client tokens ---------------------------------------------------------
+
+
+def test_version_numbers_count_up_and_stay_used(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "numbered"))
+        assert await add_versions(store, image_id, 3) == [1, 2, 3]
+        async with store.transaction() as tx:
+            await tx.versions.delete(image_id, 3)
+            await tx.versions.delete(image_id, 3)  # gone already: counts nothing twice
+        counted = await store.reader.images.by_id(image_id)
+        assert counted is not None
+        assert (counted.last_version, counted.version_count) == (3, 2)
+        assert await add_versions(store, image_id, 1) == [4]
+
+    run(scenario)
+
+
+def test_versions_round_trip_every_column(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "full"))
+        record = version(
+            image_id,
+            1,
+            vendor_guidance="STABLE",
+            job_type="TRAINING",
+            ml_framework="PyTorch 2.1",
+            programming_lang="Python 3.11",
+            processor="GPU",
+            horovod=False,
+            release_notes="notes",
+        )
+        async with store.transaction() as tx:
+            await tx.versions.insert(record)
+        assert await store.reader.versions.find(image_id, 1) == record
+        async with store.transaction() as tx:
+            await tx.versions.update(
+                image_id, 1, horovod=True, status="CREATED", container_image="c@sha256:0"
+            )
+        updated = await store.reader.versions.find(image_id, 1)
+        assert updated is not None
+        assert (updated.horovod, updated.status, updated.container_image) == (
+            True,
+            "CREATED",
+            "c@sha256:0",
+        )
+
+    run(scenario)
+
+
+def test_lookup_by_number_alias_or_latest(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "Looked"))
+        await add_versions(store, image_id, 3)
+        async with store.transaction() as tx:
+            await tx.aliases.add(image_id, 2, ["two"])
+            await tx.versions.delete(image_id, 3)
+        lookup = store.reader.versions.lookup
+        found = await lookup(account, REGION, "looked", version=1, alias=None)
+        assert found.image is not None and found.image.name == "Looked"
+        assert found.version is not None and found.version.version == 1
+        assert found.alias_version is None
+        latest = await lookup(account, REGION, "looked", version=None, alias=None)
+        assert latest.version is not None and latest.version.version == 2
+        by_alias = await lookup(account, REGION, "looked", version=None, alias="two")
+        assert by_alias.version is not None and by_alias.alias_version == 2
+        both = await lookup(account, REGION, "looked", version=1, alias="two")
+        assert both.version is not None and both.version.version == 1 and both.alias_version == 2
+        unknown_alias = await lookup(account, REGION, "looked", version=None, alias="nope")
+        assert unknown_alias.image is not None and unknown_alias.version is None
+        assert unknown_alias.alias_version is None
+        missing = await lookup(account, REGION, "looked", version=3, alias=None)
+        assert missing.image is not None and missing.version is None
+        no_image = await lookup(account, REGION, "ghost", version=1, alias=None)
+        assert (no_image.image, no_image.version) == (None, None)
+        async with store.transaction() as tx:
+            locked = await tx.versions.lookup(
+                account, REGION, "looked", version=1, alias=None, lock=True
+            )
+            assert locked.version is not None
+            ghost = await tx.versions.lookup(
+                account, REGION, "ghost", version=1, alias=None, lock=True
+            )
+            assert ghost.image is None
+
+    run(scenario)
+
+
+def test_version_pages_hold_the_listed_columns(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "paged"))
+        await add_versions(store, image_id, 5)
+        async with store.transaction() as tx:
+            await tx.versions.update(image_id, 2, failure_reason="why", status="CREATE_FAILED")
+        page = store.reader.versions.page
+        rows = await page(image_id, EVERYTHING, PageRequest(("version",), False, None, 10))
+        assert LISTED == ("version", "status", "failure_reason", "created_ms", "modified_ms")
+        assert rows[1] == (2, "CREATE_FAILED", "why", 2002, 2002)
+        assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
+        newest_first = PageRequest(("created_ms", "version"), True, (2004, 4), 2)
+        assert [r[0] for r in await page(image_id, EVERYTHING, newest_first)] == [3, 2]
+        window = TimeFilters(created_after=2002, created_before=2003)
+        rows = await page(image_id, window, PageRequest(("version",), False, None, 10))
+        assert [r[0] for r in rows] == [2, 3]
+
+    run(scenario)
+
+
+def test_marking_every_version_of_an_image(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "marked"))
+        await add_versions(store, image_id, 2)
+        async with store.transaction() as tx:
+            await tx.versions.mark_all(image_id, "DELETING", 9)
+        for number in (1, 2):
+            found = await store.reader.versions.find(image_id, number)
+            assert found is not None and (found.status, found.modified_ms) == ("DELETING", 9)
+
+    run(scenario)
+
+
+def test_created_versions_page_through_every_account(run, account):
+    async def scenario(store: Store) -> None:
+        first = await add_image(store, image(account, "pinned"))
+        await add_versions(store, first, 3, status="CREATED", container_image="c")
+        async with store.transaction() as tx:
+            await tx.versions.update(first, 2, status="CREATE_FAILED")
+        rows = [
+            row
+            for row in await store.reader.versions.created((first - 1, 10**6), 100)
+            if row[0] == first
+        ]
+        assert rows == [
+            (first, 1, account, REGION, "pinned", "registry.example/app:1", "c"),
+            (first, 3, account, REGION, "pinned", "registry.example/app:3", "c"),
+        ]
+        after = await store.reader.versions.created((first, 1), 1)
+        assert after[0][:2] == (first, 3)
+
+    run(scenario)
+
+
+def test_aliases_name_one_version_each(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "aliased"))
+        await add_versions(store, image_id, 2)
+        async with store.transaction() as tx:
+            await tx.aliases.add(image_id, 1, ["a", "b"])
+            await tx.aliases.add(image_id, 2, ["c"])
+        # A refused row ends its transaction (PostgreSQL aborts it): nothing of it is kept.
+        with pytest.raises(DuplicateKey):
+            async with store.transaction() as tx:
+                await tx.aliases.add(image_id, 2, ["d"])
+                await tx.aliases.add(image_id, 2, ["a"])
+        reads = store.reader.aliases
+        assert await reads.version_of(image_id, "c") == 2
+        assert await reads.holders(image_id, ["a", "c", "zz", "a"]) == {"a": 1, "c": 2}
+        assert await reads.holders(image_id, []) == {}
+        assert await reads.page(image_id, None, None, None, 10) == [(1, "a"), (1, "b"), (2, "c")]
+        assert await reads.version_of(image_id, "d") is None
+        assert await reads.page(image_id, 1, None, (1, "a"), 10) == [(1, "b")]
+        assert await reads.page(image_id, None, "c", None, 10) == [(2, "c")]
+        async with store.transaction() as tx:
+            await tx.aliases.delete(image_id, ["a", "never"])
+            await tx.versions.delete(image_id, 2)  # takes its aliases with it
+        assert await reads.page(image_id, None, None, None, 10) == [(1, "b")]
+
+    run(scenario)
+
+
+def test_client_tokens_are_kept_replaced_and_purged(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "tokens"))
+        async with store.transaction() as tx:
+            await tx.versions.put_client_token(ClientTokenRecord(image_id, "t", "d1", 1, 100))
+            await tx.versions.put_client_token(ClientTokenRecord(image_id, "t", "d2", 2, 200))
+            await tx.versions.put_client_token(ClientTokenRecord(image_id, "u", "d3", 3, 300))
+        assert await store.reader.versions.client_token(image_id, "t") == ClientTokenRecord(
+            image_id, "t", "d2", 2, 200
+        )
+        async with store.transaction() as tx:
+            assert await tx.versions.purge_client_tokens(250) >= 1
+        assert await store.reader.versions.client_token(image_id, "t") is None
+        assert await store.reader.versions.client_token(image_id, "u") is not None
+
+    run(scenario)
+
+
+# -- app image configs and tags ---------------------------------------------------------------
+
+
+def test_app_image_configs_keep_their_documents(run, account):
+    async def scenario(store: Store) -> None:
+        kernel = {"KernelSpecs": [{"Name": "python3", "DisplayName": "Ünïcode"}]}
+        async with store.transaction() as tx:
+            config_id = await tx.app_image_configs.insert(
+                config(account, "Conf", kernel_gateway=kernel)
+            )
+            await tx.tags.put(APP_IMAGE_CONFIG_TAGS, config_id, [("k", "v")])
+        reads = store.reader.app_image_configs
+        found = await reads.find(account, REGION, "conf")
+        assert found is not None
+        assert (found.name, found.kernel_gateway, found.jupyter_lab) == ("Conf", kernel, None)
+        lab = {"ContainerConfig": {"ContainerEnvironmentVariables": {"A": "1"}}}
+        async with store.transaction() as tx:
+            await tx.app_image_configs.update(config_id, jupyter_lab=lab, modified_ms=7)
+        found = await reads.find(account, REGION, "conf")
+        assert found is not None
+        assert (found.kernel_gateway, found.jupyter_lab, found.modified_ms) == (kernel, lab, 7)
+        page = PageRequest(("name_key",), False, None, 10)
+        assert [c.name for c in await reads.page(account, REGION, EVERYTHING, "on", page)] == [
+            "Conf"
+        ]
+        with pytest.raises(DuplicateKey):
+            async with store.transaction() as tx:
+                await tx.app_image_configs.insert(config(account, "CONF"))
+        async with store.transaction() as tx:
+            await tx.app_image_configs.delete(config_id)
+        assert await reads.find(account, REGION, "conf") is None
+        assert await store.reader.tags.keys(APP_IMAGE_CONFIG_TAGS, config_id) == set()
+
+    run(scenario)
+
+
+def test_tags_are_put_paged_and_deleted(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "tagged"))
+        async with store.transaction() as tx:
+            await tx.tags.put(IMAGE_TAGS, image_id, [("b", "1"), ("a", "2"), ("c", "3")])
+            await tx.tags.put(IMAGE_TAGS, image_id, [("b", "changed")])
+        reads = store.reader.tags
+        assert await reads.keys(IMAGE_TAGS, image_id) == {"a", "b", "c"}
+        assert await reads.keys(APP_IMAGE_CONFIG_TAGS, image_id) == set()
+        assert await reads.page(IMAGE_TAGS, image_id, None, 2) == [("a", "2"), ("b", "changed")]
+        assert await reads.page(IMAGE_TAGS, image_id, "b", 2) == [("c", "3")]
+        async with store.transaction() as tx:
+            await tx.tags.delete(IMAGE_TAGS, image_id, ["a", "absent"])
+        assert await reads.keys(IMAGE_TAGS, image_id) == {"b", "c"}
+
+    run(scenario)
+
+
+# -- transactions ---------------------------------------------------------------------------
+
+
+def test_a_failed_transaction_writes_nothing(run, account):
+    async def scenario(store: Store) -> None:
+        with pytest.raises(RuntimeError, match="halfway"):
+            async with store.transaction() as tx:
+                image_id = await tx.images.insert(image(account, "half"))
+                await tx.tags.put(IMAGE_TAGS, image_id, [("k", "v")])
+                raise RuntimeError("halfway")
+        assert await store.reader.images.find(account, REGION, "half") is None
+        assert await store.reader.tags.keys(IMAGE_TAGS, image_id) == set()
+        await add_image(store, image(account, "half"))  # the name was never taken
+
+    run(scenario)
+
+
+def test_readers_see_commits_only(run, account):
+    async def scenario(store: Store) -> None:
+        async with store.transaction() as tx:
+            await tx.images.insert(image(account, "pending"))
+            assert await tx.images.find(account, REGION, "pending") is not None
+            assert await store.reader.images.find(account, REGION, "pending") is None
+        assert await store.reader.images.find(account, REGION, "pending") is not None
+
+    run(scenario)
+
+
+def test_values_a_database_cannot_hold_are_unstorable(run, account, backend):
+    async def scenario(store: Store) -> None:
+        unstorable = image(account, "big", created_ms=2**64)
+        with pytest.raises(UnstorableValue):
+            await add_image(store, unstorable)
+        if backend == "postgresql":  # SQLite keeps NUL characters; PostgreSQL text cannot
+            with pytest.raises(UnstorableValue):
+                await add_image(store, image(account, "nul", description="a\x00b"))
+        assert await store.reader.images.count(account, REGION) == 0
+
+    run(scenario)
+
+
+def test_quota_locks_serialise_creates_in_one_account(run, account, opened):
+    """Two transactions counting images under the quota lock: the second waits for the first
+    (on SQLite every transaction is serialised already)."""
+    import asyncio
+
+    async def scenario(store: Store) -> list[str]:
+        order: list[str] = []
+        first_has_lock = asyncio.Event()
+
+        async def first() -> None:
+            async with store.transaction() as tx:
+                await tx.images.lock_quota(account, REGION)
+                first_has_lock.set()
+                await asyncio.sleep(0.2)
+                order.append("first")
+
+        async def second() -> None:
+            await first_has_lock.wait()
+            async with store.transaction() as tx:
+                await tx.images.lock_quota(account, REGION)
+                order.append("second")
+
+        await asyncio.gather(first(), second())
+        return order
+
+    assert run(scenario) == ["first", "second"]
+
+
+# -- jobs -----------------------------------------------------------------------------------
+
+
+def test_jobs_wake_listeners_only_once_committed(run, account):
+    async def scenario(store: Store) -> None:
+        heard: list[int] = []
+        store.on_job_added(heard.append)
+        image_id = await add_image(store, image(account, "jobs"))
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as tx:
+                await tx.jobs.add("image.create", image_id, None, 50)
+                raise RuntimeError("rolled back")
+        assert heard == []
+        async with store.transaction() as tx:
+            await tx.jobs.add("image.create", image_id, None, 70)
+            await tx.jobs.add("image.update", image_id, None, 60)
+        assert heard == [60]
+        async with store.transaction() as tx:
+            await tx.jobs.claim("cleanup", 10**14, 10**14 + 1, 1000)
+
+    run(scenario)
+
+
+def test_job_leases(run, account):
+    """Due jobs are leased to one owner; a lapsed lease is retaken; only the holder finishes."""
+    far = 10**13  # later than every other test's jobs, which all fall due before this
+
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "leased"))
+        async with store.transaction() as tx:
+            await tx.jobs.add("version.create", image_id, 1, far + 10)
+            await tx.jobs.add("version.create", image_id, 2, far + 20)
+            await tx.jobs.add("version.create", image_id, 3, far + 10**6)
+        async with store.transaction() as tx:  # lease other tests' leftovers out of the way
+            await tx.jobs.claim("sweeper", far, 10**18, 10**6)
+
+        async def claim(owner: str, now: int, lease_until: int, limit: int = 10) -> list[int]:
+            async with store.transaction() as tx:
+                jobs = await tx.jobs.claim(owner, now, lease_until, limit)
+            return [job.version for job in jobs if job.image_id == image_id]  # type: ignore[misc]
+
+        assert await claim("a", far + 15, far + 100) == [1]
+        assert await claim("b", far + 30, far + 100) == [2]  # 1 is leased to a
+        assert await claim("b", far + 101, far + 200, limit=1) == [1]  # a's lease lapsed
+        async with store.transaction() as tx:
+            owned = await tx.jobs.claim("b", far + 300, far + 400, 10)  # 1 and 2, lapsed
+            for job in owned:
+                if job.image_id == image_id:
+                    assert not await tx.jobs.finish(job.id, "a")  # not a's any more
+                    assert await tx.jobs.finish(job.id, "b")
+        async with store.transaction() as tx:
+            taken = await tx.jobs.claim("c", far + 10**6, far + 10**6 + 1, 10)
+        assert [j.version for j in taken if j.image_id == image_id] == [3]
+        job = taken[[j.image_id for j in taken].index(image_id)]
+        assert (job.lease_owner, job.attempts, job.kind) == ("c", 1, "version.create")
+        async with store.transaction() as tx:
+            assert not await tx.jobs.finish(job.id, "a")
+            await tx.jobs.retry(job.id, "c", far + 10**7)
+        assert await store.reader.jobs.next_due_ms() is not None
+        async with store.transaction() as tx:
+            again = await tx.jobs.claim("d", far + 10**7, far + 10**7 + 1, 10)
+            mine = [j for j in again if j.image_id == image_id]
+            assert [(j.version, j.attempts) for j in mine] == [(3, 2)]
+            assert await tx.jobs.finish(mine[0].id, "d")
+            assert not await tx.jobs.finish(mine[0].id, "d")
+
+    run(scenario)
+
+
+def test_released_leases_are_claimable_at_once(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "released"))
+        async with store.transaction() as tx:
+            await tx.jobs.add("image.create", image_id, None, 1)
+        async with store.transaction() as tx:
+            claimed = [j for j in await tx.jobs.claim("dead", 10**12, 10**15, 1000)]
+        assert any(j.image_id == image_id for j in claimed)
+        async with store.transaction() as tx:
+            assert await tx.jobs.release_leases() >= 1
+        async with store.transaction() as tx:
+            retaken = await tx.jobs.claim("alive", 10**12, 10**12 + 1, 1000)
+        assert any(j.image_id == image_id for j in retaken)
+
+    run(scenario)

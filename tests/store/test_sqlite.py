@@ -1,0 +1,152 @@
+"""What only the SQLite store does: the server lock, rows kept between commits, and WAL
+checkpoints that keep the log from growing without bound."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from inprocess import LoopThread
+
+from sagemaker_images.config import Settings
+from sagemaker_images.records import ImageRecord
+from sagemaker_images.store import DatabaseInUse, Store, open_store
+from sagemaker_images.store.sqlite import CHECKPOINT_INTERVAL_SECONDS
+
+pytestmark = pytest.mark.backends("sqlite")
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+def image(name: str) -> ImageRecord:
+    return ImageRecord(
+        id=0,
+        account=ACCOUNT,
+        region=REGION,
+        name=name,
+        name_key=name,
+        description=None,
+        display_name=None,
+        role_arn="arn:aws:iam::123456789012:role/r",
+        status="CREATED",
+        failure_reason=None,
+        created_ms=1,
+        modified_ms=1,
+        last_version=0,
+        version_count=0,
+    )
+
+
+@pytest.fixture
+def loop():
+    thread = LoopThread()
+    yield thread
+    thread.close()
+
+
+def serving(loop: LoopThread, path: Path) -> Store:
+    return loop.run(open_store(Settings(database_url=f"sqlite:///{path}"), serving=True))
+
+
+def rows_in_main_file(path: Path) -> int:
+    """Images in the database file itself, ignoring the WAL: what checkpoints have copied."""
+    connection = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return connection.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    except sqlite3.OperationalError:  # not even the schema has been copied yet
+        return 0
+    finally:
+        connection.close()
+
+
+def wal_restarts(path: Path) -> int:
+    """The WAL header's checkpoint sequence number: it counts the times the log restarted."""
+    with path.with_name(path.name + "-wal").open("rb") as wal:
+        header = wal.read(16)
+    return int.from_bytes(header[12:16], "big")
+
+
+def test_one_serving_store_per_file(loop, tmp_path, backend):
+    path = tmp_path / "catalog.db"
+    store = serving(loop, path)
+    try:
+        with pytest.raises(DatabaseInUse, match="another server is already serving"):
+            serving(loop, path)
+        # Tools that only read or migrate (drift, migrate) open it beside the server.
+        beside = loop.run(open_store(Settings(database_url=f"sqlite:///{path}")))
+        loop.run(beside.close())
+    finally:
+        loop.run(store.close())
+    loop.run(serving(loop, path).close())  # the lock went with the store
+
+
+def test_rows_kept_between_commits_are_forgotten_at_each_commit(loop, tmp_path, backend):
+    store = serving(loop, tmp_path / "catalog.db")
+
+    async def scenario() -> None:
+        async with store.transaction() as tx:
+            image_id = await tx.images.insert(image("kept"))
+        before = await store.reader.images.find(ACCOUNT, REGION, "kept")
+        assert before is not None and before.description is None
+        async with store.transaction() as tx:
+            await tx.images.update(image_id, description="changed")
+        after = await store.reader.images.find(ACCOUNT, REGION, "kept")
+        assert after is not None and after.description == "changed"
+        await store.close()
+
+    loop.run(scenario())
+
+
+def test_an_idle_wal_is_checkpointed_into_the_database(loop, tmp_path, backend):
+    path = tmp_path / "catalog.db"
+    store = serving(loop, path)
+
+    async def write(count: int, prefix: str) -> None:
+        for n in range(count):
+            async with store.transaction() as tx:
+                await tx.images.insert(image(f"{prefix}-{n}"))
+
+    try:
+        loop.run(write(200, "first"))
+        assert rows_in_main_file(path) < 200  # still in the WAL
+        deadline = time.monotonic() + 10 * CHECKPOINT_INTERVAL_SECONDS
+        while rows_in_main_file(path) < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rows_in_main_file(path) == 200
+        restarts = wal_restarts(path)
+        # A fully copied WAL is restarted by the next writer, instead of growing on.
+        loop.run(write(200, "second"))
+        assert wal_restarts(path) == restarts + 1
+        deadline = time.monotonic() + 10 * CHECKPOINT_INTERVAL_SECONDS
+        while rows_in_main_file(path) < 400 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rows_in_main_file(path) == 400
+    finally:
+        loop.run(store.close())
+
+
+def test_a_busy_writer_does_not_keep_the_wal_from_restarting(loop, tmp_path, backend):
+    """A checkpoint beside a writer that never pauses still completes (its last pass holds
+    the write lock), so the log keeps restarting instead of growing for ever."""
+    path = tmp_path / "catalog.db"
+    store = serving(loop, path)
+
+    async def write_for(seconds: float) -> tuple[int, int]:
+        written = 0
+        first = wal_restarts(path)
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            async with store.transaction() as tx:
+                await tx.images.insert(image(f"busy-{written}"))
+            written += 1
+            await asyncio.sleep(0)  # as requests do between transactions
+        return written, wal_restarts(path) - first
+
+    try:
+        written, restarts = loop.run(write_for(5 * CHECKPOINT_INTERVAL_SECONDS))
+    finally:
+        loop.run(store.close())
+    assert written > 500
+    assert restarts >= 2, (written, restarts)

@@ -1,0 +1,94 @@
+"""Settings are declared once: the command line, the environment, --help and README's flag
+tables all follow the declaration."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from sagemaker_images.cli import main, settings_from, settings_options
+from sagemaker_images.config import (
+    SERVE,
+    Settings,
+    environment_variable,
+    flag_table,
+    flagged,
+)
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def parsed(*args: str, env: dict[str, str] | None = None) -> Settings:
+    captured: list[Settings] = []
+
+    @click.command()
+    @settings_options(SERVE)
+    def probe(**options: object) -> None:
+        captured.append(settings_from(options))
+
+    result = CliRunner().invoke(probe, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return captured[0]
+
+
+def test_defaults_are_the_declarations():
+    assert parsed() == Settings()
+
+
+def test_flags_win_over_the_environment():
+    settings = parsed(
+        "--port",
+        "9000",
+        "--auth",
+        "off",
+        "--transition-seconds",
+        "0",
+        env={"SAGEMAKER_IMAGES_PORT": "7000", "SAGEMAKER_IMAGES_ACCOUNT_ID": "999999999999"},
+    )
+    assert (settings.port, settings.auth, settings.transition_seconds) == (9000, "off", 0.0)
+    assert settings.account_id == "999999999999"
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--port", "70000"], "70000 is not in the range 1<=x<=65535"),
+        (["--resolve", "sometimes"], "'sometimes' is not one of 'off', 'required'"),
+        (["--database-pool-size", "0"], "0 is not in the range x>=1"),
+        (["--job-lease-seconds", "0"], "0.0 is not in the range x>0"),
+    ],
+)
+def test_bad_values_are_usage_errors(args, complaint):
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == 2
+    assert complaint in result.output
+
+
+def test_help_shows_every_flag_with_its_variable_and_meaning():
+    text = " ".join(
+        CliRunner().invoke(main, ["serve", "--help"], terminal_width=1000).output.split()
+    )
+    for _, flag in flagged(SERVE):
+        assert flag.name in text
+        assert environment_variable(flag) in text
+        assert " ".join(flag.help.replace("`", "").split()) in text, flag.name
+
+
+def test_every_variable_is_the_flag_in_capitals():
+    for _, flag in flagged():
+        assert environment_variable(flag) == "SAGEMAKER_IMAGES_" + flag.name[2:].upper().replace(
+            "-", "_"
+        )
+    names = [flag.name for _, flag in flagged()]
+    assert len(names) == len(set(names))
+    assert {f.name for f in fields(Settings)} >= {d.name for d, _ in flagged()}
+
+
+@pytest.mark.parametrize("section", ["server", "resolve"])
+def test_readme_tables_are_the_declared_flags(section):
+    table = flag_table(section)
+    assert table in README.read_text(), f"README's {section} table should read:\n{table}"
