@@ -43,8 +43,9 @@ def test_answers_carry_present_members_under_their_wire_names():
     image = ImageRecord(
         7, "a", "r", "Name", "name", None, "Shown", "role", "CREATED", None, 1, 2, 0, 0
     )
-    members = Members(ImageRecord)
-    assert members.described(image) == {
+    members = Members(ImageRecord, "ImageArn", "name_key")
+    assert members.described(image, "arn:image/") == {
+        "ImageArn": "arn:image/name",
         "ImageName": "Name",
         "DisplayName": "Shown",
         "RoleArn": "role",
@@ -52,20 +53,33 @@ def test_answers_carry_present_members_under_their_wire_names():
         "CreationTime": 1,
         "LastModifiedTime": 2,
     }
-    assert "RoleArn" not in members.listed(image)
-    versions = Members(VersionRecord)
-    assert versions.listed_row((3, "CREATE_FAILED", "why", 10, 11)) == {
-        "Version": 3,
-        "ImageVersionStatus": "CREATE_FAILED",
-        "FailureReason": "why",
-        "CreationTime": 10,
-        "LastModifiedTime": 11,
-    }
+    assert "RoleArn" not in members.listed(image, "arn:image/")
+    versions = Members(VersionRecord, "ImageVersionArn", "version", shared=("ImageArn",))
+    rows = [(3, "CREATE_FAILED", "why", 10, 11), (4, "CREATED", None, 12, 12)]
+    assert versions.listed_rows(rows, "arn:v/", "arn:i") == [
+        {
+            "ImageArn": "arn:i",
+            "ImageVersionArn": "arn:v/3",
+            "Version": 3,
+            "ImageVersionStatus": "CREATE_FAILED",
+            "FailureReason": "why",
+            "CreationTime": 10,
+            "LastModifiedTime": 11,
+        },
+        {
+            "ImageArn": "arn:i",
+            "ImageVersionArn": "arn:v/4",
+            "Version": 4,
+            "ImageVersionStatus": "CREATED",
+            "CreationTime": 12,
+            "LastModifiedTime": 12,
+        },
+    ]
 
 
 def test_requests_give_and_change_the_declared_members():
     request = {"ImageName": "n", "RoleArn": "r", "Description": "d", "Tags": []}
-    images = Members(ImageRecord)
+    images = Members(ImageRecord, "ImageArn", "name_key")
     assert images.given(request) == {
         "name": "n",
         "description": "d",
@@ -73,6 +87,6 @@ def test_requests_give_and_change_the_declared_members():
         "role_arn": "r",
     }
     assert images.changes(request) == {"description": "d", "role_arn": "r"}
-    assert Members(AppImageConfigRecord).changes({"JupyterLabAppImageConfig": {}}) == {
-        "jupyter_lab": {}
-    }
+    assert Members(AppImageConfigRecord, "AppImageConfigArn", "name_key").changes(
+        {"JupyterLabAppImageConfig": {}}
+    ) == {"jupyter_lab": {}}

@@ -42,15 +42,29 @@ def test_nested_structures_and_lists_are_walked():
     answer = serialize(
         {
             "ImageVersions": [
-                {"Version": 1, "CreationTime": 1000, "FailureReason": None},
+                {"Version": 1, "CreationTime": 1000, "FailureReason": "why"},
                 {"Version": 2, "CreationTime": 2500},
             ],
             "NextToken": None,
         }
     )
     assert answer == {
-        "ImageVersions": [{"Version": 1, "CreationTime": 1.0}, {"Version": 2, "CreationTime": 2.5}]
+        "ImageVersions": [
+            {"Version": 1, "CreationTime": 1.0, "FailureReason": "why"},
+            {"Version": 2, "CreationTime": 2.5},
+        ]
     }
+
+
+def test_nested_structures_leave_absent_members_out():
+    """Only the top level may use None for an absent member; the check holds handlers to it."""
+    problems = compile_check(output("ListImageVersions"))(
+        {"ImageVersions": [{"Version": 1, "FailureReason": None}], "NextToken": None}
+    )
+    assert (
+        "ListImageVersionsResponse.ImageVersions[0].FailureReason: None inside a structure"
+        " (leave the member out)"
+    ) in problems
 
 
 def test_an_operation_without_output_answers_an_empty_object():

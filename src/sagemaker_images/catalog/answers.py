@@ -18,18 +18,31 @@ from typing import Any
 from sagemaker_images.codegen import function
 from sagemaker_images.records import Column, columns_of, listed_columns
 
+Answer = Callable[..., dict[str, Any]]
+Answers = Callable[..., list[dict[str, Any]]]
+
 
 class Members:
-    """The members of one record type."""
+    """The members of one record type, and its ARN: member `arn_member`, made of a prefix
+    (given per call, from arns.py) and the value of column `arn_key`.
 
-    def __init__(self, record_type: type) -> None:
+    Each builder is called with the record (or rows), the ARN prefix, then one value for
+    each member of `shared`: members every answer carries alike (an image version's
+    ImageArn).
+    """
+
+    def __init__(
+        self, record_type: type, arn_member: str, arn_key: str, shared: Sequence[str] = ()
+    ) -> None:
         columns = columns_of(record_type)
         listed = listed_columns(record_type)
-        # Every member the record carries: a Describe answer but for computed members.
-        self.described = _builder([c for c in columns if c.member], "record.{}")
-        # The members list calls show, from a record or from a row of the listed columns.
-        self.listed = _builder(listed, "record.{}")
-        self.listed_row = _builder(listed, "record[{}]", by_position=True)
+        arn = (arn_member, next(c for c in columns if c.name == arn_key))
+        # Every member the record carries, with its ARN: a Describe answer.
+        self.described: Answer = _builder([c for c in columns if c.member], arn, shared)
+        # The members list calls show, from a record or from rows of the listed columns.
+        self.listed: Answer = _builder(listed, arn, shared)
+        if arn[1] in listed:
+            self.listed_rows: Answers = _builder(listed, arn, shared, rows=True)
         self._given = tuple((str(c.member), c.name) for c in columns if c.create)
         self._updated = tuple((str(c.member), c.name) for c in columns if c.update)
 
@@ -49,13 +62,39 @@ class Members:
 
 
 def _builder(
-    columns: Sequence[Column], access: str, *, by_position: bool = False
-) -> Callable[[Any], dict[str, Any]]:
-    """A function of a record (or row) that answers `{member: value}` for each column whose
-    value is not None; `access` spells reading one column (`record.name`, `record[0]`)."""
-    body = ["answer = {}"]
-    for position, column in enumerate(columns):
-        value = access.format(position if by_position else column.name)
-        body += [f"if {value} is not None:", f"    answer[{column.member!r}] = {value}"]
-    body.append("return answer")
-    return function("answer", "record", body)
+    columns: Sequence[Column],
+    arn: tuple[str, Column],
+    shared: Sequence[str],
+    *,
+    rows: bool = False,
+) -> Callable[..., Any]:
+    """A function of a record that answers `{member: value}` for each column whose value is
+    not None, the ARN and the shared members; with `rows`, a function of a list of rows
+    holding `columns` in order, that answers the list of answers.
+
+    Columns that cannot be None go into one dictionary display, the others are added if
+    present: the fastest way to build a dictionary in CPython."""
+    positions = {column.name: position for position, column in enumerate(columns)}
+
+    def read(column: Column) -> str:
+        if rows:  # a row holds `columns` only, the ARN's key among them
+            return f"record[{positions[column.name]}]"
+        return f"record.{column.name}"
+
+    arn_member, key = arn
+    key_text = read(key) if key.type is str else f"str({read(key)})"
+    parameters = ", ".join(["prefix", *(f"shared_{n}" for n in range(len(shared)))])
+    always = [f"{arn_member!r}: prefix + {key_text}"]
+    always += [f"{member!r}: shared_{n}" for n, member in enumerate(shared)]
+    always += [f"{c.member!r}: {read(c)}" for c in columns if not c.optional]
+    body = [f"answer = {{{', '.join(always)}}}"]
+    for column in columns:
+        if column.optional:
+            value = read(column)
+            body += [f"if {value} is not None:", f"    answer[{column.member!r}] = {value}"]
+    if not rows:
+        return function("answer", f"record, {parameters}", [*body, "return answer"])
+    loop = ["answers = []", "for record in records:"]
+    loop += [f"    {line}" for line in body]
+    loop += ["    answers.append(answer)", "return answers"]
+    return function("answers", f"records, {parameters}", loop)

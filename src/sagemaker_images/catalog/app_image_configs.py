@@ -12,7 +12,7 @@ from typing import Any
 
 from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.answers import Members
-from sagemaker_images.catalog.arns import app_image_config_arn
+from sagemaker_images.catalog.arns import app_image_config_arn, app_image_config_arn_prefix
 from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps, time_filters
 from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
@@ -20,13 +20,8 @@ from sagemaker_images.errors import ResourceInUse, ResourceNotFound
 from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, AppImageConfigRecord
 from sagemaker_images.store import DuplicateKey, Reads
 
-CONFIG = Members(AppImageConfigRecord)
+CONFIG = Members(AppImageConfigRecord, "AppImageConfigArn", "name_key")
 SORT_KEYS = pages.named_sort_keys(AppImageConfigRecord, "CreationTime", "LastModifiedTime", "Name")
-
-
-def _with_arn(config: AppImageConfigRecord, answer: dict[str, Any]) -> dict[str, Any]:
-    answer["AppImageConfigArn"] = app_image_config_arn(config.region, config.account, config.name)
-    return answer
 
 
 async def require_app_image_config(
@@ -81,7 +76,8 @@ class AppImageConfigs:
         config = await require_app_image_config(
             self._store.reader, ctx, request["AppImageConfigName"]
         )
-        return _with_arn(config, CONFIG.described(config))
+        prefix = app_image_config_arn_prefix(ctx.region, ctx.account)
+        return CONFIG.described(config, prefix)
 
     async def update_app_image_config(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -124,7 +120,8 @@ class AppImageConfigs:
             (request.get("NameContains") or "").lower() or None,
             listing.page,
         )
+        prefix = app_image_config_arn_prefix(ctx.region, ctx.account)
         return {
-            "AppImageConfigs": [_with_arn(r, CONFIG.listed(r)) for r in rows[: listing.limit]],
+            "AppImageConfigs": [CONFIG.listed(r, prefix) for r in rows[: listing.limit]],
             "NextToken": listing.next_token(rows),
         }

@@ -32,7 +32,13 @@ def _arn(region: str, account: str, resource: str) -> str:
 # The ARNs of the images in use, kept: formatting them is a tenth of a Describe's own work.
 @lru_cache(maxsize=4096)
 def image_arn(region: str, account: str, name: str) -> str:
-    return _arn(region, account, f"image/{name.lower()}")
+    return image_arn_prefix(region, account) + name.lower()
+
+
+@lru_cache(maxsize=1024)
+def image_arn_prefix(region: str, account: str) -> str:
+    """Everything of an image ARN but the (lower-cased) name."""
+    return _arn(region, account, "image/")
 
 
 def image_version_arn(region: str, account: str, name: str, version: int) -> str:
@@ -46,7 +52,13 @@ def image_version_arn_prefix(region: str, account: str, name: str) -> str:
 
 
 def app_image_config_arn(region: str, account: str, name: str) -> str:
-    return _arn(region, account, f"app-image-config/{name.lower()}")
+    return app_image_config_arn_prefix(region, account) + name.lower()
+
+
+@lru_cache(maxsize=1024)
+def app_image_config_arn_prefix(region: str, account: str) -> str:
+    """Everything of an AppImageConfig ARN but the (lower-cased) name."""
+    return _arn(region, account, "app-image-config/")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.answers import Members
-from sagemaker_images.catalog.arns import image_arn
+from sagemaker_images.catalog.arns import image_arn, image_arn_prefix
 from sagemaker_images.catalog.common import (
     DEFAULT_PAGE_SIZE,
     Deps,
@@ -22,7 +22,7 @@ from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
 from sagemaker_images.store import DuplicateKey
 
 BUSY = frozenset({ImageStatus.CREATING, ImageStatus.UPDATING, ImageStatus.DELETING})
-IMAGE = Members(ImageRecord)
+IMAGE = Members(ImageRecord, "ImageArn", "name_key")
 SORT_KEYS = pages.named_sort_keys(ImageRecord, "CREATION_TIME", "LAST_MODIFIED_TIME", "IMAGE_NAME")
 
 
@@ -31,11 +31,6 @@ def refuse_if_busy(image: ImageRecord) -> None:
         raise ResourceInUse(
             f"Image {image.name} is currently {image.status}. Retry after the operation completes."
         )
-
-
-def _with_arn(image: ImageRecord, answer: dict[str, Any]) -> dict[str, Any]:
-    answer["ImageArn"] = image_arn(image.region, image.account, image.name)
-    return answer
 
 
 class Images:
@@ -78,7 +73,7 @@ class Images:
 
     async def describe_image(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         image = await require_image(self._store.reader, ctx, request["ImageName"])
-        return _with_arn(image, IMAGE.described(image))
+        return IMAGE.described(image, image_arn_prefix(ctx.region, ctx.account))
 
     async def update_image(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         deleted = set(request.get("DeleteProperties", ()))
@@ -130,8 +125,9 @@ class Images:
             (request.get("NameContains") or "").lower() or None,
             listing.page,
         )
+        prefix = image_arn_prefix(ctx.region, ctx.account)
         return {
-            "Images": [_with_arn(r, IMAGE.listed(r)) for r in rows[: listing.limit]],
+            "Images": [IMAGE.listed(r, prefix) for r in rows[: listing.limit]],
             "NextToken": listing.next_token(rows),
         }
 

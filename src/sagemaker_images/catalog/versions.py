@@ -33,7 +33,7 @@ from sagemaker_images.store import Reads
 from sagemaker_images.store.versions import LISTED, ListedVersion
 
 BUSY = frozenset({VersionStatus.CREATING, VersionStatus.DELETING})
-VERSION = Members(VersionRecord)
+VERSION = Members(VersionRecord, "ImageVersionArn", "version", shared=("ImageArn",))
 
 # ListImageVersions SortBy -> its keyset (ties broken by version), over the listed rows.
 SORT_KEYS: dict[str, pages.SortKey] = {
@@ -62,26 +62,21 @@ def alias_not_found(image: ImageRecord, alias: str) -> ResourceNotFound:
 def version_summaries(
     ctx: RequestContext, image: ImageRecord, rows: list[ListedVersion]
 ) -> list[dict[str, Any]]:
-    """ListImageVersions' items; their ARNs share everything but the number."""
-    arn_of_image = image_arn(ctx.region, ctx.account, image.name)
-    arn_prefix = image_version_arn_prefix(ctx.region, ctx.account, image.name)
-    items = []
-    for row in rows:
-        item = VERSION.listed_row(row)
-        item["ImageArn"] = arn_of_image
-        item["ImageVersionArn"] = arn_prefix + str(item["Version"])
-        items.append(item)
-    return items
+    """ListImageVersions' items."""
+    return VERSION.listed_rows(
+        rows,
+        image_version_arn_prefix(ctx.region, ctx.account, image.name),
+        image_arn(ctx.region, ctx.account, image.name),
+    )
 
 
 def version_details(ctx: RequestContext, image: ImageRecord, v: VersionRecord) -> dict[str, Any]:
     """DescribeImageVersion's answer."""
-    details = VERSION.described(v)
-    details["ImageArn"] = image_arn(ctx.region, ctx.account, image.name)
-    details["ImageVersionArn"] = image_version_arn_prefix(
-        ctx.region, ctx.account, image.name
-    ) + str(v.version)
-    return details
+    return VERSION.described(
+        v,
+        image_version_arn_prefix(ctx.region, ctx.account, image.name),
+        image_arn(ctx.region, ctx.account, image.name),
+    )
 
 
 def request_digest(request: dict[str, Any]) -> str:

@@ -168,6 +168,8 @@ class SqliteStore(Store):
         self._lock = _hold_server_lock(path) if serving else None
         self._writer = _connect(path, synchronous)
         self._statements = _Statements(self._writer)
+        # One writer, one transaction at a time: its Writes are made once, not per call.
+        self._writes = Writes(self._statements)
         self._reader_connection = _connect(path, synchronous)
         self._checkpointer = _connect(path, synchronous)
         self._rows = _KeptRows(self._reader_connection) if serving else None
@@ -193,8 +195,8 @@ class SqliteStore(Store):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Writes]:
         async with self._write_lock:
-            statements = self._statements
-            writes = Writes(statements)
+            statements, writes = self._statements, self._writes
+            writes.jobs.earliest_added_ms = None
             await statements.run("BEGIN IMMEDIATE")
             try:
                 yield writes

@@ -38,10 +38,9 @@ class Table(Generic[R]):
         self.column_names = tuple(c.name for c in self.columns)
         self.select_list = ", ".join(self.column_names)
         inserted = [c for c in self.columns if not c.generated]
-        self._inserted = tuple(c.name for c in inserted)
         generated = [c.name for c in self.columns if c.generated]
         self.insert_sql = (
-            f"INSERT INTO {name} ({', '.join(self._inserted)})"
+            f"INSERT INTO {name} ({', '.join(c.name for c in inserted)})"
             f" VALUES ({', '.join('?' for _ in inserted)})"
             + (f" RETURNING {', '.join(generated)}" if generated else "")
         )
@@ -49,15 +48,15 @@ class Table(Generic[R]):
         self._to_db = {
             c.name: _CONVERSIONS[c.type][0] for c in self.columns if c.type in _CONVERSIONS
         }
+        # Both generated (see codegen.py): every read and every create runs them.
         self.record: Callable[[Sequence[Any]], R] = _record_builder(record_type, self.columns)
         """The record of a row of all columns, in order."""
+        self.insert_params: Callable[[R], tuple[Any, ...]] = _params_builder(inserted)
+        """The parameters of `insert_sql` for a record."""
 
     def select_of(self, alias: str) -> str:
         """The column list qualified by a table alias, for joins."""
         return ", ".join(f"{alias}.{name}" for name in self.column_names)
-
-    def insert_params(self, record: R) -> list[Any]:
-        return [self.to_db(name, getattr(record, name)) for name in self._inserted]
 
     def to_db(self, column: str, value: Any) -> Any:
         convert = self._to_db.get(column)
@@ -88,3 +87,16 @@ def _record_builder(record_type: type, columns: Sequence[Column]) -> Callable[..
             ]
     body.append("return record")
     return function("record", "row", body, namespace)
+
+
+def _params_builder(columns: Sequence[Column]) -> Callable[..., tuple[Any, ...]]:
+    """`params(record)`: the record's values of `columns`, converted for the database."""
+    namespace: dict[str, Any] = {}
+    values = []
+    for column in columns:
+        value = f"record.{column.name}"
+        if column.type in _CONVERSIONS:
+            namespace[f"to_{column.name}"] = _CONVERSIONS[column.type][0]
+            value = f"(None if {value} is None else to_{column.name}({value}))"
+        values.append(value)
+    return function("params", "record", [f"return ({', '.join(values)},)"], namespace)
