@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
-from support import ACCESS_KEY, SECRET_KEY, decoded, raw_request
+from support import ACCESS_KEY, SECRET_KEY, Server
 
 from sagemaker_images.app import Application
 from sagemaker_images.config import Settings
@@ -65,7 +65,7 @@ class LoopThread:
         self._loop.close()
 
 
-class InProcessApp:
+class InProcessApp(Server):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.application = Application(settings)
@@ -103,17 +103,11 @@ class InProcessApp:
         headers: list[tuple[bytes, bytes]],
         body: bytes,
     ) -> tuple[int, dict[str, str], bytes]:
-        """One HTTP request as uvicorn would hand it over: (status, headers, body)."""
-        return self.run(self._call(method, raw_path, query, headers, body))
+        """The request handed to the application as uvicorn would hand it over."""
+        return self.run(self._handle(method, raw_path, query, headers, body))
 
-    async def _call(
-        self,
-        method: str,
-        raw_path: bytes,
-        query: bytes,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-    ) -> tuple[int, dict[str, str], bytes]:
+    async def _handle(self, *request: Any) -> tuple[int, dict[str, str], bytes]:
+        method, raw_path, query, headers, body = request
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -151,28 +145,6 @@ class InProcessApp:
 
         await self.application(scope, receive, send)
         return status, answer_headers, b"".join(chunks)
-
-    def raw(
-        self,
-        target: str | None,
-        body: bytes | str | dict[str, Any],
-        *,
-        region: str = "us-east-1",
-        method: str = "POST",
-        path: str = "/",
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], Any]:
-        """One call without any SDK in between: (status, headers, decoded JSON body)."""
-        payload, sent = raw_request(target, body, region, headers)
-        sent = {"Host": "sagemaker-images.inprocess", "Content-Length": str(len(payload)), **sent}
-        status, received, answer = self.request(
-            method,
-            path.encode(),
-            b"",
-            [(k.encode(), v.encode()) for k, v in sent.items() if v],
-            payload,
-        )
-        return status, received, decoded(answer)
 
     def client(
         self,

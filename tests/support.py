@@ -38,7 +38,54 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class ServerProcess:
+class Server:
+    """What tests call a server through, whether it runs in a process or in this one."""
+
+    def request(
+        self,
+        method: str,
+        raw_path: bytes,
+        query: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One HTTP request as it is: (status, lower-cased headers, body)."""
+        raise NotImplementedError
+
+    def raw(
+        self,
+        target: str | None,
+        body: bytes | str | dict[str, Any],
+        *,
+        region: str = "us-east-1",
+        method: str = "POST",
+        path: str = "/",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
+        """One call without any SDK in between: (status, headers, decoded JSON body)."""
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        sent = {
+            "Host": "sagemaker-images.test",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Content-Length": str(len(body)),
+            "Authorization": unsigned_authorization(region),
+        }
+        if target is not None:
+            sent["X-Amz-Target"] = target
+        sent.update(headers or {})
+        encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in sent.items() if v]
+        status, received, payload = self.request(method, path.encode(), b"", encoded, body)
+        try:
+            decoded = json.loads(payload) if payload else None
+        except ValueError:
+            decoded = payload
+        return status, received, decoded
+
+
+class ServerProcess(Server):
     """`sagemaker-images serve` in a child process, as a user would run it."""
 
     def __init__(
@@ -124,56 +171,27 @@ class ServerProcess:
             config=Config(**config),
         )
 
-    def raw(
+    def request(
         self,
-        target: str | None,
-        body: bytes | str | dict[str, Any],
-        *,
-        region: str = "us-east-1",
-        method: str = "POST",
-        path: str = "/",
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], Any]:
-        """One HTTP request without any SDK in between: (status, headers, decoded JSON body)."""
-        payload, sent = raw_request(target, body, region, headers)
+        method: str,
+        raw_path: bytes,
+        query: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> tuple[int, dict[str, str], bytes]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            connection.request(method, path, body=payload, headers=sent)
+            target = raw_path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+            connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers:
+                connection.putheader(name.decode("latin-1"), value.decode("latin-1"))
+            connection.endheaders(body)
             response = connection.getresponse()
-            answer = response.read()
+            payload = response.read()
             received = {k.lower(): v for k, v in response.getheaders()}
         finally:
             connection.close()
-        return response.status, received, decoded(answer)
-
-
-def raw_request(
-    target: str | None,
-    body: bytes | str | dict[str, Any],
-    region: str,
-    headers: dict[str, str] | None,
-) -> tuple[bytes, dict[str, str]]:
-    """The body and headers of a call made without an SDK (its signature is not real)."""
-    if isinstance(body, dict):
-        body = json.dumps(body)
-    if isinstance(body, str):
-        body = body.encode()
-    sent = {
-        "Content-Type": "application/x-amz-json-1.1",
-        "Authorization": unsigned_authorization(region),
-    }
-    if target is not None:
-        sent["X-Amz-Target"] = target
-    sent.update(headers or {})
-    return body, sent
-
-
-def decoded(payload: bytes) -> Any:
-    """An answer's JSON, or its bytes if it is not JSON."""
-    try:
-        return json.loads(payload) if payload else None
-    except ValueError:
-        return payload
+        return response.status, received, payload
 
 
 def unsigned_authorization(region: str) -> str:

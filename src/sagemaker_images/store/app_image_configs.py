@@ -5,18 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, AppImageConfigRecord
-from sagemaker_images.store.named import NamedReads, NamedRows
-from sagemaker_images.store.sql import Queries, Statements
+from sagemaker_images.store.named import NamedReads
+from sagemaker_images.store.sql import Statements
 from sagemaker_images.store.tables import Table
 from sagemaker_images.store.tags import delete_all_tags
 
 APP_IMAGE_CONFIGS = Table("app_image_configs", AppImageConfigRecord)
-BY_NAME = NamedRows(APP_IMAGE_CONFIGS)
 
 
 class AppImageConfigReads(NamedReads[AppImageConfigRecord]):
-    def __init__(self, q: Queries) -> None:
-        super().__init__(q, BY_NAME)
+    table = APP_IMAGE_CONFIGS
 
 
 class AppImageConfigWrites(AppImageConfigReads):

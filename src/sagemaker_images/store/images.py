@@ -5,21 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.records import IMAGE_TAGS, ImageRecord
-from sagemaker_images.store.named import NamedReads, NamedRows
-from sagemaker_images.store.sql import Queries, Statements
+from sagemaker_images.store.named import NamedReads
+from sagemaker_images.store.sql import Statements
 from sagemaker_images.store.tables import Table
 from sagemaker_images.store.tags import delete_all_tags
 
 IMAGES = Table("images", ImageRecord)
-BY_NAME = NamedRows(IMAGES)
 _BY_ID = f"SELECT {IMAGES.select_list} FROM images WHERE id = ?"
 # The rows of an image's own tables, removed with it (pending jobs included).
 _DEPENDENTS = ("image_version_aliases", "client_tokens", "image_versions", "jobs")
 
 
 class ImageReads(NamedReads[ImageRecord]):
-    def __init__(self, q: Queries) -> None:
-        super().__init__(q, BY_NAME)
+    table = IMAGES
 
     async def by_id(self, image_id: int, *, lock: bool = False) -> ImageRecord | None:
         row = await self._q.one(_BY_ID + (" {lock}" if lock else ""), (image_id,))

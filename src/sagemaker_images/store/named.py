@@ -1,9 +1,9 @@
-"""Queries shared by the tables of named resources (images, app image configs): one row by
+"""Reads shared by the tables of named resources (images, app image configs): one row by
 its name in an account and region, and filtered keyset pages of them."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sagemaker_images.store.sql import PageRequest, Queries, TimeFilters, Where
 from sagemaker_images.store.tables import Table
@@ -11,27 +11,35 @@ from sagemaker_images.store.tables import Table
 R = TypeVar("R")
 
 
-class NamedRows(Generic[R]):
-    """The statements of one table of named resources."""
+class NamedReads(Generic[R]):
+    """A subclass names its `table`; its statements are built once, with the class."""
 
-    def __init__(self, table: Table[R]) -> None:
-        self.table = table
-        find = (
-            f"SELECT {table.select_list} FROM {table.name}"
-            " WHERE account = ? AND region = ? AND name_key = ?"
-        )
-        self._find = find
-        self._find_locked = find + " {lock}"
+    table: ClassVar[Table[Any]]
+    _find: ClassVar[str]
+    _find_locked: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "table" in cls.__dict__:
+            cls._find = (
+                f"SELECT {cls.table.select_list} FROM {cls.table.name}"
+                " WHERE account = ? AND region = ? AND name_key = ?"
+            )
+            cls._find_locked = cls._find + " {lock}"
+
+    def __init__(self, q: Queries) -> None:
+        self._q = q
 
     async def find(
-        self, q: Queries, account: str, region: str, name_key: str, *, lock: bool = False
+        self, account: str, region: str, name_key: str, *, lock: bool = False
     ) -> R | None:
-        row = await q.one(self._find_locked if lock else self._find, (account, region, name_key))
-        return self.table.record(row) if row else None
+        sql = self._find_locked if lock else self._find
+        row = await self._q.one(sql, (account, region, name_key))
+        found: R | None = self.table.record(row) if row else None
+        return found
 
     async def page(
         self,
-        q: Queries,
         account: str,
         region: str,
         filters: TimeFilters,
@@ -42,31 +50,8 @@ class NamedRows(Generic[R]):
         where.times(filters)
         where.name_contains(name_contains)
         clause = where.page(page)
-        rows = await q.all(
+        rows = await self._q.all(
             f"SELECT {self.table.select_list} FROM {self.table.name} WHERE {clause}",
             where.params,
         )
         return [self.table.record(row) for row in rows]
-
-
-class NamedReads(Generic[R]):
-    """Reads of a table of named resources: one by name, or a filtered page."""
-
-    def __init__(self, q: Queries, rows: NamedRows[R]) -> None:
-        self._q = q
-        self._rows = rows
-
-    async def find(
-        self, account: str, region: str, name_key: str, *, lock: bool = False
-    ) -> R | None:
-        return await self._rows.find(self._q, account, region, name_key, lock=lock)
-
-    async def page(
-        self,
-        account: str,
-        region: str,
-        filters: TimeFilters,
-        name_contains: str | None,
-        page: PageRequest,
-    ) -> list[R]:
-        return await self._rows.page(self._q, account, region, filters, name_contains, page)

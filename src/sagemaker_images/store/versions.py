@@ -12,7 +12,7 @@ from sagemaker_images.records import (
     VersionRecord,
     listed_columns,
 )
-from sagemaker_images.store.images import BY_NAME, IMAGES
+from sagemaker_images.store.images import IMAGES, ImageReads
 from sagemaker_images.store.sql import PageRequest, Queries, Statements, TimeFilters, Where
 from sagemaker_images.store.tables import Table
 
@@ -91,7 +91,7 @@ class VersionReads:
         before the holder committed (PostgreSQL re-reads only the locked row), so two
         deletes of one version could both find it CREATED.
         """
-        if lock and await BY_NAME.find(self._q, account, region, name_key, lock=True) is None:
+        if lock and await ImageReads(self._q).find(account, region, name_key, lock=True) is None:
             return VersionLookup(None, None, None)
         params: list[Any] = [] if alias is None else [alias]
         if version is not None:
