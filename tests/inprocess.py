@@ -17,10 +17,8 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.config import Config
-from support import ACCESS_KEY, SECRET_KEY, Server
+from support import Server
 
 from sagemaker_images.app import Application
 from sagemaker_images.config import Settings
@@ -28,8 +26,6 @@ from sagemaker_images.config import Settings
 T = TypeVar("T")
 
 ENDPOINT = "http://sagemaker-images.inprocess"
-_session = botocore.session.get_session()  # one session: clients share its loaded models
-_session_lock = threading.Lock()
 
 
 class _Body(io.BytesIO):
@@ -146,27 +142,9 @@ class InProcessApp(Server):
         await self.application(scope, receive, send)
         return status, answer_headers, b"".join(chunks)
 
-    def client(
-        self,
-        region: str = "us-east-1",
-        *,
-        access_key_id: str = ACCESS_KEY,
-        secret_access_key: str = SECRET_KEY,
-        session_token: str | None = None,
-        **config: Any,
-    ) -> Any:
-        """A boto3-style client whose requests this application answers."""
-        config.setdefault("retries", {"mode": "standard", "total_max_attempts": 1})
-        with _session_lock:
-            client = _session.create_client(
-                "sagemaker",
-                endpoint_url=self.endpoint,
-                region_name=region,
-                aws_access_key_id=access_key_id,
-                aws_secret_access_key=secret_access_key,
-                aws_session_token=session_token,
-                config=Config(**config),
-            )
+    def client(self, region: str = "us-east-1", **options: Any) -> Any:
+        """A boto3 client whose requests this application answers, not a socket."""
+        client = super().client(region, **options)
         client.meta.events.register("before-send", self._answer)
         return client
 

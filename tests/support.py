@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -38,8 +38,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_session = botocore.session.get_session()  # one session: clients share its loaded models
+_session_lock = threading.Lock()
+
+
 class Server:
     """What tests call a server through, whether it runs in a process or in this one."""
+
+    endpoint: str
+
+    def client(
+        self,
+        region: str = "us-east-1",
+        *,
+        access_key_id: str = ACCESS_KEY,
+        secret_access_key: str = SECRET_KEY,
+        session_token: str | None = None,
+        **config: Any,
+    ) -> Any:
+        """A boto3 client of this server, signing with the given key."""
+        config.setdefault("retries", {"mode": "standard", "total_max_attempts": 1})
+        with _session_lock:
+            return _session.create_client(
+                "sagemaker",
+                endpoint_url=self.endpoint,
+                region_name=region,
+                aws_access_key_id=access_key_id,
+                aws_secret_access_key=secret_access_key,
+                aws_session_token=session_token,
+                config=Config(**config),
+            )
 
     def request(
         self,
@@ -150,26 +178,6 @@ class ServerProcess(Server):
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def client(
-        self,
-        region: str = "us-east-1",
-        *,
-        access_key_id: str = ACCESS_KEY,
-        secret_access_key: str = SECRET_KEY,
-        session_token: str | None = None,
-        **config: Any,
-    ) -> Any:
-        config.setdefault("retries", {"mode": "standard", "total_max_attempts": 1})
-        return boto3.client(
-            "sagemaker",
-            endpoint_url=self.endpoint,
-            region_name=region,
-            aws_access_key_id=access_key_id,
-            aws_secret_access_key=secret_access_key,
-            aws_session_token=session_token,
-            config=Config(**config),
-        )
 
     def request(
         self,
