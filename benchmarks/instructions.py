@@ -100,7 +100,7 @@ def _application(database: str) -> Application:
     from sagemaker_images.app import Application
     from sagemaker_images.config import Settings
 
-    return Application(Settings(database_url=database, transition_seconds=0, auth="off"))
+    return Application(Settings(database_url=database, transitions="0", auth="off"))
 
 
 def _instructions(which: str, database: str, count: int) -> int:

@@ -280,7 +280,7 @@ def main() -> None:
                 "--port", str(port),
                 "--database", url,
                 "--database-pool-size", str(options.pool_size),
-                "--transition-seconds", "0",
+                "--transitions", "0",
                 "--max-versions-per-image", str(options.big + 1_000_000),
                 "--log-level", "warning",
             ]  # fmt: skip

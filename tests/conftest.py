@@ -17,6 +17,7 @@ import pytest
 from support import Databases
 
 os.environ["SAGEMAKER_IMAGES_CHECK_RESPONSES"] = "1"
+pytest_plugins = ("pytester",)
 
 BACKENDS = ("sqlite", "postgresql")
 _regions = itertools.count(1)

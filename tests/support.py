@@ -123,8 +123,10 @@ class ServerProcess(Server):
         args: Sequence[str] = (),
         database_url: str | None = None,
         env: dict[str, str] | None = None,
+        program: Sequence[str] = (sys.executable, "-m", "sagemaker_images"),
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
+        self.program = list(program)
         self.workdir = workdir
         self.port = free_port()
         self.database_url = database_url or f"sqlite:///{workdir / 'catalog.db'}"
@@ -139,9 +141,7 @@ class ServerProcess(Server):
 
     def command(self) -> list[str]:
         return [
-            sys.executable,
-            "-m",
-            "sagemaker_images",
+            *self.program,
             "serve",
             "--port",
             str(self.port),

@@ -41,7 +41,8 @@ def settings_options(command: str) -> Callable[[F], F]:
                 envvar=environment_variable(flag),
                 show_envvar=True,
                 default=None,
-                type=_param_type(flag, type(declared.default)),
+                is_flag=flag.switch or None,
+                type=None if flag.switch else _param_type(flag, type(declared.default)),
                 show_default=shown_default(declared, flag).replace("`", ""),
                 help=flag.help.replace("`", ""),
             )(function)
@@ -50,7 +51,24 @@ def settings_options(command: str) -> Callable[[F], F]:
     return decorate
 
 
+class _Checked(click.ParamType):  # type: ignore[type-arg]
+    """A value its setting's own parser accepts."""
+
+    def __init__(self, check: Callable[[str], object]) -> None:
+        self.check = check
+        self.name = "value"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            self.check(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        return str(value)
+
+
 def _param_type(flag: Flag, kind: type) -> click.ParamType[Any]:
+    if flag.check is not None:
+        return _Checked(flag.check)
     if flag.choices:
         return click.Choice(flag.choices)
     if flag.path:

@@ -9,6 +9,7 @@ else from `SAGEMAKER_IMAGES_<NAME>` in the environment, else the default.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,43 @@ def default_database_url() -> str:
     return f"sqlite:///{default_data_dir() / 'catalog.db'}"
 
 
+# A manual transition's due time: far enough to be never, small enough for any database.
+NEVER_MS = 2**62
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """How asynchronous transitions (CREATING, UPDATING, DELETING) end: `immediate`ly, within
+    the call that starts them; after some `seconds`; or `manual`ly, when the control API
+    says so."""
+
+    mode: str
+    seconds: float = 0.0
+
+    def due(self, now_ms: int) -> int:
+        """When the worker should finish a transition that starts now."""
+        if self.mode == "manual":
+            return NEVER_MS
+        return now_ms + round(self.seconds * 1000)
+
+    def __str__(self) -> str:
+        return f"{self.seconds:g}" if self.mode == "seconds" else self.mode
+
+
+def parse_transitions(text: str) -> Pacing:
+    if text in {"immediate", "manual"}:
+        return Pacing(text)
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise ValueError(
+            f"{text!r} is not immediate, manual or a number of seconds from 0 to 86400"
+        )
+    return Pacing("seconds", seconds)
+
+
 @dataclass(frozen=True, slots=True)
 class Flag:
     """How a setting is given on the command line and documented."""
@@ -43,6 +81,8 @@ class Flag:
     maximum: float | None = None
     minimum_open: bool = False  # the minimum itself is not allowed
     path: bool = False  # a file's path
+    switch: bool = False  # an on/off flag
+    check: Callable[[str], object] | None = None  # parses (and so checks) a value
     shown_default: str | None = None  # README's and --help's words for the default
     section: str = "server"  # README's table: "server" or "resolve"
 
@@ -70,9 +110,14 @@ class Settings:
     default_region: str = setting(
         "us-east-1", Flag("--region", "region for requests whose signature names none")
     )
-    transition_seconds: float = setting(
-        1.0,
-        Flag("--transition-seconds", "how long CREATING, UPDATING and DELETING last", minimum=0),
+    transitions: str = setting(
+        "1",
+        Flag(
+            "--transitions",
+            "how CREATING, UPDATING and DELETING end: after this many seconds; `immediate`"
+            " (before the call answers); or `manual` (when the control API completes them)",
+            check=parse_transitions,
+        ),
     )
     max_images: int = setting(
         1000, Flag("--max-images", "images per account and region", minimum=0)
@@ -173,6 +218,19 @@ class Settings:
             shown_default="`sigv4` with `--credentials`, else `off`",
         ),
     )
+
+    control_api: bool = setting(
+        False,
+        Flag(
+            "--control-api",
+            "serve `/_sagemaker-images/` for tests: reset, complete transitions, faults",
+            switch=True,
+            shown_default="off",
+        ),
+    )
+
+    def pacing(self) -> Pacing:
+        return parse_transitions(self.transitions)
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()

@@ -186,6 +186,7 @@ class JobRecord:
     attempts: int = stored()
     lease_owner: str | None = stored()
     lease_until_ms: int | None = stored()
+    fail_reason: str | None = stored()  # set by the control API: end in *_FAILED with this
 
 
 # The kinds of resource a tag hangs off (the `resource_type` column of `tags`).

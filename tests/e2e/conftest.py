@@ -39,7 +39,7 @@ def server(
         backend,
         databases,
         tmp_path_factory.mktemp(f"server-{backend}"),
-        ["--transition-seconds", TRANSITION_SECONDS, "--max-images", "5000"],
+        ["--transitions", TRANSITION_SECONDS, "--max-images", "5000"],
     ).start()
     yield process
     process.stop()
@@ -85,7 +85,7 @@ def auth_server(
         backend,
         databases,
         workdir,
-        ["--transition-seconds", TRANSITION_SECONDS, "--credentials", str(credentials)],
+        ["--transitions", TRANSITION_SECONDS, "--credentials", str(credentials)],
     ).start()
     yield process
     process.stop()

@@ -82,7 +82,7 @@ def test_settings_from_environment_and_default_data_dir(tmp_path):
         **os.environ,
         "SAGEMAKER_IMAGES_PORT": str(port),
         "SAGEMAKER_IMAGES_ACCOUNT_ID": "111122223333",
-        "SAGEMAKER_IMAGES_TRANSITION_SECONDS": "0",
+        "SAGEMAKER_IMAGES_TRANSITIONS": "0",
         "XDG_DATA_HOME": str(tmp_path / "data"),
     }
     env.pop("SAGEMAKER_IMAGES_DATABASE", None)

@@ -50,7 +50,7 @@ def test_concurrent_creates_of_one_name(server, region):
 
 def test_concurrent_deletes_of_one_version_have_one_winner(make_server, region):
     """The second delete must see the first one's DELETING, however close behind it is."""
-    server = make_server("--transition-seconds", "3")
+    server = make_server("--transitions", "3")
     sm = server.client(region)
     create_image(sm, "doomed")
     versions = [

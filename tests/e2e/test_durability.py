@@ -15,13 +15,13 @@ from support import (
 
 
 def test_graceful_restart_keeps_everything(make_server, region):
-    first = make_server("--transition-seconds", "0")
+    first = make_server("--transitions", "0")
     sm = first.client(region)
     create_image(sm, "kept", Description="survives")
     create_version(sm, "kept", Aliases=["stable"], ReleaseNotes="v1")
     before = sm.describe_image_version(ImageName="kept", Alias="stable")
     assert first.stop() == 0
-    second = make_server("--transition-seconds", "0", database_url=first.database_url)
+    second = make_server("--transitions", "0", database_url=first.database_url)
     sm = second.client(region)
     assert sm.describe_image(ImageName="kept")["Description"] == "survives"
     after = sm.describe_image_version(ImageName="kept", Alias="stable")
@@ -38,7 +38,7 @@ def test_graceful_restart_keeps_everything(make_server, region):
 
 
 def test_kill_during_pending_jobs(make_server, region):
-    quick = make_server("--transition-seconds", "0")
+    quick = make_server("--transitions", "0")
     sm = quick.client(region)
     create_image(sm, "steady")
     for _ in range(3):
@@ -46,7 +46,7 @@ def test_kill_during_pending_jobs(make_server, region):
     create_image(sm, "to-delete")
     quick.stop()
 
-    slow = make_server("--transition-seconds", "3", database_url=quick.database_url)
+    slow = make_server("--transitions", "3", database_url=quick.database_url)
     sm = slow.client(region)
     for _ in range(5):
         sm.create_image_version(ImageName="steady", BaseImage="r/x:2")
@@ -57,7 +57,7 @@ def test_kill_during_pending_jobs(make_server, region):
     assert version_status(sm, "steady", 8) == "CREATING"
     slow.kill()  # SIGKILL: no shutdown, jobs left claimed or pending
 
-    again = make_server("--transition-seconds", "3", database_url=quick.database_url)
+    again = make_server("--transitions", "3", database_url=quick.database_url)
     sm = again.client(region)
     # Every acknowledged change is there...
     assert [version_status(sm, "steady", n) for n in (4, 8)] == ["CREATING", "CREATING"]
@@ -85,7 +85,7 @@ def test_one_server_per_sqlite_file(make_server, region, tmp_path):
     """A second server on a served SQLite file would hand out version numbers and take over
     jobs behind the first one's back (and the first keeps rows it read until it commits):
     it refuses to start, and starts once the file is free, after a kill -9 too."""
-    first = make_server("--transition-seconds", "0")
+    first = make_server("--transitions", "0")
     sm = first.client(region)
     create_image(sm, "owned")
     second = ServerProcess(tmp_path / "second", database_url=first.database_url)
@@ -97,5 +97,5 @@ def test_one_server_per_sqlite_file(make_server, region, tmp_path):
     assert create_version(sm, "owned") == 1  # the first one serves on, undisturbed
 
     first.kill()
-    third = make_server("--transition-seconds", "0", database_url=first.database_url)
+    third = make_server("--transitions", "0", database_url=first.database_url)
     assert create_version(third.client(region), "owned") == 2

@@ -83,3 +83,18 @@ def test_http_framing(server, region):
     assert (status, body) == (200, {"status": "ok"})
     status, _, body = raw_call(server, "SageMaker.ListImages", {}, method="GET", path="/")
     assert (status, body["__type"]) == (405, "UnknownOperationException")
+
+
+def test_a_served_control_api_holds_transitions_until_completed(make_server, region):
+    from sagemaker_images.testing import ControlClient
+
+    server = make_server("--control-api", "--transitions", "manual")
+    sm = server.client(region)
+    control = ControlClient(server.endpoint)
+    assert control.health()["transitions"] == "manual"
+    arn = sm.create_image(ImageName="held", RoleArn=ROLE)["ImageArn"]
+    assert sm.describe_image(ImageName="held")["ImageStatus"] == "CREATING"
+    assert control.complete(arn=arn) == [arn]
+    assert sm.describe_image(ImageName="held")["ImageStatus"] == "CREATED"
+    control.reset()
+    assert sm.list_images()["Images"] == []

@@ -63,8 +63,8 @@ def test_servers_starting_together_share_one_schema(backend, databases, tmp_path
 
 
 def test_concurrent_version_creation_across_two_servers(make_server, region):
-    first = make_server("--transition-seconds", "0.2")
-    second = make_server("--transition-seconds", "0.2", database_url=first.database_url)
+    first = make_server("--transitions", "0.2")
+    second = make_server("--transitions", "0.2", database_url=first.database_url)
     create_image(first.client(region), "split")
     clients = [(first if n % 2 else second).client(region) for n in range(12)]
     calls_each = 10
@@ -109,7 +109,7 @@ def test_name_is_unique_across_servers(make_server, region):
 
 def test_jobs_of_a_killed_server_are_taken_over(make_server, databases, region):
     lease = 2.0
-    flags = ("--transition-seconds", "0.5", "--job-lease-seconds", str(lease))
+    flags = ("--transitions", "0.5", "--job-lease-seconds", str(lease))
     doomed = make_server(*flags)
     url = doomed.database_url
     sm = doomed.client(region)
@@ -154,7 +154,7 @@ def test_jobs_of_a_killed_server_are_taken_over(make_server, databases, region):
 
 def test_database_outage_answers_503_and_recovers(make_server, databases, region):
     """Checked here on the shared database by cutting this test's own connections."""
-    server = make_server("--transition-seconds", "0.2", "--database-pool-timeout", "1")
+    server = make_server("--transitions", "0.2", "--database-pool-timeout", "1")
     sm = server.client(region)
     create_image(sm, "outage")
     url = server.database_url
@@ -186,7 +186,7 @@ def cluster():
 
 
 def test_database_restart_under_load(backend, cluster, make_server, region):
-    flags = ("--transition-seconds", "0.2", "--database-pool-timeout", "1")
+    flags = ("--transitions", "0.2", "--database-pool-timeout", "1")
     servers = [make_server(*flags, database_url=cluster.url)]
     servers.append(make_server(*flags, database_url=cluster.url))
     create_image(servers[0].client(region), "weathered")

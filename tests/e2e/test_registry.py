@@ -131,7 +131,7 @@ def resolve_args(registries_file: Path, window: str, *more: str) -> list[str]:
         str(registries_file),
         "--resolve-retry-seconds",
         window,
-        "--transition-seconds",
+        "--transitions",
         "0",
         *more,
     ]
@@ -440,7 +440,7 @@ def test_drift_after_a_tag_is_pushed_over(make_server, tmp_path, region, registr
 def test_kill_while_creating_finishes_after_restart(make_server, tmp_path, region, registry):
     registries = write_registries(tmp_path / "r.toml", {"kill.test": {"endpoint": registry.url}})
     digest = registry.push("kill/app", "v1", "kill")
-    args = [*resolve_args(registries, "30"), "--transition-seconds", "3"]
+    args = [*resolve_args(registries, "30"), "--transitions", "3"]
     first = make_server(*args)
     sm = first.client(region)
     create_image(sm, "img")

@@ -86,7 +86,7 @@ def assert_clean_plan(tf: Terraform) -> None:
 @pytest.mark.timeout(1200)
 @pytest.mark.backends("sqlite")  # five minutes a run: the suite proves PostgreSQL the same
 def test_terraform_lifecycle(make_server, tmp_path):
-    server = make_server("--transition-seconds", "1")
+    server = make_server("--transitions", "1")
     sm = server.client("us-east-1")
     tf = Terraform(tmp_path / "tf", "catalog", endpoint=server.endpoint)
     tf.write_variables(FIRST)

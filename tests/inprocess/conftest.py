@@ -63,9 +63,9 @@ def _session_fixture(**settings: Any) -> Any:
     return fixture
 
 
-server = _session_fixture(transition_seconds=0)
-paced_server = _session_fixture(transition_seconds=0.2)
-slow_server = _session_fixture(transition_seconds=30)
+server = _session_fixture(transitions="immediate")
+paced_server = _session_fixture(transitions="0.2")
+slow_server = _session_fixture(transitions="30")
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +81,7 @@ def auth_server(
         backend,
         databases,
         tmp_path_factory,
-        transition_seconds=0,
+        transitions="0",
         credentials_file=str(credentials),
     )
     yield app

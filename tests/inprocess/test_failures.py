@@ -75,7 +75,7 @@ def allow(app, backend: str) -> None:
 @pytest.fixture
 def app(make_app):
     """Transitions at once, and a job that fails for a reason of ours is tried twice."""
-    return make_app(transition_seconds=0, job_attempts=2)
+    return make_app(transitions="0", job_attempts=2)
 
 
 def test_an_internal_failure_is_a_500_without_a_trace(app, backend, region):

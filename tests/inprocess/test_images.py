@@ -178,7 +178,7 @@ def test_deleted_waiter_reproduces_the_botocore_bug(sm):
 
 
 def test_image_quota(make_app, region):
-    server = make_app(max_images=2, transition_seconds=0)
+    server = make_app(max_images=2, transitions="0")
     sm = server.client(region)
     sm.create_image(ImageName="one", RoleArn=ROLE)
     sm.create_image(ImageName="two", RoleArn=ROLE)

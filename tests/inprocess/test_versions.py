@@ -52,7 +52,7 @@ def test_create_and_describe_every_member(paced, region):
 
 def test_listed_versions_say_what_describe_says(make_app, region):
     """List and Describe show a version's summary members alike, FailureReason included."""
-    sm = make_app(transition_seconds=0, resolve="required").client(region)
+    sm = make_app(transitions="0", resolve="required").client(region)
     create_image(sm, "ml")
     sm.create_image_version(ImageName="ml", BaseImage="Registry.example/Team/ML:1")
     wait_until(lambda: version_status(sm, "ml", 1) == "CREATE_FAILED")
@@ -237,10 +237,10 @@ def test_delete_goes_through_deleting(paced):
 
 
 def test_versions_in_transition_refuse_update_and_delete(make_app, region):
-    quick = make_app(transition_seconds=0)
+    quick = make_app(transitions="0")
     create_image(quick.client(region), "transit")
     quick.stop()
-    sm = make_app(transition_seconds=60, database_url=quick.settings.database_url).client(region)
+    sm = make_app(transitions="60", database_url=quick.settings.database_url).client(region)
     sm.create_image_version(ImageName="transit", BaseImage="r/x:1")
     calls = (
         lambda: sm.update_image_version(ImageName="transit", Version=1, ReleaseNotes="x"),
@@ -277,7 +277,7 @@ def test_client_token_makes_create_idempotent(sm, image):
 
 
 def test_version_quota(make_app, region):
-    sm = make_app(max_versions_per_image=2, transition_seconds=0).client(region)
+    sm = make_app(max_versions_per_image=2, transitions="0").client(region)
     create_image(sm, "capped")
     create_version(sm, "capped")
     create_version(sm, "capped")

@@ -45,11 +45,11 @@ def test_flags_win_over_the_environment():
         "9000",
         "--auth",
         "off",
-        "--transition-seconds",
-        "0",
+        "--transitions",
+        "manual",
         env={"SAGEMAKER_IMAGES_PORT": "7000", "SAGEMAKER_IMAGES_ACCOUNT_ID": "999999999999"},
     )
-    assert (settings.port, settings.auth, settings.transition_seconds) == (9000, "off", 0.0)
+    assert (settings.port, settings.auth, settings.transitions) == (9000, "off", "manual")
     assert settings.account_id == "999999999999"
 
 
@@ -60,6 +60,8 @@ def test_flags_win_over_the_environment():
         (["--resolve", "sometimes"], "'sometimes' is not one of 'off', 'required'"),
         (["--database-pool-size", "0"], "0 is not in the range x>=1"),
         (["--job-lease-seconds", "0"], "0.0 is not in the range x>0"),
+        (["--transitions", "soon"], "'soon' is not immediate, manual or a number of seconds"),
+        (["--transitions", "-1"], "'-1' is not immediate, manual or a number of seconds"),
     ],
 )
 def test_bad_values_are_usage_errors(args, complaint):

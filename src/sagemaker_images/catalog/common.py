@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagemaker_images.catalog.arns import image_arn
-from sagemaker_images.config import Settings
+from sagemaker_images.config import Pacing, Settings
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceLimitExceeded, ResourceNotFound, ValidationError
 from sagemaker_images.records import ImageRecord
@@ -26,10 +26,11 @@ class Deps:
     store: Store
     settings: Settings
     clock: Callable[[], int] = field(default=wall_clock_ms)
+    pacing: Pacing = field(default=Pacing("seconds", 1.0))
 
     def transition_due(self, now_ms: int) -> int:
         """When the worker should finish a transition that starts now."""
-        return now_ms + round(self.settings.transition_seconds * 1000)
+        return self.pacing.due(now_ms)
 
 
 def image_not_found(ctx: RequestContext, name: str) -> ResourceNotFound:

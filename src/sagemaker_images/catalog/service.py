@@ -14,13 +14,36 @@ from sagemaker_images.context import RequestContext
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
 
+# The SageMaker operations served: scripts/ship_model.py ships their part of the model.
+OPERATIONS = (
+    "CreateImage",
+    "DescribeImage",
+    "UpdateImage",
+    "DeleteImage",
+    "ListImages",
+    "CreateImageVersion",
+    "DescribeImageVersion",
+    "UpdateImageVersion",
+    "DeleteImageVersion",
+    "ListImageVersions",
+    "ListAliases",
+    "CreateAppImageConfig",
+    "DescribeAppImageConfig",
+    "UpdateAppImageConfig",
+    "DeleteAppImageConfig",
+    "ListAppImageConfigs",
+    "AddTags",
+    "ListTags",
+    "DeleteTags",
+)
+
 
 def handlers(deps: Deps) -> dict[str, Handler]:
     images = Images(deps)
     versions = Versions(deps)
     configs = AppImageConfigs(deps)
     tags = Tags(deps)
-    return {
+    served: dict[str, Handler] = {
         "CreateImage": images.create_image,
         "DescribeImage": images.describe_image,
         "UpdateImage": images.update_image,
@@ -41,3 +64,5 @@ def handlers(deps: Deps) -> dict[str, Handler]:
         "ListTags": tags.list_tags,
         "DeleteTags": tags.delete_tags,
     }
+    assert tuple(served) == OPERATIONS
+    return served

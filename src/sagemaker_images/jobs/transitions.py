@@ -22,6 +22,8 @@ class Transitions:
     resolver: Resolver
 
     async def prepare(self, reads: Reads, job: JobRecord) -> Any:
+        if job.fail_reason is not None:
+            return None  # completed by hand, as a failure: nothing to ask anyone
         if job.kind == JobKind.VERSION_CREATE:
             assert job.version is not None
             version = await reads.versions.find(job.image_id, job.version)
@@ -31,6 +33,9 @@ class Transitions:
         return None
 
     async def apply(self, tx: Writes, job: JobRecord, prepared: Any, now_ms: int) -> None:
+        if job.fail_reason is not None:
+            await self.give_up(tx, job, job.fail_reason, now_ms)
+            return
         step = _APPLY.get(job.kind)
         if step is None:
             raise ValueError(f"unknown job kind {job.kind!r}")

@@ -64,6 +64,8 @@ class Worker:
         self._tasks: list[asyncio.Task[None]] = []
         self._next_housekeeping_ms = 0
         self._unrecorded: list[tuple[JobRecord, Exception]] = []
+        # Replaced (after being set) each time outcomes are recorded: `settle` waits on it.
+        self._progress = asyncio.Event()
         store.on_job_added(lambda _due_ms: self._wake.set())
 
     async def start(self) -> None:
@@ -96,6 +98,25 @@ class Worker:
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def settle(self, timeout_seconds: float = 30.0) -> None:
+        """Return once no job is due: every transition due by now has been recorded (or,
+        failing for now, rescheduled). What `--transitions immediate` waits for."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_seconds
+        while await self._store.reader.jobs.any_due(self._clock()):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                log.warning("transitions still due after %.0fs; answering anyway", timeout_seconds)
+                return
+            progress = self._progress
+            self._wake.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(progress.wait(), min(0.05, remaining))
+
+    def _progressed(self) -> None:
+        self._progress.set()
+        self._progress = asyncio.Event()
 
     async def _drained(self) -> None:
         while not self._prepared.empty():
@@ -151,6 +172,7 @@ class Worker:
             if not isinstance(error, TransientFailure):
                 log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             await self._after_failure(job, error)
+            self._progressed()
             self._wake.set()
             return
         self._prepared.put_nowait((job, prepared))
@@ -174,6 +196,7 @@ class Worker:
                 # One bad job must not hold back the others: record them one by one.
                 for item in batch:
                     await self._commit_one(item)
+            self._progressed()
             self._wake.set()
             await asyncio.sleep(0)
 

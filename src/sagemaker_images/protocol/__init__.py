@@ -1,1 +1,1 @@
-"""AWS JSON 1.1, generic and driven by botocore's SageMaker model; knows nothing of images."""
+"""AWS JSON 1.1, generic and driven by the SageMaker service model; knows nothing of images."""

@@ -61,10 +61,16 @@ class Operation:
 def error_response(error: ServiceError) -> tuple[int, bytes]:
     """(HTTP status, body) of an error: a modelled one as its shape says, the framework's
     with its own status and the text under `message`."""
-    shape = model.error_shapes().get(error.code)
+    return error_answer(error.code, error.message, error.status)
+
+
+def error_answer(code: str, message: str, framework_status: int) -> tuple[int, bytes]:
+    """`error_response` for an error known by its code (a modelled one, or the framework's
+    with `framework_status`)."""
+    shape = model.error_shapes().get(code)
     if shape is None:
-        return error.status, dumps({"__type": error.code, "message": error.message})
-    return shape.status, dumps({"__type": shape.code, shape.message_member: error.message})
+        return framework_status, dumps({"__type": code, "message": message})
+    return shape.status, dumps({"__type": shape.code, shape.message_member: message})
 
 
 def _as_service_error(error: Exception) -> ServiceError | None:
@@ -83,13 +89,13 @@ class Dispatcher:
 
     def __init__(self, handlers: Mapping[str, Handler], *, check: bool | None = None) -> None:
         self._prefix = model.target_prefix() + "."
-        known = model.known_operations()
+        served = model.served_operations()
         if check is None:
             check = os.environ.get(CHECK_RESPONSES_ENV) == "1"
         self._operations: dict[str, Operation] = {}
         for name, handler in handlers.items():
-            if name not in known:
-                raise ValueError(f"{name} is not an operation of the SageMaker model")
+            if name not in served:
+                raise ValueError(f"{name} is not in the shipped model: run scripts/ship_model.py")
             op = model.operation(name)
             serialize = compile_output(op.output_shape)
             if check:
@@ -97,7 +103,7 @@ class Dispatcher:
             self._operations[self._prefix + name] = Operation(
                 name, handler, compile_input(op.input_shape), serialize
             )
-        self._known_targets = frozenset(self._prefix + name for name in known)
+        self._known_targets = frozenset(self._prefix + name for name in model.known_operations())
 
     @property
     def operation_names(self) -> list[str]:

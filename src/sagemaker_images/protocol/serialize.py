@@ -24,9 +24,9 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from sagemaker_images.codegen import function
+from sagemaker_images.protocol.model import ListShape, MapShape, Shape, StructureShape
 
 JSONDecodeError = orjson.JSONDecodeError
 Convert = Callable[[Any], Any]
@@ -68,7 +68,7 @@ def _converter(shape: Shape, seen: dict[str, Convert]) -> Convert | None:
     if kind == "list":
         assert isinstance(shape, ListShape)
         member = shape.member
-        if member.type_name == "structure" and member.name not in seen:
+        if isinstance(member, StructureShape) and member.name not in seen:
             return _structures(member, seen)
         element = _converter(member, seen)
         return None if element is None else _each(element)

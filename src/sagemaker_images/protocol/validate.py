@@ -15,10 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.model import Shape, StructureShape
-
 from sagemaker_images.errors import SerializationError, ValidationError
 from sagemaker_images.protocol.java_regex import compile_java
+from sagemaker_images.protocol.model import ListShape, MapShape, Shape, StructureShape
 
 Checker = Callable[[Any, str, list[str]], Any]
 Validator = Callable[[dict[str, Any]], dict[str, Any]]
@@ -158,6 +157,7 @@ def _length_rules(shape: Shape) -> Callable[[Any, int, str, list[str]], None]:
 
 
 def _list(shape: Shape, seen: dict[str, Checker]) -> Checker:
+    assert isinstance(shape, ListShape)
     item_check = _checker(shape.member, seen)
     length = _length_rules(shape)
 
@@ -174,6 +174,7 @@ def _list(shape: Shape, seen: dict[str, Checker]) -> Checker:
 
 
 def _map(shape: Shape, seen: dict[str, Checker]) -> Checker:
+    assert isinstance(shape, MapShape)
     key_check = _checker(shape.key, seen)
     value_check = _checker(shape.value, seen)
     length = _length_rules(shape)

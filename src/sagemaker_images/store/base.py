@@ -13,8 +13,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
+from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, IMAGE_TAGS
 from sagemaker_images.store.aliases import AliasReads, AliasWrites
 from sagemaker_images.store.app_image_configs import AppImageConfigReads, AppImageConfigWrites
+from sagemaker_images.store.images import DEPENDENTS as IMAGE_DEPENDENTS
 from sagemaker_images.store.images import ImageReads, ImageWrites
 from sagemaker_images.store.jobs import JobReads, JobWrites
 from sagemaker_images.store.sql import Queries, Statements
@@ -42,6 +44,7 @@ class Writes(Reads):
 
     def __init__(self, s: Statements) -> None:
         # Not super().__init__(): each resource's writes include its reads.
+        self._s = s
         self.images = ImageWrites(s)
         self.versions = VersionWrites(s)
         self.aliases = AliasWrites(s)
@@ -49,6 +52,29 @@ class Writes(Reads):
         self.tags = TagWrites(s)
         self.jobs = JobWrites(s)
 
+    async def reset(self, account: str | None = None) -> None:
+        """Delete every resource (of one account, if given), with its versions, aliases,
+        client tokens, tags and pending jobs."""
+        s = self._s
+        if account is None:
+            for table in _EVERY_TABLE:
+                await s.run(f"DELETE FROM {table}")
+            return
+        images = "SELECT id FROM images WHERE account = ?"
+        for table in IMAGE_DEPENDENTS:
+            await s.run(f"DELETE FROM {table} WHERE image_id IN ({images})", (account,))
+        for kind, table in ((IMAGE_TAGS, "images"), (APP_IMAGE_CONFIG_TAGS, "app_image_configs")):
+            await s.run(
+                "DELETE FROM tags WHERE resource_type = ? AND resource_id IN"
+                f" (SELECT id FROM {table} WHERE account = ?)",
+                (kind, account),
+            )
+        for table in ("images", "app_image_configs"):
+            await s.run(f"DELETE FROM {table} WHERE account = ?", (account,))
+
+
+# Every table of the catalog, dependents first.
+_EVERY_TABLE = (*IMAGE_DEPENDENTS, "tags", "images", "app_image_configs")
 
 JobListener = Callable[[int], None]
 

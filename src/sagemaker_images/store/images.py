@@ -13,7 +13,7 @@ from sagemaker_images.store.tags import delete_all_tags
 IMAGES = Table("images", ImageRecord)
 _BY_ID = f"SELECT {IMAGES.select_list} FROM images WHERE id = ?"
 # The rows of an image's own tables, removed with it (pending jobs included).
-_DEPENDENTS = ("image_version_aliases", "client_tokens", "image_versions", "jobs")
+DEPENDENTS = ("image_version_aliases", "client_tokens", "image_versions", "jobs")
 
 
 class ImageReads(NamedReads[ImageRecord]):
@@ -51,7 +51,7 @@ class ImageWrites(ImageReads):
 
     async def delete(self, image_id: int) -> None:
         """Remove an image and everything that hangs off it."""
-        for table in _DEPENDENTS:
+        for table in DEPENDENTS:
             await self._s.run(f"DELETE FROM {table} WHERE image_id = ?", (image_id,))
         await delete_all_tags(self._s, IMAGE_TAGS, image_id)
         await self._s.run("DELETE FROM images WHERE id = ?", (image_id,))

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sagemaker_images.records import JobRecord
-from sagemaker_images.store.sql import Queries, Statements
+from sagemaker_images.store.sql import Queries, Statements, Where
 from sagemaker_images.store.tables import Table
 
 JOBS = Table("jobs", JobRecord)
+
+
+class PendingJob(NamedTuple):
+    """A job and the resource it finishes."""
+
+    id: int
+    kind: str
+    account: str
+    region: str
+    image_name: str
+    version: int | None
 
 
 class JobReads:
@@ -17,6 +30,30 @@ class JobReads:
         """When the next job falls due (or its lease lapses); None when there are none."""
         row = await self._q.one("SELECT MIN(COALESCE(lease_until_ms, due_ms)) FROM jobs")
         return int(row[0]) if row and row[0] is not None else None
+
+    async def any_due(self, now_ms: int) -> bool:
+        """Whether some job is due by `now_ms`, running or not."""
+        row = await self._q.one("SELECT 1 FROM jobs WHERE due_ms <= ? LIMIT 1", (now_ms,))
+        return row is not None
+
+    async def pending(
+        self, image_id: int | None = None, version: int | None = None
+    ) -> list[PendingJob]:
+        """Jobs with what names their resource: every one, an image's own (`version` None),
+        or one version's."""
+        where = Where("1 = 1")
+        if image_id is not None:
+            where.add("j.image_id = ?", image_id)
+            if version is None:
+                where.add("j.version IS NULL")
+            else:
+                where.add("j.version = ?", version)
+        rows = await self._q.all(
+            "SELECT j.id, j.kind, i.account, i.region, i.name, j.version FROM jobs j"
+            f" JOIN images i ON i.id = j.image_id WHERE {where} ORDER BY j.id",
+            where.params,
+        )
+        return [PendingJob(*row) for row in rows]
 
 
 class JobWrites(JobReads):
@@ -61,6 +98,16 @@ class JobWrites(JobReads):
             " WHERE id = ? AND lease_owner = ?",
             (due_ms, job_id, owner),
         )
+
+    async def hasten(self, job_ids: list[int], now_ms: int, fail_reason: str | None) -> None:
+        """Make jobs due now; with `fail_reason`, their resources end *_FAILED with it."""
+        for job_id in job_ids:
+            await self._s.run(
+                "UPDATE jobs SET due_ms = ?, fail_reason = ? WHERE id = ?",
+                (now_ms, fail_reason, job_id),
+            )
+        if job_ids:  # wake the workers once this commits, as for a new job
+            self.earliest_added_ms = now_ms
 
     async def release_leases(self) -> int:
         """Free every lease (only where no other server can hold one)."""

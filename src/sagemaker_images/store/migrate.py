@@ -41,7 +41,7 @@ def migrations(dialect: Dialect) -> list[Migration]:
         )
         if dialect.text != "TEXT":
             text = _TEXT_TYPE.sub(dialect.text, text)
-        statements = tuple(s.strip() for s in text.split(";") if _has_sql(s))
+        statements = tuple(s.strip() for s in _without_comments(text).split(";") if s.strip())
         found.append(Migration(int(number), rest.removesuffix(".sql"), statements))
     return found
 
@@ -49,8 +49,9 @@ def migrations(dialect: Dialect) -> list[Migration]:
 _TEXT_TYPE = re.compile(r"\bTEXT\b(?!\s*\[)")
 
 
-def _has_sql(chunk: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("--") for line in chunk.splitlines())
+def _without_comments(text: str) -> str:
+    """The file without its comment lines (whose words may hold a ';')."""
+    return "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
 
 
 class MigrationConnection(Protocol):

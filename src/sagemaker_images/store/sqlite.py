@@ -224,6 +224,10 @@ class SqliteStore(Store):
                     await asyncio.to_thread(self._checkpoint)
             except sqlite3.Error:
                 log.exception("WAL checkpoint failed; will retry")
+            except RuntimeError:
+                # The interpreter is exiting (no thread can be started): close() makes the
+                # last checkpoint itself.
+                return
 
     def _checkpoint(self) -> None:
         # Read the result row: a statement left unfinished would hold a read snapshot open,

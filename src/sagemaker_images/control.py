@@ -1,0 +1,153 @@
+"""The control API tests use: `/_sagemaker-images/...`, JSON in and out.
+
+Served only with `serve --control-api` (the testing module always turns it on), and, when
+signatures are verified, only to signed requests.
+
+    GET    /_sagemaker-images/health    {"status": "ok", "transitions": ..., "database": ...}
+    POST   /_sagemaker-images/reset     {"account"?: "123456789012"}
+    POST   /_sagemaker-images/complete  {"arn"?: "...", "fail"?: "FailureReason"}
+    GET    /_sagemaker-images/faults
+    POST   /_sagemaker-images/faults    {"operation", "error", "message", "probability",
+                                         "count", "latency_ms", "account"}
+    DELETE /_sagemaker-images/faults
+
+`reset` deletes every resource (of one account, if named), jobs and client tokens
+included, so version numbers start again at 1; it also clears the fault rules. `complete`
+finishes the transitions in progress, every one or those of one image or image version,
+as successes or, with `fail`, as failures with that FailureReason (CREATE_FAILED,
+UPDATE_FAILED, DELETE_FAILED), and answers once they are recorded. A request that cannot
+be carried out answers 400 with what is wrong, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sagemaker_images.catalog.arns import image_arn, image_version_arn, parse
+from sagemaker_images.config import Settings
+from sagemaker_images.faults import BadFault, Faults
+from sagemaker_images.jobs.worker import Worker
+from sagemaker_images.store import Store
+from sagemaker_images.store.jobs import PendingJob
+
+PREFIX = "/_sagemaker-images/"
+MAX_REASON = 1024
+
+
+class BadRequest(ValueError):
+    """A control request that cannot be carried out; the message says why."""
+
+
+class ControlApi:
+    def __init__(
+        self,
+        store: Store,
+        worker: Worker,
+        faults: Faults,
+        settings: Settings,
+        clock: Callable[[], int],
+    ) -> None:
+        self._store = store
+        self._worker = worker
+        self._faults = faults
+        self._settings = settings
+        self._clock = clock
+        self._routes: dict[tuple[str, str], Callable[[dict[str, Any]], Any]] = {
+            ("GET", "health"): self._health,
+            ("POST", "reset"): self._reset,
+            ("POST", "complete"): self._complete,
+            ("GET", "faults"): self._list_faults,
+            ("POST", "faults"): self._add_fault,
+            ("DELETE", "faults"): self._clear_faults,
+        }
+
+    async def handle(self, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, JSON answer) of one control request."""
+        name = path.removeprefix(PREFIX).strip("/")
+        route = self._routes.get((method, name))
+        if route is None:
+            if any(known == name for _, known in self._routes):
+                return 405, {"error": f"{method} is not allowed on {path}"}
+            return 404, {"error": f"no control operation at {path}"}
+        if not isinstance(body, dict):
+            return 400, {"error": "the body must be a JSON object"}
+        try:
+            return 200, await route(body)
+        except (BadRequest, BadFault) as error:
+            return 400, {"error": str(error)}
+
+    async def _health(self, _: dict[str, Any]) -> dict[str, Any]:
+        scheme = self._settings.resolved_database_url().split(":", 1)[0]
+        return {
+            "status": "ok",
+            "transitions": str(self._settings.pacing()),
+            "database": "postgresql" if scheme.startswith("postgres") else scheme,
+        }
+
+    async def _reset(self, body: dict[str, Any]) -> dict[str, Any]:
+        _only(body, {"account"})
+        account = body.get("account")
+        if account is not None and (not isinstance(account, str) or not account.isdigit()):
+            raise BadRequest("account must be a string of digits")
+        async with self._store.transaction() as tx:
+            await tx.reset(account)
+        self._faults.clear()
+        return {"reset": account or "all"}
+
+    async def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        _only(body, {"arn", "fail"})
+        fail = body.get("fail")
+        if fail is not None and (not isinstance(fail, str) or not 0 < len(fail) <= MAX_REASON):
+            raise BadRequest(f"fail must be a FailureReason of 1 to {MAX_REASON} characters")
+        arn = body.get("arn")
+        if arn is not None and not isinstance(arn, str):
+            raise BadRequest("arn must be a string")
+        async with self._store.transaction() as tx:
+            if arn is None:
+                pending = await tx.jobs.pending()
+            else:
+                image_id, version = await _resource(tx, arn)
+                pending = await tx.jobs.pending(image_id, version)
+                if not pending:
+                    raise BadRequest(f"{arn} has no transition in progress")
+            await tx.jobs.hasten([job.id for job in pending], self._clock(), fail)
+        await self._worker.settle()
+        return {"completed": [_arn_of(job) for job in pending]}
+
+    async def _list_faults(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"faults": [fault.as_dict() for fault in self._faults.rules]}
+
+    async def _add_fault(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"fault": self._faults.add(body).as_dict()}
+
+    async def _clear_faults(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"cleared": self._faults.clear()}
+
+
+def _only(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(f"unknown fields {unknown}; fields are {sorted(allowed)}")
+
+
+async def _resource(tx: Any, arn: str) -> tuple[int, int | None]:
+    """(image id, version number or None) of an image or image-version ARN."""
+    parsed = parse(arn)
+    if parsed is None or parsed.resource_type not in {"image", "image-version"}:
+        raise BadRequest(f"{arn!r} is not the ARN of an image or an image version")
+    name, _, number = parsed.resource_id.partition("/")
+    image = await tx.images.find(parsed.account, parsed.region, name.lower())
+    if image is None:
+        raise BadRequest(f"no image has the ARN {arn}")
+    if parsed.resource_type == "image":
+        return image.id, None
+    if not number.isdigit() or await tx.versions.find(image.id, int(number)) is None:
+        raise BadRequest(f"no image version has the ARN {arn}")
+    return image.id, int(number)
+
+
+def _arn_of(job: PendingJob) -> str:
+    if job.version is None:
+        return image_arn(job.region, job.account, job.image_name)
+    return image_version_arn(job.region, job.account, job.image_name, job.version)

@@ -1,0 +1,101 @@
+"""A client of the control API (`/_sagemaker-images/...`) of any running server.
+
+Signed with SigV4 when given credentials (a server that verifies signatures wants them),
+with botocore's signer, imported only then.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+PREFIX = "/_sagemaker-images/"
+
+
+class ControlError(RuntimeError):
+    """The server refused a control request; the message is its reason."""
+
+
+class ControlClient:
+    def __init__(
+        self,
+        endpoint_url: str,
+        *,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        session_token: str | None = None,
+        region_name: str = "us-east-1",
+        timeout: float = 60,
+    ) -> None:
+        self.endpoint_url = endpoint_url.rstrip("/")
+        self._credentials = (
+            (access_key_id, secret_access_key, session_token)
+            if access_key_id and secret_access_key
+            else None
+        )
+        self._region = region_name
+        self._timeout = timeout
+
+    def health(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self._call("GET", "health")
+        return answer
+
+    def reset(self, account: str | None = None) -> None:
+        """Delete every resource (of one account, if given) and every fault rule."""
+        self._call("POST", "reset", {} if account is None else {"account": account})
+
+    def complete(self, arn: str | None = None, fail: str | None = None) -> list[str]:
+        """Finish the transitions in progress (every one, or those of one image or image
+        version): as successes, or as failures with the FailureReason `fail`. Returns the
+        ARNs whose transitions were finished, once they are recorded."""
+        body: dict[str, Any] = {}
+        if arn is not None:
+            body["arn"] = arn
+        if fail is not None:
+            body["fail"] = fail
+        completed: list[str] = self._call("POST", "complete", body)["completed"]
+        return completed
+
+    def faults(self, *rules: dict[str, Any], **rule: Any) -> list[dict[str, Any]]:
+        """Add fault rules (dictionaries, or one given as keywords); return every rule."""
+        for spec in (*rules, *([rule] if rule else [])):
+            self._call("POST", "faults", spec)
+        found: list[dict[str, Any]] = self._call("GET", "faults")["faults"]
+        return found
+
+    def clear_faults(self) -> int:
+        cleared: int = self._call("DELETE", "faults")["cleared"]
+        return cleared
+
+    def _call(self, method: str, name: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body or {}).encode()
+        url = self.endpoint_url + PREFIX + name
+        headers = {"Content-Type": "application/json"}
+        if self._credentials is not None:
+            headers = self._signed(method, url, data, headers)
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode(errors="replace")
+            try:
+                answer = json.loads(detail)
+                detail = answer.get("error") or answer.get("message") or detail
+            except ValueError:
+                pass
+            raise ControlError(f"{method} {PREFIX}{name}: {error.code} {detail}") from None
+
+    def _signed(
+        self, method: str, url: str, data: bytes, headers: dict[str, str]
+    ) -> dict[str, str]:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        assert self._credentials is not None
+        request = AWSRequest(method=method, url=url, data=data, headers=headers)
+        SigV4Auth(Credentials(*self._credentials), "sagemaker", self._region).add_auth(request)
+        return dict(request.headers.items())

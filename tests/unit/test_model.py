@@ -1,0 +1,43 @@
+"""The service model the server ships: exactly what the script cuts out of botocore's."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from sagemaker_images.catalog.service import OPERATIONS
+from sagemaker_images.protocol import model
+from sagemaker_images.protocol.subset import FILE_NAME
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("ship_model", ROOT / "scripts" / "ship_model.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_shipped_model_is_what_the_script_makes():
+    shipped = (ROOT / "src" / "sagemaker_images" / "protocol" / FILE_NAME).read_text()
+    assert shipped == _script().generated(), (
+        "the shipped model is out of date: run python scripts/ship_model.py"
+    )
+
+
+def test_it_serves_the_catalog_and_knows_the_rest_of_sagemaker():
+    assert model.served_operations() == frozenset(OPERATIONS)
+    assert "CreateDomain" in model.known_operations()
+    assert "CreateDomain" not in model.served_operations()
+    create = model.operation("CreateImageVersion")
+    assert create.input_shape is not None
+    assert create.input_shape.required_members == ["BaseImage", "ClientToken", "ImageName"]
+    aliases = create.input_shape.members["Aliases"]
+    assert aliases.member.metadata["pattern"] == "(?!^[.-])^([a-zA-Z0-9-_.]+)"  # type: ignore[attr-defined]
+    assert {e.name for e in create.error_shapes} == {
+        "ResourceInUse",
+        "ResourceLimitExceeded",
+        "ResourceNotFound",
+    }
