@@ -12,6 +12,9 @@ import urllib.request
 from typing import Any
 
 PREFIX = "/_sagemaker-images/"
+# The keys clients of a test server sign with unless told otherwise.
+TEST_ACCESS_KEY = "testing"
+TEST_SECRET_KEY = "testing"
 
 
 class ControlError(RuntimeError):
@@ -99,3 +102,60 @@ class ControlClient:
         request = AWSRequest(method=method, url=url, data=data, headers=headers)
         SigV4Auth(Credentials(*self._credentials), "sagemaker", self._region).add_auth(request)
         return dict(request.headers.items())
+
+
+class Controlled:
+    """What a server under test offers a test: boto3 clients of it, and its control API
+    (`control`, a client made by the server in-process, or for one running elsewhere)."""
+
+    _keys: tuple[str, str] = (TEST_ACCESS_KEY, TEST_SECRET_KEY)
+
+    @property
+    def endpoint_url(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def control(self) -> ControlClient:
+        raise NotImplementedError
+
+    def client(self, region_name: str = "us-east-1", **options: Any) -> Any:
+        """A boto3 SageMaker client of this server."""
+        import boto3
+
+        access_key_id, secret_access_key = self._keys
+        options.setdefault("aws_access_key_id", access_key_id)
+        options.setdefault("aws_secret_access_key", secret_access_key)
+        return boto3.client(
+            "sagemaker", endpoint_url=self.endpoint_url, region_name=region_name, **options
+        )
+
+    def reset(self, account: str | None = None) -> None:
+        """Delete every resource (of one account, if given) and every fault rule."""
+        self.control.reset(account)
+
+    def complete(self, arn: str | None = None, fail: str | None = None) -> list[str]:
+        """Finish transitions in progress; see `ControlClient.complete`."""
+        return self.control.complete(arn, fail)
+
+    def faults(self, *rules: dict[str, Any], **rule: Any) -> list[dict[str, Any]]:
+        """Add fault rules; return every rule in force."""
+        return self.control.faults(*rules, **rule)
+
+    def clear_faults(self) -> int:
+        return self.control.clear_faults()
+
+
+class Lifecycle:
+    """start() and stop(), and the same as a `with` block."""
+
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -21,14 +21,10 @@ import os
 import threading
 import unittest
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from typing import Any, TypeVar
 
-from sagemaker_images.testing.server import (
-    TEST_ACCESS_KEY,
-    TEST_SECRET_KEY,
-    SageMakerImagesServer,
-)
+from sagemaker_images.testing.control import TEST_ACCESS_KEY, TEST_SECRET_KEY, Lifecycle
+from sagemaker_images.testing.server import SageMakerImagesServer
 
 T = TypeVar("T")
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER"
@@ -82,7 +78,7 @@ def client_environment(endpoint_url: str, region_name: str = "us-east-1") -> Env
     )
 
 
-class mock_sagemaker_images:
+class mock_sagemaker_images(Lifecycle):
     def __new__(cls, region_name: Any = "us-east-1") -> Any:
         if callable(region_name):  # used bare, `@mock_sagemaker_images`, on a function or class
             return cls()(region_name)
@@ -108,17 +104,6 @@ class mock_sagemaker_images:
         if self._environment is not None:
             self._environment.restore()
             self._environment = None
-
-    def __enter__(self) -> SageMakerImagesServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __call__(self, target: T) -> T:
         if isinstance(target, type):

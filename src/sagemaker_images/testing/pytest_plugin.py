@@ -38,48 +38,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-class ExternalServer:
+def _external(endpoint_url: str) -> Any:
     """A server someone else runs, used through its control API."""
+    from sagemaker_images.testing.control import ControlClient, Controlled
 
-    def __init__(self, endpoint_url: str) -> None:
-        from sagemaker_images.testing.control import ControlClient
+    class ExternalServer(Controlled):
+        def __init__(self) -> None:
+            self._control = ControlClient(endpoint_url)
+            self._control.health()  # fails at once if it serves no control API
 
-        self.endpoint_url = endpoint_url.rstrip("/")
-        self.control = ControlClient(self.endpoint_url)
-        self.control.health()  # fails at once if it serves no control API
+        @property
+        def endpoint_url(self) -> str:
+            return self._control.endpoint_url
 
-    def client(self, region_name: str = "us-east-1", **options: Any) -> Any:
-        import boto3
+        @property
+        def control(self) -> ControlClient:
+            return self._control
 
-        from sagemaker_images.testing.server import TEST_ACCESS_KEY, TEST_SECRET_KEY
-
-        options.setdefault("aws_access_key_id", TEST_ACCESS_KEY)
-        options.setdefault("aws_secret_access_key", TEST_SECRET_KEY)
-        return boto3.client(
-            "sagemaker", endpoint_url=self.endpoint_url, region_name=region_name, **options
-        )
-
-    def reset(self, account: str | None = None) -> None:
-        self.control.reset(account)
-
-    def complete(self, arn: str | None = None, fail: str | None = None) -> list[str]:
-        return self.control.complete(arn, fail)
-
-    def faults(self, *rules: dict[str, Any], **rule: Any) -> list[dict[str, Any]]:
-        return self.control.faults(*rules, **rule)
-
-    def clear_faults(self) -> int:
-        return self.control.clear_faults()
-
-    def stop(self) -> None:
-        """Nothing to stop: the server is someone else's."""
+    return ExternalServer()
 
 
 @pytest.fixture(scope="session")
 def sagemaker_images_server(request: pytest.FixtureRequest) -> Iterator[Any]:
     endpoint = request.config.getoption("--sagemaker-images-endpoint")
     if endpoint:
-        yield ExternalServer(endpoint)
+        yield _external(endpoint)
         return
     from sagemaker_images.testing.server import SageMakerImagesServer
 

@@ -13,18 +13,19 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from sagemaker_images.config import Settings, parse_transitions
-from sagemaker_images.testing.control import ControlClient
+from sagemaker_images.testing.control import (
+    ControlClient,
+    Controlled,
+    Lifecycle,
+)
 
-TEST_ACCESS_KEY = "testing"
-TEST_SECRET_KEY = "testing"
 START_TIMEOUT_SECONDS = 30
 
 
-class SageMakerImagesServer:
+class SageMakerImagesServer(Controlled, Lifecycle):
     """`SageMakerImagesServer(port=0, database=None, transitions="immediate", **serve_options)`
 
     `database`: a database URL (any `--database` works), or None for a private, temporary
@@ -60,7 +61,6 @@ class SageMakerImagesServer:
         self._socket: socket.socket | None = None
         self.port = port
         self._control: ControlClient | None = None
-        self._keys = (TEST_ACCESS_KEY, TEST_SECRET_KEY)
 
     # -- life -------------------------------------------------------------------------------
 
@@ -118,17 +118,6 @@ class SageMakerImagesServer:
             self._temporary.cleanup()
             self._temporary = None
 
-    def __enter__(self) -> SageMakerImagesServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     # -- use --------------------------------------------------------------------------------
 
     @property
@@ -141,37 +130,11 @@ class SageMakerImagesServer:
         self._keys = (access_key_id, secret_access_key)
         self._control = ControlClient(self.endpoint_url, **self._signing())
 
-    def client(self, region_name: str = "us-east-1", **options: Any) -> Any:
-        """A boto3 SageMaker client of this server."""
-        import boto3
-
-        access_key_id, secret_access_key = self._keys
-        options.setdefault("aws_access_key_id", access_key_id)
-        options.setdefault("aws_secret_access_key", secret_access_key)
-        return boto3.client(
-            "sagemaker", endpoint_url=self.endpoint_url, region_name=region_name, **options
-        )
-
     @property
     def control(self) -> ControlClient:
         if self._control is None:
             raise RuntimeError("the server is not running: call start() first")
         return self._control
-
-    def reset(self, account: str | None = None) -> None:
-        """Delete every resource (of one account, if given) and every fault rule."""
-        self.control.reset(account)
-
-    def complete(self, arn: str | None = None, fail: str | None = None) -> list[str]:
-        """Finish transitions in progress; see `ControlClient.complete`."""
-        return self.control.complete(arn, fail)
-
-    def faults(self, *rules: dict[str, Any], **rule: Any) -> list[dict[str, Any]]:
-        """Add fault rules; return every rule in force. See README's "Testing your code"."""
-        return self.control.faults(*rules, **rule)
-
-    def clear_faults(self) -> int:
-        return self.control.clear_faults()
 
     def _signing(self) -> dict[str, Any]:
         if self.settings.auth_mode() != "sigv4":
