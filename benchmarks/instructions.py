@@ -60,7 +60,7 @@ async def _send(message: Any) -> None:
 DESCRIBE = _request("DescribeImageVersion", b'{"ImageName":"bench","Version":1}')
 
 
-async def _calls(which: str, database: str, count: int) -> None:
+async def _calls(which: str, database: str, count: int, options: list[str]) -> None:
     """What runs under valgrind: `count` Describe calls to one app, nothing else."""
     scope, receive = DESCRIBE
     if which == "bare":
@@ -70,7 +70,7 @@ async def _calls(which: str, database: str, count: int) -> None:
         for _ in range(count):
             await app(scope, receive, _send)
         return
-    ours = _application(database)
+    ours = _application(database, options)
     await ours.startup()
     assert ours.worker is not None
     await ours.worker.stop()  # its polling would count for as long as the run lasts
@@ -96,17 +96,27 @@ async def _fill(database: str) -> None:
     await app.shutdown()
 
 
-def _application(database: str) -> Application:
+def _application(database: str, options: list[str] = ()) -> Application:  # type: ignore[assignment]
+    """The app as `serve` would run it (access log and metrics on), with `NAME=VALUE`
+    settings changed."""
+    from dataclasses import fields
+
     from sagemaker_images.app import Application
     from sagemaker_images.config import Settings
 
-    return Application(Settings(database_url=database, transitions="0", auth="off"))
+    kinds = {f.name: type(f.default) for f in fields(Settings)}
+    changed: dict[str, Any] = {}
+    for option in options:
+        name, _, text = option.partition("=")
+        changed[name] = text.lower() in {"1", "true", "on"} if kinds[name] is bool else text
+    return Application(Settings(database_url=database, transitions="0", auth="off", **changed))
 
 
-def _instructions(which: str, database: str, count: int) -> int:
+def _instructions(which: str, database: str, count: int, options: list[str]) -> int:
     command = [
         "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
         sys.executable, __file__, "--run", which, "--database", database, "--calls", str(count),
+        *(f"--set={option}" for option in options),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     found = re.search(r"Collected : (\d+)", result.stderr)
@@ -118,11 +128,18 @@ def _instructions(which: str, database: str, count: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the server changed (e.g. access_log=false, metrics=false)",
+    )
     parser.add_argument("--run", choices=["ours", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.run:
-        asyncio.run(_calls(options.run, options.database, options.calls))
+        asyncio.run(_calls(options.run, options.database, options.calls, options.set))
         return
     if not shutil.which("valgrind"):
         sys.exit("valgrind is needed: apt-get install valgrind")
@@ -130,8 +147,8 @@ def main() -> None:
         database = f"sqlite:///{Path(workdir) / 'catalog.db'}"
         asyncio.run(_fill(database))
         for which in ("ours", "bare"):
-            base = _instructions(which, database, 0)
-            total = _instructions(which, database, options.calls)
+            base = _instructions(which, database, 0, options.set)
+            total = _instructions(which, database, options.calls, options.set)
             per_call = (total - base) / options.calls
             print(f"DescribeImageVersion, {which:4}: {per_call:10,.0f} instructions a call")
 

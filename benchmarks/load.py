@@ -243,6 +243,53 @@ def median_figure(figures: list[Figure]) -> Figure:
     )
 
 
+def serve_command(port: int, url: str, options: argparse.Namespace, *flags: str) -> list[str]:
+    return [
+        sys.executable, "-m", "sagemaker_images", "serve",
+        "--port", str(port),
+        "--database", url,
+        "--database-pool-size", str(options.pool_size),
+        "--transitions", "0",
+        "--max-versions-per-image", str(options.big + 1_000_000),
+        "--log-level", "warning",
+        *flags,
+    ]  # fmt: skip
+
+
+def metrics_cost(options: argparse.Namespace, workdir: Path) -> None:
+    """Describe served with metrics and without, on two servers with catalogs alike."""
+    body = json.dumps({"ImageName": "bench-small", "Version": 50})
+    figures: dict[str, list[Figure]] = {"metrics on": [], "--no-metrics": []}
+    with contextlib.ExitStack() as stack:
+        endpoints = {}
+        for label, flags in (("metrics on", ()), ("--no-metrics", ("--no-metrics",))):
+            port = free_port()
+            url = f"sqlite:///{workdir / (label.strip('-') + '.db')}"
+            command = serve_command(port, url, options, "--no-access-log", *flags)
+            endpoints[label] = stack.enter_context(process(command, port, workdir / f"{port}.log"))
+            fill(endpoints[label], "bench-small", 100)
+        for _ in range(options.rounds):
+            for label, endpoint in endpoints.items():
+                figures[label].append(
+                    wrk(
+                        [endpoint],
+                        "DescribeImageVersion",
+                        body,
+                        duration=options.duration,
+                        connections=options.connections,
+                    )
+                )
+    on, off = median_figure(figures["metrics on"]), median_figure(figures["--no-metrics"])
+    print(
+        f"DescribeImageVersion, {options.connections} connections, median of {options.rounds}"
+        f" alternating runs of {options.duration:.0f} s, no access log:"
+    )
+    print(f"  metrics on    {on.cells()}")
+    print(f"  --no-metrics  {off.cells()}")
+    print(f"  metrics on: {on.requests_per_second / off.requests_per_second:.1%} of the rate")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -256,6 +303,12 @@ def main() -> None:
     )
     parser.add_argument("--servers", type=int, default=1, help="server processes (PostgreSQL)")
     parser.add_argument("--pool-size", type=int, default=10, help="connections per server")
+    parser.add_argument(
+        "--metrics-cost",
+        action="store_true",
+        help="only DescribeImageVersion, with metrics on against --no-metrics (both without"
+        " the access log), alternating",
+    )
     options = parser.parse_args()
     if options.servers > 1 and not options.postgresql:
         sys.exit("several servers share a catalog only on PostgreSQL: give --postgresql URL")
@@ -263,6 +316,9 @@ def main() -> None:
         sys.exit("wrk is needed: apt-get install wrk")
 
     workdir = Path(tempfile.mkdtemp(prefix="sagemaker-images-bench-"))
+    if options.metrics_cost:
+        metrics_cost(options, workdir)
+        return
     bare_port = free_port()
     bare_command = [
         sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app",
@@ -275,15 +331,7 @@ def main() -> None:
         servers = []
         for n in range(options.servers):
             port = free_port()
-            server_command = [
-                sys.executable, "-m", "sagemaker_images", "serve",
-                "--port", str(port),
-                "--database", url,
-                "--database-pool-size", str(options.pool_size),
-                "--transitions", "0",
-                "--max-versions-per-image", str(options.big + 1_000_000),
-                "--log-level", "warning",
-            ]  # fmt: skip
+            server_command = serve_command(port, url, options)
             servers.append(
                 stack.enter_context(process(server_command, port, workdir / f"server-{n}.log"))
             )

@@ -64,7 +64,7 @@ class LoopThread:
 class InProcessApp(Server):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.application = Application(settings)
+        self.application = Application(settings, own_process=False)
         self.endpoint = ENDPOINT
         self._loop = LoopThread()
 

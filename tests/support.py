@@ -420,3 +420,56 @@ class PrivateCluster:
             with contextlib.suppress(subprocess.SubprocessError):
                 self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def catalog_answers(client: Any) -> dict[str, Any]:
+    """Every List and Describe answer about one region's catalog, keyed by what was asked:
+    two catalogs that give equal answers are the same catalog to any client."""
+
+    def answer(found: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in found.items() if k != "ResponseMetadata"}
+
+    def every(operation: str, key: str, **params: Any) -> list[Any]:
+        pages = client.get_paginator(operation).paginate(**params)
+        return [item for page in pages for item in page[key]]
+
+    found: dict[str, Any] = {
+        "images": every("list_images", "Images"),
+        "app image configs": every("list_app_image_configs", "AppImageConfigs"),
+    }
+    for image in found["images"]:
+        name = image["ImageName"]
+        found[f"image {name}"] = answer(client.describe_image(ImageName=name))
+        found[f"tags of {name}"] = every("list_tags", "Tags", ResourceArn=image["ImageArn"])
+        found[f"aliases of {name}"] = every(
+            "list_aliases", "SageMakerImageVersionAliases", ImageName=name
+        )
+        versions = every("list_image_versions", "ImageVersions", ImageName=name)
+        found[f"versions of {name}"] = versions
+        for version in versions:
+            number = version["Version"]
+            found[f"version {name}/{number}"] = answer(
+                client.describe_image_version(ImageName=name, Version=number)
+            )
+            found[f"aliases of {name}/{number}"] = every(
+                "list_aliases", "SageMakerImageVersionAliases", ImageName=name, Version=number
+            )
+    for config in found["app image configs"]:
+        name = config["AppImageConfigName"]
+        found[f"app image config {name}"] = answer(
+            client.describe_app_image_config(AppImageConfigName=name)
+        )
+        found[f"tags of app image config {name}"] = every(
+            "list_tags", "Tags", ResourceArn=config["AppImageConfigArn"]
+        )
+    return found
+
+
+def run_cli(*args: str, stdin: bytes | None = None, timeout: float = 120) -> Any:
+    """`sagemaker-images ARGS` in a child process: the CompletedProcess (bytes)."""
+    return subprocess.run(
+        [sys.executable, "-m", "sagemaker_images", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+    )

@@ -1,76 +1,67 @@
-"""The ASGI application: routes, request ids, the body limit, /healthz, and the lifespan
-that opens the store and runs the job worker.
+"""The ASGI application: its routes and its lifespan, which opens the store and runs the job
+worker.
 
 A bare ASGI callable rather than a framework: a request is a handful of header lookups and
-one dispatch, and on this path every microsecond is throughput.
+one dispatch, and on this path every microsecond is throughput (docs/architecture.md has
+the measurement).
+
+    POST /                      SageMaker's API (calls.py)
+    GET  /healthz               liveness: the process answers
+    GET  /readyz                readiness: the database answers within a second
+    GET  /metrics               Prometheus metrics (or on --metrics-address)
+    *    /_sagemaker-images/... the control API, with --control-api (control.py)
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import itertools
 import logging
 import signal
-import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
-from contextvars import ContextVar
+import time
 from typing import Any
 
 import orjson
 
+from sagemaker_images import __version__
+from sagemaker_images.asgi import (
+    JSON,
+    Receive,
+    RequestIds,
+    Scope,
+    Send,
+    declared_length,
+    header,
+    read_body,
+    respond,
+)
+from sagemaker_images.calls import Calls, note_jobs_added
 from sagemaker_images.catalog.common import Deps, wall_clock_ms
 from sagemaker_images.catalog.service import handlers
 from sagemaker_images.config import Settings
-from sagemaker_images.context import RequestContext
 from sagemaker_images.control import PREFIX as CONTROL_PREFIX
 from sagemaker_images.control import ControlApi
 from sagemaker_images.credentials import KeyRing
-from sagemaker_images.errors import (
-    InternalFailure,
-    RequestTooLarge,
-    ServiceError,
-    UnknownOperation,
-)
+from sagemaker_images.errors import ServiceError, UnknownOperation
 from sagemaker_images.faults import Faults
 from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
-from sagemaker_images.protocol.dispatch import (
-    INTERNAL_FAILURE,
-    Dispatcher,
-    error_answer,
-    error_response,
-)
-from sagemaker_images.protocol.model import target_prefix
-from sagemaker_images.protocol.sigv4 import Verifier, scope_region
+from sagemaker_images.logs import AccessLog
+from sagemaker_images.metrics import CONTENT_TYPE as METRICS_TYPE
+from sagemaker_images.metrics import Metrics, describe_pool
+from sagemaker_images.metrics_server import MetricsServer
+from sagemaker_images.protocol.dispatch import Dispatcher, error_response
+from sagemaker_images.protocol.model import served_operations, target_prefix
+from sagemaker_images.protocol.sigv4 import Verifier
 from sagemaker_images.registry.resolver import Resolver, build_resolver
 from sagemaker_images.store import Store, StoreError, open_store
 from sagemaker_images.store.open import redacted
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
 log = logging.getLogger(__name__)
 
-JSON_11 = b"application/x-amz-json-1.1"
-# Set when a call's transaction added jobs: with --transitions immediate, the call answers
-# once they are done (each request runs in a task, with a context, of its own).
-_JOBS_ADDED: ContextVar[bool] = ContextVar("jobs_added", default=False)
 HEALTHY = b'{"status":"ok"}'
-
-
-class RequestIds:
-    """UUID-shaped request ids: random per process, then a counter (uuid4 per call is slow)."""
-
-    def __init__(self) -> None:
-        head = uuid.uuid4().hex
-        self._prefix = f"{head[:8]}-{head[8:12]}-4{head[13:16]}-{head[16:20]}-"
-        self._counter = itertools.count(int(head[20:], 16) & 0xFFFFFFFF)
-
-    def next(self) -> str:
-        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFF:012x}"
+READY_SECONDS = 1.0
 
 
 class Application:
@@ -84,23 +75,28 @@ class Application:
         self.store: Store | None = None
         self.worker: Worker | None = None
         self.resolver: Resolver | None = None
-        self._dispatcher: Dispatcher | None = None
-        self._request_ids = RequestIds()
         self.keys: KeyRing | None = None
-        self._verifier: Verifier | None = None
         self.faults = Faults()
-        self._faults = self.faults
+        self.metrics = Metrics(__version__, _backend(settings))
+        self._request_ids = RequestIds()
+        self._verifier: Verifier | None = None
+        self._calls: Calls | None = None
         self._control: ControlApi | None = None
-        self._immediate = settings.pacing().mode == "immediate"
+        self._access = AccessLog(settings.log_format) if settings.access_log else None
+        self._metrics_server: MetricsServer | None = None
         self._target_prefix = target_prefix() + "."
+        # Whether calls are timed and counted at all (for the metrics or the access log).
+        self._observed = settings.metrics or settings.access_log
+        # Operation names as metric labels: only those of the model, never what a client sent.
+        self._operations = {self._target_prefix + name: name for name in served_operations()}
 
     async def startup(self) -> None:
         if self.settings.auth_mode() == "sigv4":
             self._start_auth()
-        self.resolver = build_resolver(self.settings)
+        self.resolver = build_resolver(self.settings, self.metrics.resolution)
         store = await open_store(self.settings, serving=True)
         deps = Deps(store, self.settings, wall_clock_ms, self.settings.pacing())
-        self._dispatcher = Dispatcher(handlers(deps))
+        dispatcher = Dispatcher(handlers(deps))
         self.worker = Worker(
             store,
             Transitions(resolver=self.resolver),
@@ -108,15 +104,24 @@ class Application:
             lease_seconds=self.settings.job_lease_seconds,
             retry=RetryPolicy(window_seconds=self.settings.resolve_retry_seconds),
             max_attempts=self.settings.job_attempts,
+            observe=self.metrics.job,
         )
         await self.worker.start()
         self.store = store
-        if self._immediate:
-            store.on_job_added(_note_jobs_added)
+        self._calls = Calls(
+            self.settings, dispatcher, self._verifier, self.faults, self.worker, self._target_prefix
+        )
+        if self.settings.pacing().mode == "immediate":
+            store.on_job_added(note_jobs_added)
         if self.settings.control_api:
             self._control = ControlApi(
                 store, self.worker, self.faults, self.settings, wall_clock_ms
             )
+        if self._access is not None:
+            self._access.start()
+        if self.settings.metrics and self.settings.metrics_address:
+            self._metrics_server = MetricsServer(self.settings.metrics_address, self._exposition)
+            await self._metrics_server.start()
         if self.own_process:
             # Everything built so far (the service model above all) lives as long as the
             # process: keep it out of the collector's full passes, which otherwise stall
@@ -124,9 +129,12 @@ class Application:
             gc.collect()
             gc.freeze()
         log.info(
-            "serving %d operations from %s",
-            len(self._dispatcher.operation_names),
+            "sagemaker-images %s serving %d operations from %s (transitions: %s, auth: %s)",
+            __version__,
+            len(dispatcher.operation_names),
             redacted(self.settings.resolved_database_url()),
+            self.settings.pacing(),
+            self.settings.auth_mode(),
         )
 
     def _start_auth(self) -> None:
@@ -141,12 +149,18 @@ class Application:
         log.info("authentication: sigv4 with %d keys", len(keys))
 
     async def shutdown(self) -> None:
+        if self._metrics_server is not None:
+            await self._metrics_server.stop()
         if self.worker is not None:
             await self.worker.stop()
         if self.store is not None:
             await self.store.close()
         if self.resolver is not None:
             await self.resolver.close()
+        if self._access is not None:
+            await self._access.stop()
+        if self.store is not None:
+            log.info("shut down: every call answered, pending transitions resume at next start")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -181,154 +195,119 @@ class Application:
             await self._elsewhere(scope, receive, send, request_id)
             return
         if scope["method"] != "POST":
-            error = UnknownOperation(f"No operation at {scope['method']} /; AWS JSON calls POST /.")
-            await _respond(send, 405, error_response(error)[1], request_id)
-            return
-        target = authorization = None
-        declared_length = 0
-        for name, value in scope["headers"]:
-            if name == b"x-amz-target":
-                target = value.decode("latin-1")
-            elif name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name == b"content-length" and value.isdigit():
-                declared_length = int(value)
-        try:
-            body = await self._read_body(receive, declared_length)
-            ctx = self._context(scope, body, authorization, request_id)
-        except ServiceError as error:
-            await _respond(send, *error_response(error), request_id)
-            return
-        if self._faults.rules and await self._faulted(target, ctx, send):
-            return
-        assert self._dispatcher is not None
-        if self._immediate:
-            _JOBS_ADDED.set(False)
-            status, payload = await self._dispatcher.call(target, body, ctx)
-            if _JOBS_ADDED.get():
-                assert self.worker is not None
-                await self.worker.settle()
-        else:
-            status, payload = await self._dispatcher.call(target, body, ctx)
-        await _respond(send, status, payload, request_id)
-
-    def _context(
-        self, scope: Scope, body: bytes, authorization: str | None, request_id: str
-    ) -> RequestContext:
-        """Who calls and where: the verified signer, or (signatures off) the configured
-        account and the region the request's credential scope names."""
-        query_string = scope.get("query_string", b"")
-        if self._verifier is None:
-            region = scope_region(authorization, query_string)
-            # (account, region, request id), positionally: keywords cost twice as much here
-            return RequestContext(
-                self.settings.account_id, region or self.settings.default_region, request_id
+            refusal = UnknownOperation(
+                f"No operation at {scope['method']} /; AWS JSON calls POST /."
             )
+            await respond(send, 405, error_response(refusal)[1], request_id)
+            return
+        assert self._calls is not None
+        if not self._observed:
+            answer = await self._calls.answer(scope, receive, request_id)
+            await respond(send, answer.status, answer.body, request_id)
+            return
+        metrics = self.metrics
+        started = time.perf_counter()
+        metrics.in_flight += 1
         try:
-            caller = self._verifier.verify(
-                scope["method"],
-                scope.get("raw_path") or scope["path"].encode(),
-                query_string,
-                scope["headers"],
-                body,
+            answer = await self._calls.answer(scope, receive, request_id)
+        finally:
+            metrics.in_flight -= 1
+        await respond(send, answer.status, answer.body, request_id)
+        seconds = time.perf_counter() - started
+        operation = self._operations.get(answer.target, "unknown")  # type: ignore[arg-type]
+        error = "" if answer.status == 200 else _error_code(answer.body)
+        if self.settings.metrics:
+            metrics.request(operation, answer.status, error, seconds)
+        if self._access is not None:
+            self._access.record(
+                request_id,
+                operation,
+                answer.status,
+                error or None,
+                seconds * 1000,
+                answer.account or "-",
+                answer.region or "-",
+                answer.access_key_id,
             )
-        except ServiceError as error:
-            log.debug("request %s refused: %s %s", request_id, error.code, error.message)
-            raise
-        except Exception:
-            log.exception("signature check failed unexpectedly (request %s)", request_id)
-            raise InternalFailure(INTERNAL_FAILURE) from None
-        return RequestContext(caller.account, caller.region, request_id)
-
-    async def _faulted(self, target: str | None, ctx: RequestContext, send: Send) -> bool:
-        """Answer as a fault rule says, if one fires for this call (see faults.py)."""
-        operation = (target or "").removeprefix(self._target_prefix)
-        fault = self._faults.firing(operation, ctx.account)
-        if fault is None:
-            return False
-        if fault.latency_ms:
-            await asyncio.sleep(fault.latency_ms / 1000)
-        if fault.error is None:
-            return False
-        assert fault.message is not None and fault.status is not None
-        log.info("request %s answered %s by a test fault", ctx.request_id, fault.error)
-        status, body = error_answer(fault.error, fault.message, fault.status)
-        await _respond(send, status, body, ctx.request_id)
-        return True
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
-        """Every path but `/`: health, the control API, or nothing."""
+        """Every path but `/`."""
         path, method = scope["path"], scope["method"]
         if path == "/healthz" and method in {"GET", "HEAD"}:
-            await _respond(send, 200, HEALTHY, request_id, b"application/json")
-            return
-        if self._control is not None and path.startswith(CONTROL_PREFIX):
-            await self._control_call(scope, receive, send, request_id)
-            return
-        error = UnknownOperation(f"No operation at {method} {path}; AWS JSON calls POST /.")
-        await _respond(send, 404, error_response(error)[1], request_id)
+            await respond(send, 200, HEALTHY, request_id, JSON)
+        elif path == "/readyz" and method in {"GET", "HEAD"}:
+            status, body = await self._readiness()
+            await respond(send, status, body, request_id, JSON)
+        elif path == "/metrics" and method == "GET" and self._metrics_here():
+            if await self._signed(scope, receive, send, request_id) is not None:
+                await respond(send, 200, await self._exposition(), request_id, METRICS_TYPE)
+        elif self._control is not None and path.startswith(CONTROL_PREFIX):
+            signed = await self._signed(scope, receive, send, request_id)
+            if signed is not None:
+                await self._control_call(scope, signed, send, request_id)
+        else:
+            error = UnknownOperation(f"No operation at {method} {path}; AWS JSON calls POST /.")
+            await respond(send, 404, error_response(error)[1], request_id)
 
-    async def _control_call(
+    def _metrics_here(self) -> bool:
+        return self.settings.metrics and not self.settings.metrics_address
+
+    async def _signed(
         self, scope: Scope, receive: Receive, send: Send, request_id: str
-    ) -> None:
-        assert self._control is not None
-        authorization = declared_length = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-            elif name == b"content-length" and value.isdigit():
-                declared_length = int(value)
+    ) -> bytes | None:
+        """The body of a request to the server's own routes, checked as an API call's would
+        be (signed, when signatures are verified); None once refused."""
+        assert self._calls is not None
         try:
-            body = await self._read_body(receive, declared_length or 0)
-            self._context(scope, body, authorization, request_id)
+            body = await read_body(receive, declared_length(scope), self.settings.max_body_bytes)
+            self._calls.context(scope, body, header(scope, b"authorization"), request_id)
         except ServiceError as error:
-            await _respond(send, *error_response(error), request_id)
-            return
+            await respond(send, *error_response(error), request_id)
+            return None
+        return body
+
+    async def _control_call(self, scope: Scope, body: bytes, send: Send, request_id: str) -> None:
+        assert self._control is not None
         try:
-            request = orjson.loads(body) if body.strip() else {}
+            request: Any = orjson.loads(body) if body.strip() else {}
         except orjson.JSONDecodeError:
             status, answer = 400, {"error": "the body is not JSON"}
         else:
             status, answer = await self._control.handle(scope["method"], scope["path"], request)
-        await _respond(send, status, orjson.dumps(answer), request_id, b"application/json")
+        await respond(send, status, orjson.dumps(answer), request_id, JSON)
 
-    async def _read_body(self, receive: Receive, declared_length: int) -> bytes:
-        limit = self.settings.max_body_bytes
-        if declared_length > limit:
-            raise _too_large(declared_length, limit)
-        chunks = []
-        size = 0
-        while True:
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(size, limit)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+    async def _readiness(self) -> tuple[int, bytes]:
+        """200 once the database answers a trivial query within a second, else 503."""
+        if self.store is None:
+            return 503, b'{"status":"starting"}'
+        try:
+            await asyncio.wait_for(self.store.ping(), READY_SECONDS)
+        except Exception as error:  # any failure means: do not send calls here
+            reason = "timed out" if isinstance(error, TimeoutError) else type(error).__name__
+            return 503, orjson.dumps({"status": "unavailable", "reason": reason})
+        return 200, b'{"status":"ready"}'
+
+    async def _exposition(self) -> bytes:
+        """Metrics, with the queue of jobs and the database pool read now."""
+        if self.store is not None:
+            try:
+                self.metrics.jobs = await asyncio.wait_for(
+                    self.store.reader.jobs.counts(wall_clock_ms()), READY_SECONDS
+                )
+            except Exception:
+                log.warning("metrics: the queue of jobs could not be read", exc_info=True)
+            self.metrics.pool = describe_pool(self.store.pool_stats())
+        return self.metrics.exposition()
 
 
-def _note_jobs_added(_due_ms: int) -> None:
-    _JOBS_ADDED.set(True)
+def _error_code(body: bytes) -> str:
+    """The `__type` of an error answer (every one this server sends has one)."""
+    try:
+        code = orjson.loads(body).get("__type", "")
+    except (orjson.JSONDecodeError, AttributeError):
+        return "unknown"
+    return str(code)
 
 
-def _too_large(size: int, limit: int) -> RequestTooLarge:
-    return RequestTooLarge(f"Request body of {size} bytes exceeds the limit of {limit} bytes.")
-
-
-async def _respond(
-    send: Send, status: int, body: bytes, request_id: str, content_type: bytes = JSON_11
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-amzn-requestid", request_id.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def _backend(settings: Settings) -> str:
+    return "postgresql" if settings.resolved_database_url().startswith("postgres") else "sqlite"

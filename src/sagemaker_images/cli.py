@@ -1,91 +1,20 @@
-"""`sagemaker-images serve | migrate | drift`: every flag also readable from
-SAGEMAKER_IMAGES_<FLAG>."""
+"""`sagemaker-images serve | migrate | drift | backup | export | import | copy`: every
+setting's flag also readable from SAGEMAKER_IMAGES_<FLAG>."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from sagemaker_images import __version__
-from sagemaker_images.config import (
-    DRIFT,
-    MIGRATE,
-    SERVE,
-    Flag,
-    Settings,
-    environment_variable,
-    flagged,
-    shown_default,
-)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def settings_options(command: str) -> Callable[[F], F]:
-    """The click options of a command, one per setting it takes (see config.py).
-
-    Each defaults to None, so that a setting neither flagged nor in the environment keeps
-    the default its declaration gives.
-    """
-
-    def decorate(function: F) -> F:
-        for declared, flag in reversed(flagged(command)):
-            function = click.option(
-                flag.name,
-                declared.name,
-                envvar=environment_variable(flag),
-                show_envvar=True,
-                default=None,
-                is_flag=flag.switch or None,
-                type=None if flag.switch else _param_type(flag, type(declared.default)),
-                show_default=shown_default(declared, flag).replace("`", ""),
-                help=flag.help.replace("`", ""),
-            )(function)
-        return function
-
-    return decorate
-
-
-class _Checked(click.ParamType):  # type: ignore[type-arg]
-    """A value its setting's own parser accepts."""
-
-    def __init__(self, check: Callable[[str], object]) -> None:
-        self.check = check
-        self.name = "value"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            self.check(str(value))
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
-        return str(value)
-
-
-def _param_type(flag: Flag, kind: type) -> click.ParamType[Any]:
-    if flag.check is not None:
-        return _Checked(flag.check)
-    if flag.choices:
-        return click.Choice(flag.choices)
-    if flag.path:
-        return click.Path(dir_okay=False)
-    if kind is int and (flag.minimum is not None or flag.maximum is not None):
-        return click.IntRange(
-            None if flag.minimum is None else int(flag.minimum),
-            None if flag.maximum is None else int(flag.maximum),
-            min_open=flag.minimum_open,
-        )
-    if kind is float:
-        return click.FloatRange(flag.minimum, flag.maximum, min_open=flag.minimum_open)
-    return click.STRING if kind is str else click.INT
-
-
-def settings_from(options: dict[str, Any]) -> Settings:
-    return Settings(**{name: value for name, value in options.items() if value is not None})
+from sagemaker_images.cli_options import settings_from, settings_options
+from sagemaker_images.config import DRIFT, MIGRATE, SERVE
+from sagemaker_images.data.commands import backup, copy, export, import_
+from sagemaker_images.logs import configure
 
 
 def _load_registries(path: str) -> Any:
@@ -103,6 +32,10 @@ def main() -> None:
     """A self-hosted Amazon SageMaker image catalog that speaks the AWS wire protocol."""
 
 
+for _command in (backup, export, import_, copy):
+    main.add_command(_command)
+
+
 @main.command()
 @settings_options(SERVE)
 def serve(**options: Any) -> None:
@@ -116,9 +49,9 @@ def serve(**options: Any) -> None:
         try:  # a clear message now rather than a failed start later
             load_keys(settings.credentials_file)
         except CredentialsError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.BadParameter(str(error), param_hint="--credentials") from None
     _load_registries(settings.registries_file)  # a bad file stops here, before serving
-    _configure_logging(settings.log_level)
+    configure(settings.log_level, settings.log_format)
     import uvicorn
 
     from sagemaker_images.app import Application
@@ -151,6 +84,7 @@ def migrate(**options: Any) -> None:
     from sagemaker_images.store.open import redacted
 
     settings = settings_from(options)
+    configure(settings.log_level, settings.log_format)
 
     async def run() -> None:
         store = await open_store(settings)
@@ -174,7 +108,7 @@ def drift(as_json: bool, **options: Any) -> None:
 
     settings = settings_from(options)
     registries = _load_registries(settings.registries_file)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure(settings.log_level, settings.log_format)
 
     async def run() -> list[Any]:
         store = await open_store(settings)
@@ -240,13 +174,3 @@ def _server_class() -> type:
                 captured.clear()
 
     return Server
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx and httpcore log every registry request and its headers; the resolver logs what
-    # matters itself, and nothing near a credential belongs in a log.
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)

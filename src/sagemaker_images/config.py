@@ -16,6 +16,8 @@ from typing import Any
 
 ENV_PREFIX = "SAGEMAKER_IMAGES_"
 SERVE, MIGRATE, DRIFT = "serve", "migrate", "drift"
+BACKUP, EXPORT, IMPORT, COPY = "backup", "export", "import", "copy"
+EVERY_COMMAND = (SERVE, MIGRATE, DRIFT, BACKUP, EXPORT, IMPORT, COPY)
 
 
 def default_data_dir() -> Path:
@@ -55,6 +57,19 @@ class Pacing:
         return f"{self.seconds:g}" if self.mode == "seconds" else self.mode
 
 
+def check_database_url(text: str) -> str:
+    """A database URL the stores understand; raises ValueError saying what is wrong."""
+    from sagemaker_images.store.open import check_url
+
+    return check_url(text)
+
+
+def check_address(text: str) -> tuple[str, int]:
+    from sagemaker_images.metrics_server import parse_address
+
+    return parse_address(text)
+
+
 def parse_transitions(text: str) -> Pacing:
     if text in {"immediate", "manual"}:
         return Pacing(text)
@@ -82,6 +97,7 @@ class Flag:
     minimum_open: bool = False  # the minimum itself is not allowed
     path: bool = False  # a file's path
     switch: bool = False  # an on/off flag
+    negatable: bool = False  # a switch that also has its --no- form
     check: Callable[[str], object] | None = None  # parses (and so checks) a value
     shown_default: str | None = None  # README's and --help's words for the default
     section: str = "server"  # README's table: "server" or "resolve"
@@ -101,7 +117,8 @@ class Settings:
             "--database",
             "`sqlite:///relative.db` or `sqlite:////absolute/path.db`, or"
             " `postgresql://user:password@host:5432/dbname`",
-            commands=(SERVE, MIGRATE, DRIFT),
+            commands=EVERY_COMMAND,
+            check=check_database_url,
             shown_default="`sqlite:///` + `$XDG_DATA_HOME/sagemaker-images/catalog.db`"
             " (`~/.local/share/...`)",
         ),
@@ -192,12 +209,53 @@ class Settings:
             minimum_open=True,
         ),
     )
+    log_format: str = setting(
+        "text",
+        Flag(
+            "--log-format",
+            "`text`, or `json`: one JSON object per line, access lines included",
+            choices=("text", "json"),
+            commands=EVERY_COMMAND,
+        ),
+    )
+    access_log: bool = setting(
+        True,
+        Flag(
+            "--access-log",
+            "one line per call: request id, operation, status, error, duration, account,"
+            " region, access key id",
+            switch=True,
+            negatable=True,
+            shown_default="on",
+        ),
+    )
+    metrics: bool = setting(
+        True,
+        Flag(
+            "--metrics",
+            "Prometheus metrics at `GET /metrics` (signed requests only when signatures are"
+            " verified)",
+            switch=True,
+            negatable=True,
+            shown_default="on",
+        ),
+    )
+    metrics_address: str = setting(
+        "",
+        Flag(
+            "--metrics-address",
+            "serve the metrics at `HOST:PORT/metrics` instead, unsigned, as exporters do",
+            check=check_address,
+            shown_default="none",
+        ),
+    )
     log_level: str = setting(
         "info",
         Flag(
             "--log-level",
             "`debug`, `info`, `warning`, `error`",
             choices=("debug", "info", "warning", "error"),
+            commands=EVERY_COMMAND,
         ),
     )
     credentials_file: str = setting(
@@ -267,8 +325,9 @@ def flag_table(section: str) -> str:
     rows = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
     for declared, flag in flagged(SERVE):
         if flag.section == section:
+            name = f"{flag.name}/--no-{flag.name[2:]}" if flag.negatable else flag.name
             rows.append(
-                f"| `{flag.name}` | `{environment_variable(flag)}` |"
+                f"| `{name}` | `{environment_variable(flag)}` |"
                 f" {shown_default(declared, flag)} | {flag.help} |"
             )
     return "\n".join(rows)

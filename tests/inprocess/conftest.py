@@ -31,6 +31,7 @@ def make_app(
             "database_url", fresh_database(backend, databases, tmp_path_factory.mktemp("app"))
         )
         settings.setdefault("database_pool_size", 4)
+        settings.setdefault("access_log", False)
         app = InProcessApp(Settings(**settings)).start()
         started.append(app)
         return app
@@ -45,7 +46,13 @@ def _session_app(
 ) -> InProcessApp:
     database = fresh_database(backend, databases, factory.mktemp(f"app-{backend}"))
     return InProcessApp(
-        Settings(database_url=database, database_pool_size=4, max_images=5000, **settings)
+        Settings(
+            database_url=database,
+            database_pool_size=4,
+            max_images=5000,
+            access_log=False,
+            **settings,
+        )
     ).start()
 
 

@@ -17,7 +17,7 @@ from sagemaker_images.errors import (
     MissingAuthenticationToken,
     UnrecognizedClient,
 )
-from sagemaker_images.protocol.sigv4 import Verifier, scope_region
+from sagemaker_images.protocol.sigv4 import Verifier, credential_scope
 
 NOW = datetime.datetime(2026, 11, 30, 12, 0, 0)
 KEYS = {
@@ -155,16 +155,13 @@ def test_presigned_requests_verify_until_they_expire():
         verify(request, offset=61)
 
 
-def test_the_region_of_an_unverified_request():
-    assert (
-        scope_region(
-            "AWS4-HMAC-SHA256 Credential=K/20261130/eu-north-1/sagemaker/aws4_request, SignedHeaders=host, Signature=0"
-        )
-        == "eu-north-1"
+def test_the_key_and_region_of_an_unverified_request():
+    header = (
+        "AWS4-HMAC-SHA256 Credential=K/20261130/eu-north-1/sagemaker/aws4_request,"
+        " SignedHeaders=host, Signature=0"
     )
-    assert (
-        scope_region(None, b"X-Amz-Credential=K%2F20261130%2Fap-east-1%2Fsagemaker%2Faws4_request")
-        == "ap-east-1"
-    )
-    assert scope_region("Bearer x") is None
-    assert scope_region("AWS4-HMAC-SHA256 Credential=K/short") is None
+    assert credential_scope(header) == ("K", "eu-north-1")
+    query = b"X-Amz-Credential=K%2F20261130%2Fap-east-1%2Fsagemaker%2Faws4_request"
+    assert credential_scope(None, query) == ("K", "ap-east-1")
+    assert credential_scope("Bearer x") == (None, None)
+    assert credential_scope("AWS4-HMAC-SHA256 Credential=K/short") == ("K", None)

@@ -7,6 +7,7 @@ transaction that also removes the job, so a transition is recorded at most once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from sagemaker_images.records import JobRecord
 from sagemaker_images.registry.resolver import Resolution, Resolver
 from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
 from sagemaker_images.store import Reads, Writes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +75,14 @@ async def _image_ready(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
     image = await tx.images.by_id(job.image_id, lock=True)
     if image is not None and image.status in {ImageStatus.CREATING, ImageStatus.UPDATING}:
         await tx.images.update(image.id, status=ImageStatus.CREATED, modified_ms=now_ms)
+        log.info("image %s (%s, %s): CREATED", image.name, image.account, image.region)
 
 
 async def _image_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
+    image = await tx.images.by_id(job.image_id)
     await tx.images.delete(job.image_id)
+    if image is not None:
+        log.info("image %s (%s, %s): deleted", image.name, image.account, image.region)
 
 
 async def _version_ready(tx: Writes, job: JobRecord, outcome: Any, now_ms: int) -> None:
@@ -85,6 +92,7 @@ async def _version_ready(tx: Writes, job: JobRecord, outcome: Any, now_ms: int) 
         return
     if not isinstance(outcome, Resolution):
         return  # the version was not CREATING when prepared; it has moved on since
+    name = await _image_name(tx, job)
     if outcome.container_image is not None:
         await tx.versions.update(
             job.image_id,
@@ -93,6 +101,7 @@ async def _version_ready(tx: Writes, job: JobRecord, outcome: Any, now_ms: int) 
             container_image=outcome.container_image,
             modified_ms=now_ms,
         )
+        log.info("image version %s: CREATED, ContainerImage %s", name, outcome.container_image)
     else:
         await tx.versions.update(
             job.image_id,
@@ -101,11 +110,22 @@ async def _version_ready(tx: Writes, job: JobRecord, outcome: Any, now_ms: int) 
             failure_reason=outcome.failure_reason,
             modified_ms=now_ms,
         )
+        log.info("image version %s: CREATE_FAILED: %s", name, outcome.failure_reason)
 
 
 async def _version_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
     assert job.version is not None
+    name = await _image_name(tx, job)
     await tx.versions.delete(job.image_id, job.version)
+    log.info("image version %s: deleted", name)
+
+
+async def _image_name(tx: Writes, job: JobRecord) -> str:
+    """`name/version (account, region)` of a version job, for the log."""
+    image = await tx.images.by_id(job.image_id)
+    if image is None:
+        return f"{job.image_id}/{job.version}"
+    return f"{image.name}/{job.version} ({image.account}, {image.region})"
 
 
 _APPLY: dict[str, Callable[[Writes, JobRecord, Any, int], Awaitable[None]]] = {

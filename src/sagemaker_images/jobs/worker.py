@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -48,6 +49,7 @@ class Worker:
         poll_seconds: float = 1.0,
         retry: RetryPolicy | None = None,
         max_attempts: int = 8,
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self._store = store
         self._transitions = transitions
@@ -57,6 +59,9 @@ class Worker:
         self._poll_seconds = poll_seconds
         self._retry = retry or RetryPolicy()
         self._max_attempts = max_attempts
+        # (kind, outcome: done, gave_up or retried, seconds from claim to outcome)
+        self._observe = observe or (lambda kind, outcome, seconds: None)
+        self._claimed_at: dict[int, float] = {}
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
@@ -75,6 +80,9 @@ class Worker:
                 released = await tx.jobs.release_leases()
             if released:
                 log.info("resuming %d job(s) left claimed by an earlier run", released)
+        waiting = sum(count for _, _, count in await self._store.reader.jobs.counts(0))
+        if waiting:
+            log.info("%d pending transition(s) to finish, from earlier calls", waiting)
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="job-claims"),
             asyncio.create_task(self._commit_loop(), name="job-commits"),
@@ -146,7 +154,9 @@ class Worker:
         now = self._clock()
         async with self._store.transaction() as tx:
             jobs = await tx.jobs.claim(self.owner, now, now + self._lease_ms, free)
+        claimed_at = time.monotonic()
         for job in jobs:
+            self._claimed_at[job.id] = claimed_at
             task = asyncio.create_task(self._prepare(job), name=f"job-{job.id}")
             self._running.add(task)
             task.add_done_callback(self._running.discard)
@@ -196,6 +206,9 @@ class Worker:
                 # One bad job must not hold back the others: record them one by one.
                 for item in batch:
                     await self._commit_one(item)
+            else:
+                for job, _ in batch:
+                    self._observed(job, "done")
             self._progressed()
             self._wake.set()
             await asyncio.sleep(0)
@@ -209,6 +222,8 @@ class Worker:
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             await self._after_failure(job, error)
+        else:
+            self._observed(job, "done")
 
     def _next_step(self, job: JobRecord, error: Exception) -> tuple[int | None, str]:
         """(milliseconds until the next try, or None to give up; the reason if giving up).
@@ -239,14 +254,24 @@ class Worker:
                         delay_ms / 1000,
                     )
                     await tx.jobs.retry(job.id, self.owner, now + delay_ms)
+                    outcome = "retried"
                 elif await tx.jobs.finish(job.id, self.owner):
                     log.warning("job %s gave up: %s", job.id, reason)
                     await self._transitions.give_up(tx, job, reason, now)
+                    outcome = "gave_up"
+                else:
+                    outcome = "lost"  # its lease went to another worker meanwhile
+            self._observed(job, outcome)
         except Exception:
             # The database is out of reach: try again on the next round, rather than leave
             # the job to wait out its lease (which still covers it if this server dies).
             log.exception("could not record the failure of job %s", job.id)
             self._unrecorded.append((job, error))
+
+    def _observed(self, job: JobRecord, outcome: str) -> None:
+        claimed_at = self._claimed_at.pop(job.id, None)
+        if claimed_at is not None:
+            self._observe(job.kind, outcome, time.monotonic() - claimed_at)
 
     async def _record_failures(self) -> None:
         pending, self._unrecorded = self._unrecorded, []

@@ -418,10 +418,14 @@ def _amz(epoch: float) -> str:
     return time.strftime(AMZ_DATE, time.gmtime(epoch))
 
 
-def scope_region(authorization: str | None, query_string: bytes = b"") -> str | None:
-    """The region of `Credential=AKID/date/region/service/aws4_request`, if the request has one.
+def credential_scope(
+    authorization: str | None, query_string: bytes = b""
+) -> tuple[str | None, str | None]:
+    """(access key id, region) of `Credential=AKID/date/region/service/aws4_request`, as far
+    as the request has them, signature or not.
 
-    Used when signatures are not verified (`--auth off`), where the scope alone names the region.
+    Used when signatures are not verified (`--auth off`), where the scope alone names the
+    region, and to name the key of a refused request in the log.
     """
     credential = None
     if authorization:
@@ -432,6 +436,8 @@ def scope_region(authorization: str | None, query_string: bytes = b"") -> str | 
         values = parse_qs(query_string.decode("latin-1")).get("X-Amz-Credential")
         credential = values[0] if values else None
     if not credential:
-        return None
+        return None, None
     parts = credential.split("/")
-    return parts[2] if len(parts) == 5 and parts[2] else None
+    if len(parts) != 5:
+        return parts[0] or None, None
+    return parts[0] or None, parts[2] or None

@@ -47,12 +47,21 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 TOKEN_LIFETIME_SECONDS = 60
 
 
+# What a definite answer of a registry means, for the metrics.
+_OUTCOMES = {401: "unauthorized", 403: "unauthorized", 404: "not_found"}
+
+
 class RegistryError(Exception):
     """Why a reference could not be resolved, in words fit for a FailureReason."""
 
 
 class RegistryRefused(RegistryError):
-    """The registry gave a definite answer: asking again will not help."""
+    """The registry gave a definite answer: asking again will not help. `outcome` sorts it
+    for the metrics: not_found, unauthorized, or refused (any other answer)."""
+
+    def __init__(self, message: str, outcome: str = "refused") -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
 class RegistryUnavailable(RegistryError):
@@ -89,6 +98,8 @@ class RegistryClient:
             return await asyncio.wait_for(self._digest(ref), self._timeout * 2)
         except TimeoutError:
             raise RegistryUnavailable("timed out") from None
+        except RegistryRefused as error:
+            raise RegistryRefused(self._scrub(str(error)), error.outcome) from None
         except RegistryError as error:
             raise type(error)(self._scrub(str(error))) from None
 
@@ -193,7 +204,8 @@ class RegistryClient:
         if response.status_code in {401, 403}:
             raise RegistryRefused(
                 f"unauthorized: the token service answered {response.status_code}"
-                + (" to the configured credentials" if auth else " to an anonymous request")
+                + (" to the configured credentials" if auth else " to an anonymous request"),
+                "unauthorized",
             )
         if response.status_code == 429 or response.status_code >= 500:
             raise RegistryUnavailable(f"token service answered HTTP {response.status_code}")
@@ -260,7 +272,10 @@ class RegistryClient:
             prefix = "not found"
         else:
             prefix = f"HTTP {status}"
-        return RegistryRefused(f"{prefix}: the registry answered {status} {said}".rstrip())
+        outcome = {401: "unauthorized", 403: "unauthorized", 404: "not_found"}.get(
+            status, "refused"
+        )
+        return RegistryRefused(f"{prefix}: the registry answered {status} {said}".rstrip(), outcome)
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:

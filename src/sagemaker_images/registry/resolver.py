@@ -8,6 +8,8 @@ registry and the version is pinned to the digest its tag points at now.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -63,27 +65,37 @@ class PassThrough:
         return None
 
 
+# (outcome: pinned, not_found, unauthorized, refused, unreachable or malformed; seconds)
+Observe = Callable[[str, float], None]
+
+
 class RegistryResolver:
     """Resolution required: pin to the digest the registry reports, or fail the version."""
 
-    def __init__(self, client: RegistryClient) -> None:
+    def __init__(self, client: RegistryClient, observe: Observe | None = None) -> None:
         self._client = client
+        self._observe = observe or (lambda outcome, seconds: None)
 
     async def resolve(self, base_image: str) -> Resolution:
+        started = time.monotonic()
         try:
             ref = parse_reference(base_image)
         except MalformedReference as error:
+            self._observe("malformed", time.monotonic() - started)
             return Resolution(
                 failure_reason=f"BaseImage {base_image} is not a valid image reference: {error}"
             )
         try:
             digest = await self._client.digest(ref)
         except RegistryUnavailable as error:
+            self._observe("unreachable", time.monotonic() - started)
             raise TransientFailure(base_image, ref.host, str(error)) from None
         except RegistryRefused as error:
+            self._observe(error.outcome, time.monotonic() - started)
             reason = f"BaseImage {base_image} could not be resolved at registry {ref.host}: {error}"
             log.info("%s", reason)
             return Resolution(failure_reason=reason)
+        self._observe("pinned", time.monotonic() - started)
         log.info("BaseImage %s resolved to %s", base_image, digest)
         return Resolution(container_image=ref.pinned(digest))
 
@@ -91,11 +103,11 @@ class RegistryResolver:
         await self._client.close()
 
 
-def build_resolver(settings: Settings) -> Resolver:
+def build_resolver(settings: Settings, observe: Observe | None = None) -> Resolver:
     """The resolver the settings ask for; a bad registries file raises RegistriesFileError."""
     registries = load_registries(settings.registries_file)
     if settings.resolve == "off":
         return PassThrough()
     if settings.resolve == "required":
-        return RegistryResolver(RegistryClient(registries))
+        return RegistryResolver(RegistryClient(registries), observe)
     raise ValueError(f"unknown resolution policy {settings.resolve!r} (expected off or required)")

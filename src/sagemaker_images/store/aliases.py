@@ -31,6 +31,18 @@ class AliasReads:
         )
         return {alias: int(version) for alias, version in rows}
 
+    async def of_image(self, image_id: int) -> dict[int, list[str]]:
+        """Every alias of an image, by the version it names."""
+        rows = await self._q.all(
+            "SELECT version, alias FROM image_version_aliases WHERE image_id = ?"
+            " ORDER BY version, alias",
+            (image_id,),
+        )
+        found: dict[int, list[str]] = {}
+        for version, alias in rows:
+            found.setdefault(int(version), []).append(alias)
+        return found
+
     async def page(
         self,
         image_id: int,

@@ -93,11 +93,24 @@ class Store(ABC):
     def transaction(self) -> AbstractAsyncContextManager[Writes]: ...
 
     @abstractmethod
+    def snapshot(self) -> AbstractAsyncContextManager[Reads]:
+        """Reads that all see one commit, whatever commits meanwhile: for exports of a
+        catalog that is being served."""
+
+    @abstractmethod
     async def open(self) -> None:
         """Bring the schema up to date and start whatever the store runs in the background."""
 
     @abstractmethod
     async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """A trivial query: raises if the database does not answer."""
+        await self.reader.jobs.next_due_ms()
+
+    def pool_stats(self) -> dict[str, int]:
+        """Connections and waiting callers, where the store pools connections."""
+        return {}
 
     @property
     def single_instance(self) -> bool:

@@ -36,6 +36,24 @@ class JobReads:
         row = await self._q.one("SELECT 1 FROM jobs WHERE due_ms <= ? LIMIT 1", (now_ms,))
         return row is not None
 
+    async def counts(self, now_ms: int) -> list[tuple[str, str, int]]:
+        """(kind, state, count) of the jobs: `running` under a live lease, else `queued`."""
+        rows = await self._q.all(
+            "SELECT kind, CASE WHEN lease_until_ms >= ? THEN 'running' ELSE 'queued' END AS state,"
+            " COUNT(*) FROM jobs GROUP BY kind, state ORDER BY kind, state",
+            (now_ms,),
+        )
+        return [(str(kind), str(state), int(count)) for kind, state, count in rows]
+
+    async def due_of(self, image_id: int) -> dict[int | None, int]:
+        """When the transitions in progress of an image (key None) and of its versions (key:
+        the number) are due."""
+        rows = await self._q.all(
+            "SELECT version, MIN(due_ms) FROM jobs WHERE image_id = ? GROUP BY version",
+            (image_id,),
+        )
+        return {None if version is None else int(version): int(due) for version, due in rows}
+
     async def pending(
         self, image_id: int | None = None, version: int | None = None
     ) -> list[PendingJob]:

@@ -55,3 +55,17 @@ class NamedReads(Generic[R]):
             where.params,
         )
         return [self.table.record(row) for row in rows]
+
+    async def every(self, account: str | None, after_id: int, limit: int) -> list[R]:
+        """Rows (of one account, or all) in the order they were made, after `after_id`:
+        for exports, which walk a whole table."""
+        where = Where("id > ?", after_id)
+        if account is not None:
+            where.add("account = ?", account)
+        where.params.append(limit)
+        rows = await self._q.all(
+            f"SELECT {self.table.select_list} FROM {self.table.name}"
+            f" WHERE {where} ORDER BY id LIMIT ?",
+            where.params,
+        )
+        return [self.table.record(row) for row in rows]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from sagemaker_images.config import Settings
 from sagemaker_images.store.base import Store
@@ -20,37 +21,41 @@ def sqlite_path(url: str) -> Path:
     return Path(rest[1:]).expanduser()
 
 
+_PASSWORD_IN_NETLOC = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:?#]*:)([^/@?#]*)@")
+_PASSWORD_IN_QUERY = re.compile(r"([?&]password=)[^&#]*")
+
+
 def redacted(url: str) -> str:
-    """The URL without its password, for logs."""
-    parts = urlsplit(url)
-    if parts.password is not None:
-        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
-    if "password" in parts.query:
-        hidden = [
-            (key, "***" if key == "password" else value)
-            for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        ]
-        parts = parts._replace(query=urlencode(hidden, safe="*"))
-    return urlunsplit(parts)
+    """The URL exactly as given, but for its password, for logs."""
+    url = _PASSWORD_IN_NETLOC.sub(r"\1***@", url)
+    return _PASSWORD_IN_QUERY.sub(r"\1***", url)
+
+
+def check_url(url: str) -> str:
+    """`url` if a store can open it; raises ValueError saying what is wrong."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        sqlite_path(url)
+    elif scheme not in {"postgresql", "postgres"}:
+        raise ValueError(
+            f"unsupported database URL {redacted(url)!r}"
+            " (expected sqlite:///... or postgresql://...)"
+        )
+    return url
 
 
 async def open_store(settings: Settings, *, serving: bool = False) -> Store:
     """`serving`: for the server itself, which on SQLite must be the file's only writer."""
-    url = settings.resolved_database_url()
+    url = check_url(settings.resolved_database_url())
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from sagemaker_images.store.sqlite import SqliteStore
 
         store: Store = SqliteStore(sqlite_path(url), settings.sqlite_synchronous, serving=serving)
-    elif scheme in {"postgresql", "postgres"}:
+    else:
         from sagemaker_images.store.postgresql import PostgresStore
 
         store = PostgresStore(url, settings.database_pool_size, settings.database_pool_timeout)
-    else:
-        raise ValueError(
-            f"unsupported database URL {redacted(url)!r}"
-            " (expected sqlite:///... or postgresql://...)"
-        )
     try:
         await store.open()
     except BaseException:

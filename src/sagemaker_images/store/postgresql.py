@@ -16,6 +16,7 @@ call ran (the database restarted while it sat idle) is silently swapped for anot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import zlib
 from collections.abc import AsyncIterator, Sequence
@@ -148,7 +149,8 @@ class PostgresStore(Store):
             name="sagemaker-images",
         )
         self._slots = asyncio.Semaphore(pool_size)
-        self._reader = Reads(_PooledReads(self))
+        self._pooled = _PooledReads(self)
+        self._reader = Reads(self._pooled)
 
     async def open(self) -> None:
         try:
@@ -168,6 +170,18 @@ class PostgresStore(Store):
     @property
     def reader(self) -> Reads:
         return self._reader
+
+    async def ping(self) -> None:
+        await self._pooled.all("SELECT 1")
+
+    def pool_stats(self) -> dict[str, int]:
+        stats = self._pool.get_stats()
+        waiting = len(getattr(self._slots, "_waiters", None) or ())
+        return {
+            "pool_size": stats.get("pool_size", 0),
+            "pool_available": stats.get("pool_available", 0),
+            "waiting": waiting + stats.get("requests_waiting", 0),
+        }
 
     async def acquire(self) -> AsyncConnection[Any]:
         """A connection; callers queue here rather than in the pool.
@@ -238,6 +252,17 @@ class PostgresStore(Store):
         finally:
             await self.release(connection)
         self._jobs_committed(writes)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Reads]:
+        connection, _ = await self.live("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield Reads(_Statements(connection))
+        finally:
+            if not connection.broken:
+                with contextlib.suppress(psycopg.Error):
+                    await connection.execute("ROLLBACK")
+            await self.release(connection)
 
     async def close(self) -> None:
         await self._pool.close()

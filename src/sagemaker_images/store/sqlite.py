@@ -192,6 +192,9 @@ class SqliteStore(Store):
     def single_instance(self) -> bool:
         return True
 
+    async def ping(self) -> None:
+        self._reader_connection.execute("SELECT 1").fetchall()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Writes]:
         async with self._write_lock:
@@ -210,6 +213,18 @@ class SqliteStore(Store):
                     self._rows.forget()
             self._commits += 1
         self._jobs_committed(writes)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Reads]:
+        # A connection of its own: in WAL mode its read transaction is a snapshot, and
+        # neither the server's reader nor its writer waits for it.
+        connection = _connect(self.path, "normal")
+        try:
+            statements = _Statements(connection)
+            await statements.run("BEGIN")
+            yield Reads(statements)
+        finally:
+            connection.close()
 
     async def _checkpoints(self) -> None:
         seen = 0

@@ -25,6 +25,15 @@ class TagReads:
         )
         return [(key, value) for key, value in rows]
 
+    async def of(self, kind: str, resource_id: int) -> dict[str, str]:
+        """Every tag of a resource."""
+        rows = await self._q.all(
+            "SELECT tag_key, tag_value FROM tags WHERE resource_type = ? AND resource_id = ?"
+            " ORDER BY tag_key",
+            (kind, resource_id),
+        )
+        return {key: value for key, value in rows}
+
     async def keys(self, kind: str, resource_id: int) -> set[str]:
         rows = await self._q.all(
             "SELECT tag_key FROM tags WHERE resource_type = ? AND resource_id = ?",

@@ -71,6 +71,15 @@ class VersionReads:
         row = await self._q.one(_FIND, (image_id, version))
         return VERSIONS.record(row) if row else None
 
+    async def of_image(self, image_id: int) -> list[VersionRecord]:
+        """Every version of an image, by number."""
+        rows = await self._q.all(
+            f"SELECT {VERSIONS.select_list} FROM image_versions WHERE image_id = ?"
+            " ORDER BY version",
+            (image_id,),
+        )
+        return [VERSIONS.record(row) for row in rows]
+
     async def lookup(
         self,
         account: str,

@@ -48,6 +48,7 @@ class SageMakerImagesServer(Controlled, Lifecycle):
         if database is None:
             self._temporary = tempfile.TemporaryDirectory(prefix="sagemaker-images-")
             database = f"sqlite:///{Path(self._temporary.name) / 'catalog.db'}"
+        serve_options.setdefault("access_log", False)  # the test run's output is the user's
         self.settings = Settings(
             host=host,
             port=port,

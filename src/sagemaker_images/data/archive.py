@@ -1,0 +1,274 @@
+"""The export format (docs/export-format.md): JSON lines, one resource a line, versioned.
+
+    {"format": "sagemaker-images-catalog", "version": 1, "exported": "...", "account": ...}
+    {"kind": "image", ...the image's columns..., "tags": {...}}
+    {"kind": "version", "image": "<name>", ...the version's columns..., "aliases": [...]}
+    {"kind": "app_image_config", ...the config's columns..., "tags": {...}}
+    {"kind": "end", "images": N, "versions": N, "app_image_configs": N}
+
+A version follows its image. The columns are the records' (`records.py`), but for row ids
+and what derives from others (`name_key`, `version_count`), so the format follows the
+declarations. Reading checks every line and the closing counts, and says which line is
+wrong: a truncated or malformed file is refused whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+
+from sagemaker_images.logs import iso_time
+from sagemaker_images.records import (
+    AppImageConfigRecord,
+    Column,
+    ImageRecord,
+    VersionRecord,
+    columns_of,
+)
+from sagemaker_images.states import ImageStatus, VersionStatus
+
+FORMAT = "sagemaker-images-catalog"
+VERSION = 1
+_DERIVED = {"id", "image_id", "name_key", "version_count"}
+
+
+def _fields(record_type: type) -> tuple[Column, ...]:
+    return tuple(c for c in columns_of(record_type) if c.name not in _DERIVED)
+
+
+IMAGE_FIELDS = _fields(ImageRecord)
+VERSION_FIELDS = _fields(VersionRecord)
+CONFIG_FIELDS = _fields(AppImageConfigRecord)
+
+
+class BadArchive(ValueError):
+    """The file cannot be imported; the message names the line."""
+
+
+@dataclass
+class VersionEntry:
+    record: VersionRecord
+    aliases: list[str] = field(default_factory=list)
+    due_ms: int | None = None  # when its transition in progress ends (None: when imported)
+
+
+@dataclass
+class ImageEntry:
+    record: ImageRecord
+    tags: dict[str, str] = field(default_factory=dict)
+    versions: list[VersionEntry] = field(default_factory=list)
+    due_ms: int | None = None
+
+
+@dataclass
+class ConfigEntry:
+    record: AppImageConfigRecord
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+E = TypeVar("E", ImageEntry, ConfigEntry)
+
+
+@dataclass
+class Catalog:
+    images: list[ImageEntry] = field(default_factory=list)
+    configs: list[ConfigEntry] = field(default_factory=list)
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def header(account: str | None, now: float) -> bytes:
+    return _line(
+        {"format": FORMAT, "version": VERSION, "exported": iso_time(now), "account": account}
+    )
+
+
+def image_lines(entry: ImageEntry) -> Iterator[bytes]:
+    image = entry.record
+    yield _line(
+        {
+            "kind": "image",
+            **_values(image, IMAGE_FIELDS),
+            "tags": entry.tags,
+            "transition_due_ms": entry.due_ms,
+        }
+    )
+    for version in entry.versions:
+        yield _line(
+            {
+                "kind": "version",
+                "account": image.account,
+                "region": image.region,
+                "image": image.name,
+                **_values(version.record, VERSION_FIELDS),
+                "aliases": version.aliases,
+                "transition_due_ms": version.due_ms,
+            }
+        )
+
+
+def config_line(entry: ConfigEntry) -> bytes:
+    return _line(
+        {"kind": "app_image_config", **_values(entry.record, CONFIG_FIELDS), "tags": entry.tags}
+    )
+
+
+def end(images: int, versions: int, configs: int) -> bytes:
+    return _line(
+        {"kind": "end", "images": images, "versions": versions, "app_image_configs": configs}
+    )
+
+
+def _values(record: Any, fields: Iterable[Column]) -> dict[str, Any]:
+    return {column.name: getattr(record, column.name) for column in fields}
+
+
+def _line(value: dict[str, Any]) -> bytes:
+    return orjson.dumps(value) + b"\n"
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def read(lines: Iterable[bytes]) -> Catalog:
+    """Every resource of an archive, all checked; raises BadArchive naming the line."""
+    catalog = Catalog()
+    seen_header = ended = False
+    number = 0
+    versions = 0
+    names: set[tuple[str, str, str, str]] = set()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        if ended:
+            raise BadArchive(f"line {number}: text after the end line")
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            raise BadArchive(f"line {number}: not JSON ({error})") from None
+        if not isinstance(value, dict):
+            raise BadArchive(f"line {number}: not a JSON object")
+        if not seen_header:
+            _check_header(value, number)
+            seen_header = True
+            continue
+        kind = value.pop("kind", None)
+        if kind == "image":
+            catalog.images.append(_unique(_image(value, number), names, number))
+        elif kind == "version":
+            if not catalog.images:
+                _fail(number, "a version before any image")
+            catalog.images[-1].versions.append(_version(value, number, catalog.images[-1]))
+            versions += 1
+        elif kind == "app_image_config":
+            catalog.configs.append(_unique(_config(value, number), names, number))
+        elif kind == "end":
+            expected = (len(catalog.images), versions, len(catalog.configs))
+            found = (value.get("images"), value.get("versions"), value.get("app_image_configs"))
+            if found != expected:
+                _fail(number, f"the end line counts {found}, the file holds {expected}")
+            ended = True
+        else:
+            _fail(number, f"unknown kind {kind!r}")
+    if not seen_header:
+        raise BadArchive("the file is empty: no header line")
+    if not ended:
+        raise BadArchive(f"the file is truncated: no end line (it stops at line {number})")
+    return catalog
+
+
+def _image(value: dict[str, Any], number: int) -> ImageEntry:
+    tags = _tags(value.pop("tags", {}), number)
+    due = _due(value.pop("transition_due_ms", None), number)
+    record = ImageRecord(
+        id=0, name_key="", version_count=0, **_checked(value, IMAGE_FIELDS, number)
+    )
+    record.name_key = record.name.lower()
+    if record.status not in ImageStatus.__members__:
+        _fail(number, f"unknown image status {record.status!r}")
+    return ImageEntry(record, tags, due_ms=due)
+
+
+def _version(value: dict[str, Any], number: int, image: ImageEntry) -> VersionEntry:
+    owner = (value.pop("account", None), value.pop("region", None), value.pop("image", None))
+    if owner != (image.record.account, image.record.region, image.record.name):
+        _fail(number, "a version that does not follow its image")
+    aliases = value.pop("aliases", [])
+    due = _due(value.pop("transition_due_ms", None), number)
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        _fail(number, "aliases must be a list of strings")
+    record = VersionRecord(image_id=0, **_checked(value, VERSION_FIELDS, number))
+    if record.status not in VersionStatus.__members__:
+        _fail(number, f"unknown version status {record.status!r}")
+    if not 1 <= record.version <= image.record.last_version:
+        _fail(number, f"version {record.version} is not in 1..{image.record.last_version}")
+    if any(v.record.version == record.version for v in image.versions):
+        _fail(number, f"version {record.version} of {image.record.name} appears twice")
+    taken = {alias for v in image.versions for alias in v.aliases}
+    if taken.intersection(aliases) or len(set(aliases)) != len(aliases):
+        _fail(number, f"an alias of {image.record.name} names two versions")
+    return VersionEntry(record, aliases, due)
+
+
+def _config(value: dict[str, Any], number: int) -> ConfigEntry:
+    tags = _tags(value.pop("tags", {}), number)
+    record = AppImageConfigRecord(id=0, name_key="", **_checked(value, CONFIG_FIELDS, number))
+    record.name_key = record.name.lower()
+    return ConfigEntry(record, tags)
+
+
+def _unique(entry: E, names: set[tuple[str, str, str, str]], number: int) -> E:
+    r = entry.record
+    key = (type(r).__name__, r.account, r.region, r.name_key)
+    if key in names:
+        _fail(number, f"{r.name} appears twice in account {r.account}, {r.region}")
+    names.add(key)
+    return entry
+
+
+def _check_header(value: dict[str, Any], number: int) -> None:
+    if value.get("format") != FORMAT:
+        _fail(number, f"not a {FORMAT} file")
+    if value.get("version") != VERSION:
+        _fail(number, f"format version {value.get('version')!r}; this release reads {VERSION}")
+
+
+def _checked(value: dict[str, Any], fields: tuple[Column, ...], number: int) -> dict[str, Any]:
+    names = {column.name for column in fields}
+    unknown = sorted(set(value) - names)
+    if unknown:
+        _fail(number, f"unknown fields {unknown}")
+    for column in fields:
+        if column.name not in value:
+            _fail(number, f"{column.name} is missing")
+        item = value[column.name]
+        if item is None and column.optional:
+            continue
+        if not isinstance(item, column.type) or (
+            isinstance(item, bool) and column.type is not bool
+        ):
+            _fail(number, f"{column.name} must be {column.type.__name__}, not {item!r:.60}")
+    return value
+
+
+def _due(value: Any, number: int) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        _fail(number, f"transition_due_ms must be int or null, not {value!r:.60}")
+    due: int | None = value
+    return due
+
+
+def _tags(value: Any, number: int) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        _fail(number, "tags must be an object of strings")
+    return dict(value)
+
+
+def _fail(number: int, why: str) -> Any:
+    raise BadArchive(f"line {number}: {why}")

@@ -1,0 +1,184 @@
+"""Prometheus metrics: what the server counts, and its exposition at `GET /metrics`.
+
+Counts and histograms are kept in plain dictionaries by the one event loop that serves
+calls, and handed to prometheus-client's exposition at scrape time by a collector: its own
+metric objects take a lock and a label lookup on every call (measured: about 2 µs a call
+for the three request metrics, against a Describe's 30 µs under load; this way, 0.5 µs).
+The queue of jobs and the database pool are read when scraped. No label ever holds a
+resource name, an ARN or a key.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+
+CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
+# Seconds: from half a millisecond (a Describe) to ten seconds.
+REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+RESOLUTION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Histogram:
+    """Bucket counts and a sum, as Prometheus wants them."""
+
+    __slots__ = ("bounds", "counts", "sum")
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
+    def buckets(self) -> list[tuple[str, float]]:
+        cumulative = 0
+        found: list[tuple[str, float]] = []
+        for bound, count in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            cumulative += count
+            found.append(("+Inf" if bound == float("inf") else repr(float(bound)), cumulative))
+        return found
+
+
+class Metrics:
+    def __init__(self, version: str, backend: str) -> None:
+        self.version = version
+        self.backend = backend
+        self.requests: dict[tuple[str, int, str], int] = {}
+        self.durations: dict[str, Histogram] = {}
+        self.in_flight = 0
+        self.job_durations: dict[tuple[str, str], Histogram] = {}
+        self.resolutions: dict[str, Histogram] = {}
+        # Read when scraped (see `app.py`): jobs by kind and state, the database pool.
+        self.jobs: list[tuple[str, str, int]] = []
+        self.pool: dict[str, int] = {}
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self)
+
+    def request(self, operation: str, status: int, error: str, seconds: float) -> None:
+        """Count one call: every call does, so the histogram's work is written out here."""
+        key = (operation, status, error)
+        requests = self.requests
+        requests[key] = requests.get(key, 0) + 1
+        histogram = self.durations.get(operation)
+        if histogram is None:
+            histogram = self.durations[operation] = Histogram(REQUEST_BUCKETS)
+        histogram.counts[bisect.bisect_left(REQUEST_BUCKETS, seconds)] += 1
+        histogram.sum += seconds
+
+    def job(self, kind: str, outcome: str, seconds: float) -> None:
+        key = (kind, outcome)
+        if key not in self.job_durations:
+            self.job_durations[key] = Histogram(JOB_BUCKETS)
+        self.job_durations[key].observe(seconds)
+
+    def resolution(self, outcome: str, seconds: float) -> None:
+        if outcome not in self.resolutions:
+            self.resolutions[outcome] = Histogram(RESOLUTION_BUCKETS)
+        self.resolutions[outcome].observe(seconds)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+    # -- the collector prometheus-client asks at scrape time ---------------------------------
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "sagemaker_images_requests",
+            "SageMaker API calls answered, by operation, HTTP status and AWS error code.",
+            labels=["operation", "status", "error"],
+        )
+        for (operation, status, error), count in sorted(dict(self.requests).items()):
+            requests.add_metric([operation, str(status), error], count)
+        yield requests
+        yield _histograms(
+            "sagemaker_images_request_duration_seconds",
+            "Time to answer a SageMaker API call, by operation.",
+            ["operation"],
+            [((operation,), h) for operation, h in dict(self.durations).items()],
+        )
+        yield GaugeMetricFamily(
+            "sagemaker_images_requests_in_flight",
+            "SageMaker API calls being answered now.",
+            value=self.in_flight,
+        )
+        jobs = GaugeMetricFamily(
+            "sagemaker_images_jobs",
+            "Pending transitions in the database, by kind and state (queued or running).",
+            labels=["kind", "state"],
+        )
+        for kind, state, count in self.jobs:
+            jobs.add_metric([kind, state], count)
+        yield jobs
+        yield _histograms(
+            "sagemaker_images_job_duration_seconds",
+            "Time from claiming a job to recording its outcome (done, gave_up, retried).",
+            ["kind", "outcome"],
+            list(dict(self.job_durations).items()),
+        )
+        resolutions = CounterMetricFamily(
+            "sagemaker_images_registry_resolutions",
+            "BaseImages resolved against their registry, by outcome.",
+            labels=["outcome"],
+        )
+        for outcome, histogram in sorted(dict(self.resolutions).items()):
+            resolutions.add_metric([outcome], sum(histogram.counts))
+        yield resolutions
+        yield _histograms(
+            "sagemaker_images_registry_resolution_duration_seconds",
+            "Time to resolve a BaseImage against its registry, by outcome.",
+            ["outcome"],
+            [((outcome,), h) for outcome, h in dict(self.resolutions).items()],
+        )
+        if self.pool:
+            connections = GaugeMetricFamily(
+                "sagemaker_images_database_connections",
+                "PostgreSQL connections of this server's pool, by state.",
+                labels=["state"],
+            )
+            for state in ("in_use", "idle"):
+                connections.add_metric([state], self.pool.get(state, 0))
+            yield connections
+            yield GaugeMetricFamily(
+                "sagemaker_images_database_waiting_callers",
+                "Calls waiting for a PostgreSQL connection.",
+                value=self.pool.get("waiting", 0),
+            )
+        info = GaugeMetricFamily(
+            "sagemaker_images_build_info",
+            "The version of sagemaker-images and the database backend it serves from.",
+            labels=["version", "backend"],
+        )
+        info.add_metric([self.version, self.backend], 1)
+        yield info
+
+
+def _histograms(
+    name: str,
+    documentation: str,
+    labels: list[str],
+    histograms: Iterable[tuple[tuple[str, ...], Histogram]],
+) -> Metric:
+    family = HistogramMetricFamily(name, documentation, labels=labels)
+    for label_values, histogram in sorted(histograms, key=lambda item: item[0]):
+        family.add_metric(list(label_values), histogram.buckets(), histogram.sum)
+    return family
+
+
+def describe_pool(stats: dict[str, Any]) -> dict[str, int]:
+    """psycopg_pool's statistics as the gauges above read them."""
+    size = int(stats.get("pool_size", 0))
+    idle = int(stats.get("pool_available", 0))
+    return {"in_use": max(0, size - idle), "idle": idle, "waiting": int(stats.get("waiting", 0))}
