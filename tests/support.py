@@ -179,6 +179,14 @@ class ServerProcess(Server):
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Whatever happened, no process outlives the test (one already stopped stays so)."""
+        if self.process is not None and self.process.poll() is None:
+            self.kill()
+
     def request(
         self,
         method: str,
@@ -473,3 +481,35 @@ def run_cli(*args: str, stdin: bytes | None = None, timeout: float = 120) -> Any
         capture_output=True,
         timeout=timeout,
     )
+
+
+def image_record(
+    name: str,
+    *,
+    account: str = "123456789012",
+    region: str = "us-east-1",
+    at: int = 1000,
+    **changes: Any,
+) -> Any:
+    """An ImageRecord as a CreateImage at `at` would store it, with `changes` applied."""
+    from dataclasses import replace
+
+    from sagemaker_images.records import ImageRecord
+
+    made = ImageRecord(
+        id=0,
+        account=account,
+        region=region,
+        name=name,
+        name_key=name.lower(),
+        description=None,
+        display_name=None,
+        role_arn=ROLE,
+        status="CREATED",
+        failure_reason=None,
+        created_ms=at,
+        modified_ms=at,
+        last_version=0,
+        version_count=0,
+    )
+    return replace(made, **changes)

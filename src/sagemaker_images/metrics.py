@@ -22,10 +22,13 @@ from prometheus_client.core import (
     Metric,
 )
 
+from sagemaker_images.states import JobKind
+
 CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
 # Seconds: from half a millisecond (a Describe) to ten seconds.
 REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+JOB_STATES = ("queued", "running")
 RESOLUTION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -119,8 +122,10 @@ class Metrics:
             "Pending transitions in the database, by kind and state (queued or running).",
             labels=["kind", "state"],
         )
-        for kind, state, count in self.jobs:
-            jobs.add_metric([kind, state], count)
+        counted = {(kind, state): count for kind, state, count in self.jobs}
+        for kind in sorted({*JobKind, *(kind for kind, _ in counted)}):
+            for state in JOB_STATES:
+                jobs.add_metric([kind, state], counted.get((kind, state), 0))
         yield jobs
         yield _histograms(
             "sagemaker_images_job_duration_seconds",

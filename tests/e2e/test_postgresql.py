@@ -5,6 +5,7 @@ These run only on PostgreSQL (the SQLite catalog belongs to one server process).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -177,6 +178,11 @@ def test_database_outage_answers_503_and_recovers(make_server, databases, region
     assert status == 200, body
 
 
+def _readiness(server: ServerProcess) -> tuple[int, str]:
+    status, _, body = server.request("GET", b"/readyz", b"", [(b"host", b"x")], b"")
+    return status, json.loads(body)["status"]
+
+
 @pytest.fixture
 def cluster():
     made = PrivateCluster()
@@ -223,6 +229,9 @@ def test_database_restart_under_load(backend, cluster, make_server, region):
             )
             assert (status, body["__type"]) == (503, "ServiceUnavailable"), body
             assert "Please retry" in body["message"]
+            # A load balancer's readiness check sends no more calls here; liveness holds.
+            assert _readiness(server) == (503, "unavailable")
+            assert server.request("GET", b"/healthz", b"", [(b"host", b"x")], b"")[0] == 200
         time.sleep(1)
         cluster.start()
         # The same server processes recover by themselves.
@@ -239,6 +248,7 @@ def test_database_restart_under_load(backend, cluster, make_server, region):
                 ),
                 timeout=15,
             )
+            assert _readiness(server) == (200, "ready")
         before = len(acknowledged)
         wait_until(lambda: len(acknowledged) >= before + 20)
     finally:

@@ -330,6 +330,7 @@ def test_registry_down_fails_after_the_retry_window(make_server, tmp_path, regio
         " unreachable after 4 tries (last: connection refused)"
     )
     assert 1.5 < elapsed < 15
+    assert _resolutions(server) == {"unreachable": 4}
 
 
 def test_registry_that_comes_up_within_the_window(make_server, tmp_path, region):
@@ -539,3 +540,38 @@ def test_registry_that_stays_busy_fails_after_the_window(make_server, tmp_path, 
         )
         assert "503" in reason, reason
         assert len(front.answered) >= 2
+
+
+def _resolutions(server: ServerProcess) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    _, _, body = server.request("GET", b"/metrics", b"", [(b"host", b"x")], b"")
+    return {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(body.decode())
+        if family.name == "sagemaker_images_registry_resolutions"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }
+
+
+def test_resolutions_are_counted_by_outcome(sm, registry, auth_registry, resolving):
+    before = _resolutions(resolving)
+    registry.push("team/counted", "v1", "counted")
+    auth_registry.push("secure/app", "v1", "secure")
+    for base_image in (
+        "registry.test:5000/team/counted:v1",
+        "registry.test:5000/team/counted:v1",
+        "registry.test:5000/team/counted:missing",
+        "wrong.test/secure/app:v1",
+        "registry.test:5000/Team/App:v1",
+    ):
+        settle(sm, base_image)
+    after = _resolutions(resolving)
+    grown = {outcome: after[outcome] - before.get(outcome, 0) for outcome in after}
+    assert {k: v for k, v in grown.items() if v} == {
+        "pinned": 2,
+        "not_found": 1,
+        "unauthorized": 1,
+        "malformed": 1,
+    }

@@ -4,6 +4,7 @@ leasing behave alike on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
+from support import image_record
 
 from sagemaker_images.records import (
     APP_IMAGE_CONFIG_TAGS,
@@ -27,24 +28,7 @@ EVERYTHING = TimeFilters()
 
 
 def image(account: str, name: str, *, at: int = 1000, **changes: object) -> ImageRecord:
-    values: dict[str, object] = {
-        "id": 0,
-        "account": account,
-        "region": REGION,
-        "name": name,
-        "name_key": name.lower(),
-        "description": None,
-        "display_name": None,
-        "role_arn": "arn:aws:iam::123456789012:role/r",
-        "status": "CREATED",
-        "failure_reason": None,
-        "created_ms": at,
-        "modified_ms": at,
-        "last_version": 0,
-        "version_count": 0,
-    }
-    values.update(changes)
-    return ImageRecord(**values)  # type: ignore[arg-type]
+    return image_record(name, account=account, at=at, **{"region": REGION, **changes})
 
 
 def version(image_id: int, number: int, *, at: int = 2000, **changes: object) -> VersionRecord:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from inprocess import LoopThread
+from support import image_record
 
 from sagemaker_images.config import Settings
 from sagemaker_images.records import ImageRecord
@@ -21,22 +22,7 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 
 
 def image(name: str) -> ImageRecord:
-    return ImageRecord(
-        id=0,
-        account=ACCOUNT,
-        region=REGION,
-        name=name,
-        name_key=name,
-        description=None,
-        display_name=None,
-        role_arn="arn:aws:iam::123456789012:role/r",
-        status="CREATED",
-        failure_reason=None,
-        created_ms=1,
-        modified_ms=1,
-        last_version=0,
-        version_count=0,
-    )
+    return image_record(name, account=ACCOUNT, region=REGION, name_key=name, at=1)
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from sagemaker_images.cli import main, settings_from, settings_options
+from sagemaker_images import __version__
+from sagemaker_images.cli import main
+from sagemaker_images.cli_options import settings_from, settings_options
 from sagemaker_images.config import (
     SERVE,
     Settings,
@@ -94,3 +96,40 @@ def test_every_variable_is_the_flag_in_capitals():
 def test_readme_tables_are_the_declared_flags(section):
     table = flag_table(section)
     assert table in README.read_text(), f"README's {section} table should read:\n{table}"
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["serve", "--database", "sqlite://x.db"], "'sqlite://x.db': give a file, e.g."),
+        (
+            ["serve", "--database", "mysql://u:pw@h/db"],
+            "unsupported database URL 'mysql://u:***@h/db'",
+        ),
+        (["serve", "--port", "70000"], "70000 is not in the range 1<=x<=65535"),
+        (["serve", "--port", "0"], "0 is not in the range 1<=x<=65535"),
+        (
+            ["serve", "--credentials", "/nonexistent/keys.toml"],
+            "cannot read credentials file /nonexistent/keys.toml",
+        ),
+        (
+            ["serve", "--registries", "/nonexistent/registries.toml"],
+            "/nonexistent/registries.toml: cannot read",
+        ),
+        (["import", "--database", "sqlite://"], "never held only in memory"),
+        (["serve", "--no-such-flag"], "No such option '--no-such-flag'"),
+    ],
+)
+def test_command_line_mistakes_answer_one_line_and_exit_2(args, complaint):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: ")
+    assert complaint in line
+    assert line.endswith(f"(see 'main {args[0]} --help')")
+
+
+def test_version():
+    result = CliRunner().invoke(main, ["--version"])
+    assert (result.exit_code, result.output) == (0, f"sagemaker-images, version {__version__}\n")

@@ -149,7 +149,9 @@ def read(lines: Iterable[bytes]) -> Catalog:
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
-            raise BadArchive(f"line {number}: not JSON ({error})") from None
+            raise BadArchive(
+                f"line {number}: not JSON ({error.msg} at column {error.colno})"
+            ) from None
         if not isinstance(value, dict):
             raise BadArchive(f"line {number}: not a JSON object")
         if not seen_header:

@@ -8,6 +8,7 @@ is the archive alone.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -118,9 +119,11 @@ def export(account: str | None, **options: Any) -> None:
 
     try:
         _run(work)
-    except BrokenPipeError:  # `export | head`: the reader has what it wanted
-        sys.stderr.close()
-        return
+    except BrokenPipeError:
+        # `export | head`: the reader stopped early. Quietly: point stdout at /dev/null so
+        # that Python's final flush does not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     _say(
         f"exported {counts.images} images, {counts.versions} versions and"
         f" {counts.app_image_configs} app image configs"
