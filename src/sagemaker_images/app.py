@@ -202,32 +202,34 @@ class Application:
             return
         assert self._calls is not None
         if not self._observed:
-            answer = await self._calls.answer(scope, receive, request_id)
-            await respond(send, answer.status, answer.body, request_id)
+            status, body, *_ = await self._calls.answer(scope, receive, request_id)
+            await respond(send, status, body, request_id)
             return
         metrics = self.metrics
         started = time.perf_counter()
         metrics.in_flight += 1
         try:
-            answer = await self._calls.answer(scope, receive, request_id)
+            status, body, target, account, region, key = await self._calls.answer(
+                scope, receive, request_id
+            )
         finally:
             metrics.in_flight -= 1
-        await respond(send, answer.status, answer.body, request_id)
+        await respond(send, status, body, request_id)
         seconds = time.perf_counter() - started
-        operation = self._operations.get(answer.target, "unknown")  # type: ignore[arg-type]
-        error = "" if answer.status == 200 else _error_code(answer.body)
+        operation = self._operations.get(target, "unknown")  # type: ignore[arg-type]
+        error = "" if status == 200 else _error_code(body)
         if self.settings.metrics:
-            metrics.request(operation, answer.status, error, seconds)
+            metrics.request(operation, status, error, seconds)
         if self._access is not None:
             self._access.record(
                 request_id,
                 operation,
-                answer.status,
+                status,
                 error or None,
                 seconds * 1000,
-                answer.account or "-",
-                answer.region or "-",
-                answer.access_key_id,
+                account or "-",
+                region or "-",
+                key,
             )
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
