@@ -123,7 +123,8 @@ def test_the_postgresql_pool_is_gauged(make_app):
     found = samples(get(app, "/metrics")[2])
     in_use = found[("sagemaker_images_database_connections", (("state", "in_use"),))]
     idle = found[("sagemaker_images_database_connections", (("state", "idle"),))]
-    assert in_use == 0 and 1 <= idle <= 3
+    # The scrape itself and the worker may hold connections meanwhile; never more than 3.
+    assert 1 <= in_use + idle <= 3
     assert found[("sagemaker_images_database_waiting_callers", ())] == 0
     build = ("sagemaker_images_build_info", (("backend", "postgresql"), ("version", __version__)))
     assert found[build] == 1
