@@ -462,6 +462,35 @@ def catalog_answers(client: Any) -> dict[str, Any]:
             found[f"aliases of {name}/{number}"] = every(
                 "list_aliases", "SageMakerImageVersionAliases", ImageName=name, Version=number
             )
+    found["domains"] = every("list_domains", "Domains")
+    for domain in found["domains"]:
+        domain_id = domain["DomainId"]
+        found[f"domain {domain_id}"] = answer(client.describe_domain(DomainId=domain_id))
+        found[f"tags of domain {domain_id}"] = every(
+            "list_tags", "Tags", ResourceArn=domain["DomainArn"]
+        )
+    for listing, key, describe, name_member, arn_member in (
+        (
+            "list_user_profiles",
+            "UserProfiles",
+            "describe_user_profile",
+            "UserProfileName",
+            "UserProfileArn",
+        ),
+        ("list_spaces", "Spaces", "describe_space", "SpaceName", "SpaceArn"),
+    ):
+        found[key] = every(listing, key)
+        for item in found[key]:
+            name = f"{item['DomainId']}/{item[name_member]}"
+            described = answer(
+                getattr(client, describe)(
+                    DomainId=item["DomainId"], **{name_member: item[name_member]}
+                )
+            )
+            found[f"{key} {name}"] = described
+            found[f"tags of {key} {name}"] = every(
+                "list_tags", "Tags", ResourceArn=described[arn_member]
+            )
     for config in found["app image configs"]:
         name = config["AppImageConfigName"]
         found[f"app image config {name}"] = answer(

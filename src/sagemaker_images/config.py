@@ -142,6 +142,13 @@ class Settings:
     max_versions_per_image: int = setting(
         1000, Flag("--max-versions-per-image", "versions per image", minimum=0)
     )
+    max_domains: int = setting(
+        100, Flag("--max-domains", "Studio domains per account and region", minimum=0)
+    )
+    max_user_profiles: int = setting(
+        1000, Flag("--max-user-profiles", "user profiles per Studio domain", minimum=0)
+    )
+    max_spaces: int = setting(1000, Flag("--max-spaces", "spaces per Studio domain", minimum=0))
     max_body_bytes: int = setting(1024 * 1024)
     # Tries of a job that fails for a reason of ours (not an unreachable registry) before its
     # resource is marked *_FAILED.

@@ -24,10 +24,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sagemaker_images.catalog.arns import image_arn, image_version_arn, parse
+from sagemaker_images.catalog.arns import (
+    domain_arn,
+    image_arn,
+    image_version_arn,
+    parse,
+    space_arn,
+    user_profile_arn,
+)
 from sagemaker_images.config import Settings
 from sagemaker_images.faults import BadFault, Faults
 from sagemaker_images.jobs.worker import Worker
+from sagemaker_images.states import JOB_SUBJECTS
 from sagemaker_images.store import Store
 from sagemaker_images.store.jobs import PendingJob
 
@@ -107,13 +115,14 @@ class ControlApi:
             if arn is None:
                 pending = await tx.jobs.pending()
             else:
-                image_id, version = await _resource(tx, arn)
-                pending = await tx.jobs.pending(image_id, version)
+                kinds, subject_id, version = await _resource(tx, arn)
+                pending = await tx.jobs.pending(kinds, subject_id, version)
                 if not pending:
                     raise BadRequest(f"{arn} has no transition in progress")
+            arns = [await _arn_of(tx, job) for job in pending]
             await tx.jobs.hasten([job.id for job in pending], self._clock(), fail)
         await self._worker.settle()
-        return {"completed": [_arn_of(job) for job in pending]}
+        return {"completed": arns}
 
     async def _list_faults(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"faults": [fault.as_dict() for fault in self._faults.rules]}
@@ -131,23 +140,56 @@ def _only(body: dict[str, Any], allowed: set[str]) -> None:
         raise BadRequest(f"unknown fields {unknown}; fields are {sorted(allowed)}")
 
 
-async def _resource(tx: Any, arn: str) -> tuple[int, int | None]:
-    """(image id, version number or None) of an image or image-version ARN."""
+async def _resource(tx: Any, arn: str) -> tuple[tuple[str, ...], int, int | None]:
+    """(job kinds, subject row, version number or None) of the resource an ARN names."""
     parsed = parse(arn)
-    if parsed is None or parsed.resource_type not in {"image", "image-version"}:
-        raise BadRequest(f"{arn!r} is not the ARN of an image or an image version")
-    name, _, number = parsed.resource_id.partition("/")
-    image = await tx.images.find(parsed.account, parsed.region, name.lower())
-    if image is None:
-        raise BadRequest(f"no image has the ARN {arn}")
-    if parsed.resource_type == "image":
-        return image.id, None
-    if not number.isdigit() or await tx.versions.find(image.id, int(number)) is None:
-        raise BadRequest(f"no image version has the ARN {arn}")
-    return image.id, int(number)
+    kind = parsed.resource_type if parsed is not None else ""
+    if parsed is None or kind not in _TRANSITIONING:
+        raise BadRequest(
+            f"{arn!r} is not the ARN of an image, an image version, a domain, a user profile"
+            " or a space"
+        )
+    account, region = parsed.account, parsed.region
+    name, _, rest = parsed.resource_id.partition("/")
+    found: Any = None
+    if kind in {"image", "image-version"}:
+        found = await tx.images.find(account, region, name.lower())
+        if found is not None and kind == "image-version":
+            if not rest.isdigit() or await tx.versions.find(found.id, int(rest)) is None:
+                raise BadRequest(f"no image version has the ARN {arn}")
+            return JOB_SUBJECTS["images"], found.id, int(rest)
+    elif kind == "domain":
+        found = await tx.domains.find(account, region, name)
+    elif kind == "user-profile":
+        found = await tx.user_profiles.find(account, region, name, rest.lower())
+    else:
+        found = await tx.spaces.find(account, region, name, rest.lower())
+    if found is None:
+        raise BadRequest(f"no {kind.replace('-', ' ')} has the ARN {arn}")
+    return _TRANSITIONING[kind], found.id, None
 
 
-def _arn_of(job: PendingJob) -> str:
-    if job.version is None:
-        return image_arn(job.region, job.account, job.image_name)
-    return image_version_arn(job.region, job.account, job.image_name, job.version)
+# The job kinds of the resources whose transitions `complete` finishes, by ARN type.
+_TRANSITIONING = {
+    "image": JOB_SUBJECTS["images"],
+    "image-version": JOB_SUBJECTS["images"],
+    "domain": JOB_SUBJECTS["domains"],
+    "user-profile": JOB_SUBJECTS["user_profiles"],
+    "space": JOB_SUBJECTS["spaces"],
+}
+
+
+async def _arn_of(tx: Any, job: PendingJob) -> str:
+    """The ARN of the resource a pending job finishes."""
+    family = next(table for table, kinds in JOB_SUBJECTS.items() if job.kind in kinds)
+    if family == "images":
+        image = await tx.images.by_id(job.subject_id)
+        if job.version is None:
+            return image_arn(image.region, image.account, image.name)
+        return image_version_arn(image.region, image.account, image.name, job.version)
+    if family == "domains":
+        domain = await tx.domains.by_row(job.subject_id)
+        return domain_arn(domain.region, domain.account, domain.domain_id)
+    member = await getattr(tx, family).by_row(job.subject_id)
+    build = user_profile_arn if family == "user_profiles" else space_arn
+    return build(member.region, member.account, member.domain_id, member.name)

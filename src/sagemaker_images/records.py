@@ -4,7 +4,7 @@ A record is a slotted dataclass whose fields are its table's columns, in order. 
 says, in one line, the wire member that carries it (none for bookkeeping columns), whether
 the caller gives it at creation (`create`), whether an Update call may change it
 (`update`), and whether list calls show it (`listed`). Its annotation is its type: `bool`
-and `dict` columns are stored as an integer and as JSON text.
+and `dict` and `list` columns are stored as an integer and as JSON text.
 
 Everything else derives from these declarations: the store's column lists, inserts,
 updates and row conversions (`store/tables.py`), the catalog's answers, the values a new
@@ -180,7 +180,7 @@ class ClientTokenRecord:
 class JobRecord:
     id: int = stored(generated=True)
     kind: str = stored()
-    image_id: int = stored()
+    subject_id: int = stored()  # the row it finishes, in the table its kind names
     version: int | None = stored()
     due_ms: int = stored()
     attempts: int = stored()
@@ -189,6 +189,82 @@ class JobRecord:
     fail_reason: str | None = stored()  # set by the control API: end in *_FAILED with this
 
 
+@dataclass(slots=True)
+class DomainRecord:
+    """A Studio domain: its settings documents are stored as sent, merged by updates."""
+
+    id: int = stored(generated=True)
+    account: str = stored()
+    region: str = stored()
+    domain_id: str = stored("DomainId", listed=True)
+    name: str = stored("DomainName", create=True, listed=True)
+    name_key: str = stored()
+    auth_mode: str = stored("AuthMode", create=True)
+    default_user_settings: dict[str, Any] = stored("DefaultUserSettings", create=True)
+    domain_settings: dict[str, Any] | None = stored("DomainSettings", create=True)
+    default_space_settings: dict[str, Any] | None = stored("DefaultSpaceSettings", create=True)
+    subnet_ids: list[str] | None = stored("SubnetIds", create=True, update=True)
+    vpc_id: str | None = stored("VpcId", create=True, update=True)
+    app_network_access_type: str = stored("AppNetworkAccessType", create=True, update=True)
+    home_efs_kms_key_id: str | None = stored("HomeEfsFileSystemKmsKeyId", create=True)
+    kms_key_id: str | None = stored("KmsKeyId", create=True)
+    app_security_group_management: str | None = stored(
+        "AppSecurityGroupManagement", create=True, update=True
+    )
+    tag_propagation: str = stored("TagPropagation", create=True, update=True)
+    home_efs_file_system_id: str = stored("HomeEfsFileSystemId")
+    url: str = stored("Url", listed=True)
+    sso_instance_id: str | None = stored("SingleSignOnManagedApplicationInstanceId")
+    sso_application_arn: str | None = stored("SingleSignOnApplicationArn")
+    boundary_security_group: str | None = stored("SecurityGroupIdForDomainBoundary")
+    status: str = stored("Status", listed=True)
+    failure_reason: str | None = stored("FailureReason")
+    created_ms: int = stored("CreationTime", listed=True)
+    modified_ms: int = stored("LastModifiedTime", listed=True)
+    last_uid: int = stored()  # the last HomeEfsFileSystemUid given to a profile or space
+
+
+@dataclass(slots=True)
+class UserProfileRecord:
+    id: int = stored(generated=True)
+    account: str = stored()
+    region: str = stored()
+    domain_id: str = stored("DomainId", listed=True)
+    name: str = stored("UserProfileName", create=True, listed=True)
+    name_key: str = stored()  # names are unique per domain, case-insensitively
+    sso_user_identifier: str | None = stored("SingleSignOnUserIdentifier", create=True)
+    sso_user_value: str | None = stored("SingleSignOnUserValue", create=True)
+    user_settings: dict[str, Any] | None = stored("UserSettings", create=True)
+    home_efs_uid: str = stored("HomeEfsFileSystemUid")
+    status: str = stored("Status", listed=True)
+    failure_reason: str | None = stored("FailureReason")
+    created_ms: int = stored("CreationTime", listed=True)
+    modified_ms: int = stored("LastModifiedTime", listed=True)
+
+
+@dataclass(slots=True)
+class SpaceRecord:
+    id: int = stored(generated=True)
+    account: str = stored()
+    region: str = stored()
+    domain_id: str = stored("DomainId", listed=True)
+    name: str = stored("SpaceName", create=True, listed=True)
+    name_key: str = stored()
+    space_settings: dict[str, Any] | None = stored("SpaceSettings", create=True)
+    ownership_settings: dict[str, Any] | None = stored("OwnershipSettings", create=True)
+    space_sharing_settings: dict[str, Any] | None = stored("SpaceSharingSettings", create=True)
+    display_name: str | None = stored("SpaceDisplayName", create=True, update=True, listed=True)
+    home_efs_uid: str = stored("HomeEfsFileSystemUid")
+    url: str = stored("Url")
+    status: str = stored("Status", listed=True)
+    failure_reason: str | None = stored("FailureReason")
+    created_ms: int = stored("CreationTime", listed=True)
+    modified_ms: int = stored("LastModifiedTime", listed=True)
+
+
 # The kinds of resource a tag hangs off (the `resource_type` column of `tags`).
 IMAGE_TAGS = "image"
 APP_IMAGE_CONFIG_TAGS = "app-image-config"
+DOMAIN_TAGS = "domain"
+USER_PROFILE_TAGS = "user-profile"
+SPACE_TAGS = "space"

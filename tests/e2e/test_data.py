@@ -94,6 +94,8 @@ def _populate(server: ServerProcess) -> None:
         sm.delete_image_version(ImageName="Training", Version=2)  # a gap in the numbers
     control.complete()
     for sm in clients:
+        _studio(sm, control)
+    for sm in clients:
         failed = sm.create_image_version(ImageName="Training", BaseImage="r/missing:1")
         control.complete(failed["ImageVersionArn"], fail="manifest unknown")
         sm.update_image(ImageName="Broken", Description="broken on purpose")
@@ -102,6 +104,51 @@ def _populate(server: ServerProcess) -> None:
         # Left in progress: a version being created and an image being created.
         sm.create_image_version(ImageName="Notebook", BaseImage="r/notebook:1")
         sm.create_image(ImageName="Pending", RoleArn=ROLE, Tags=[{"Key": "k", "Value": ""}])
+        (domain,) = sm.list_domains()["Domains"]
+        sm.create_space(DomainId=domain["DomainId"], SpaceName="later")
+
+
+KERNELS = {"ImageName": "Training", "AppImageConfigName": "kernels"}
+
+
+def _studio(sm, control: ControlClient) -> None:
+    """A domain attaching images, a user profile and a shared space with their own."""
+    domain = sm.create_domain(
+        DomainName="studio",
+        AuthMode="IAM",
+        VpcId="vpc-0abc",
+        SubnetIds=["subnet-0abc", "subnet-0def"],
+        DefaultUserSettings={
+            "ExecutionRole": ROLE,
+            "KernelGatewayAppSettings": {"CustomImages": [KERNELS]},
+            "JupyterLabAppSettings": {
+                "CustomImages": [{**KERNELS, "AppImageConfigName": "lab", "ImageVersionNumber": 0}]
+            },
+        },
+        Tags=[{"Key": "team", "Value": "ml"}],
+    )
+    control.complete(domain["DomainArn"])
+    profile = sm.create_user_profile(
+        DomainId=domain["DomainId"],
+        UserProfileName="Alice",
+        UserSettings={
+            "KernelGatewayAppSettings": {"CustomImages": [{**KERNELS, "ImageVersionNumber": 3}]}
+        },
+        Tags=[{"Key": "owner", "Value": "alice"}],
+    )
+    control.complete(profile["UserProfileArn"])
+    space = sm.create_space(
+        DomainId=domain["DomainId"],
+        SpaceName="shared",
+        SpaceSettings={
+            "AppType": "JupyterLab",
+            "KernelGatewayAppSettings": {"CustomImages": [KERNELS]},
+        },
+        OwnershipSettings={"OwnerUserProfileName": "Alice"},
+        SpaceSharingSettings={"SharingType": "Shared"},
+        SpaceDisplayName="Shared space",
+    )
+    control.complete(space["SpaceArn"])
 
 
 def _arn(sm, name: str) -> str:
@@ -120,7 +167,10 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def archive(source: ServerProcess) -> bytes:
     exported = run_cli("export", "--database", source.database_url)
     assert exported.returncode == 0, exported.stderr
-    assert b"exported 14 images, 22 versions and 6 app image configs" in exported.stderr
+    assert (
+        b"exported 14 images, 22 versions, 6 app image configs, 2 domains, 2 user profiles and 4 spaces"
+        in exported.stderr
+    )
     return exported.stdout
 
 
@@ -134,8 +184,11 @@ def test_export_from_sqlite_import_into_postgresql_answers_the_same(
     url = databases.create()
     imported = run_cli("import", "--database", url, stdin=archive)
     assert imported.returncode == 0, imported.stderr
-    assert b"imported 14 images, 22 versions and 6 app image configs" in imported.stderr
-    assert b"4 transitions will finish when a server runs" in imported.stderr
+    assert (
+        b"imported 14 images, 22 versions, 6 app image configs, 2 domains, 2 user profiles and 4 spaces"
+        in imported.stderr
+    )
+    assert b"6 transitions will finish when a server runs" in imported.stderr
     with ServerProcess(tmp_path / "target", args=HELD, database_url=url).start() as target:
         expected = _answers(source)
         assert expected["us-east-1"]["version Training/5"]["ImageVersionStatus"] == "CREATE_FAILED"
@@ -145,6 +198,9 @@ def test_export_from_sqlite_import_into_postgresql_answers_the_same(
         ControlClient(target.endpoint).complete()
         sm = target.client("us-east-1")
         assert sm.describe_image(ImageName="Pending")["ImageStatus"] == "CREATED"
+        (domain,) = sm.list_domains()["Domains"]
+        later = sm.describe_space(DomainId=domain["DomainId"], SpaceName="later")
+        assert later["Status"] == "InService"
         notebook = sm.describe_image_version(ImageName="Notebook", Version=1)
         assert notebook["ImageVersionStatus"] == "CREATED"
         # Numbers carry on after the highest ever given, as in the source.
@@ -158,7 +214,17 @@ def test_export_of_one_account(source):
     assert exported.returncode == 0, exported.stderr
     lines = [json.loads(line) for line in exported.stdout.splitlines()]
     assert lines[0]["account"] == "999999999999"
-    assert lines[1:] == [{"kind": "end", "images": 0, "versions": 0, "app_image_configs": 0}]
+    assert lines[1:] == [
+        {
+            "kind": "end",
+            "images": 0,
+            "versions": 0,
+            "app_image_configs": 0,
+            "domains": 0,
+            "user_profiles": 0,
+            "spaces": 0,
+        }
+    ]
 
 
 def test_import_refuses_conflicts_unless_told_to_merge(archive, tmp_path):
@@ -169,7 +235,7 @@ def test_import_refuses_conflicts_unless_told_to_merge(archive, tmp_path):
     refused = run_cli("import", "--database", url, stdin=archive)
     assert refused.returncode == 1
     message = refused.stderr.decode()
-    assert "nothing imported: the catalog already holds 20 resources of the file" in message
+    assert "nothing imported: the catalog already holds 28 resources of the file" in message
     assert "  image Training (account 123456789012, us-east-1)" in message
     assert "  app-image-config lab (account 123456789012, eu-west-1)" in message
     assert "--merge skip" in message
@@ -180,11 +246,11 @@ def test_import_refuses_conflicts_unless_told_to_merge(archive, tmp_path):
     assert descriptions() == {"changed here", "broken on purpose"}
     skipped = run_cli("import", "--database", url, "--merge", "skip", stdin=archive)
     assert skipped.returncode == 0, skipped.stderr
-    assert b"skipped 20 already there" in skipped.stderr
+    assert b"skipped 28 already there" in skipped.stderr
     assert descriptions() == {"changed here", "broken on purpose"}
     replaced = run_cli("import", "--database", url, "--merge", "overwrite", stdin=archive)
     assert replaced.returncode == 0, replaced.stderr
-    assert b"replaced 20" in replaced.stderr
+    assert b"replaced 28" in replaced.stderr
     assert descriptions() == {"GPU training", "broken on purpose"}
     assert query_database(url, "SELECT COUNT(*) FROM image_versions") == [(22,)]
     again = run_cli("export", "--database", url)
@@ -274,9 +340,12 @@ def test_copy_server_to_server_resumes_after_an_interruption(source, tmp_path):
     control.complete(added["ImageVersionArn"])
     resumed = subprocess.run(command, capture_output=True, env=env, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
-    assert b"copied 7 images" in resumed.stderr
+    assert b"copied 7 images, " in resumed.stderr
     again = subprocess.run(command, capture_output=True, env=env, timeout=120)
-    assert b"copied 7 images (0 new versions) and 3 app image configs" in again.stderr
+    assert (
+        b"copied 7 images, 0 new versions, 3 app image configs, 1 domains, 1 user profiles"
+        b" and 2 spaces" in again.stderr
+    )
 
     with ServerProcess(tmp_path / "target", args=HELD, database_url=url).start() as target:
         copied_answers = catalog_answers(target.client("us-east-1"))
@@ -285,21 +354,28 @@ def test_copy_server_to_server_resumes_after_an_interruption(source, tmp_path):
         # tells nothing of when the source will finish it).
         assert copied_answers["image Pending"]["ImageStatus"] == "CREATED"
         assert copied_answers["version Notebook/1"]["ImageVersionStatus"] == "CREATED"
+        later = next(k for k in copied_answers if k.endswith("/later"))
+        assert copied_answers[later]["Status"] == "InService"
         assert target.client("eu-west-1").list_images()["Images"] == []
         assert target.stop() == 0
 
 
-IN_PROGRESS = ("Pending", "Notebook")
+IN_PROGRESS = ("Pending", "Notebook", "later")
 
 
 def _settled(answers: dict) -> dict:
     """The answers about everything but the resources with transitions in progress."""
+
+    def settled(item: object) -> bool:
+        names = {item.get("ImageName"), item.get("SpaceName")} if isinstance(item, dict) else ()
+        return not any(name in IN_PROGRESS for name in names)
+
     return {
-        key: [i for i in value if not (isinstance(i, dict) and i.get("ImageName") in IN_PROGRESS)]
-        if isinstance(value, list)
-        else value
+        key: [item for item in value if settled(item)] if isinstance(value, list) else value
         for key, value in answers.items()
-        if not any(key.endswith(f" {name}") or f" {name}/" in key for name in IN_PROGRESS)
+        if not any(
+            key.endswith((f" {name}", f"/{name}")) or f" {name}/" in key for name in IN_PROGRESS
+        )
     }
 
 

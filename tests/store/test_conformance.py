@@ -191,7 +191,7 @@ def test_deleting_an_image_removes_everything_that_hangs_off_it(run, account, op
     image_id = run(scenario)
     from support import query_database
 
-    assert query_database(opened.url, "SELECT id FROM jobs WHERE image_id = ?", (image_id,)) == []
+    assert query_database(opened.url, "SELECT id FROM jobs WHERE subject_id = ?", (image_id,)) == []
 
 
 # -- versions, aliases, client tokens ---------------------------------------------------------
@@ -544,7 +544,7 @@ def test_job_leases(run, account):
         async def claim(owner: str, now: int, lease_until: int, limit: int = 10) -> list[int]:
             async with store.transaction() as tx:
                 jobs = await tx.jobs.claim(owner, now, lease_until, limit)
-            return [job.version for job in jobs if job.image_id == image_id]  # type: ignore[misc]
+            return [job.version for job in jobs if job.subject_id == image_id]  # type: ignore[misc]
 
         assert await claim("a", far + 15, far + 100) == [1]
         assert await claim("b", far + 30, far + 100) == [2]  # 1 is leased to a
@@ -552,13 +552,13 @@ def test_job_leases(run, account):
         async with store.transaction() as tx:
             owned = await tx.jobs.claim("b", far + 300, far + 400, 10)  # 1 and 2, lapsed
             for job in owned:
-                if job.image_id == image_id:
+                if job.subject_id == image_id:
                     assert not await tx.jobs.finish(job.id, "a")  # not a's any more
                     assert await tx.jobs.finish(job.id, "b")
         async with store.transaction() as tx:
             taken = await tx.jobs.claim("c", far + 10**6, far + 10**6 + 1, 10)
-        assert [j.version for j in taken if j.image_id == image_id] == [3]
-        job = taken[[j.image_id for j in taken].index(image_id)]
+        assert [j.version for j in taken if j.subject_id == image_id] == [3]
+        job = taken[[j.subject_id for j in taken].index(image_id)]
         assert (job.lease_owner, job.attempts, job.kind) == ("c", 1, "version.create")
         async with store.transaction() as tx:
             assert not await tx.jobs.finish(job.id, "a")
@@ -566,7 +566,7 @@ def test_job_leases(run, account):
         assert await store.reader.jobs.next_due_ms() is not None
         async with store.transaction() as tx:
             again = await tx.jobs.claim("d", far + 10**7, far + 10**7 + 1, 10)
-            mine = [j for j in again if j.image_id == image_id]
+            mine = [j for j in again if j.subject_id == image_id]
             assert [(j.version, j.attempts) for j in mine] == [(3, 2)]
             assert await tx.jobs.finish(mine[0].id, "d")
             assert not await tx.jobs.finish(mine[0].id, "d")
@@ -581,11 +581,11 @@ def test_released_leases_are_claimable_at_once(run, account):
             await tx.jobs.add("image.create", image_id, None, 1)
         async with store.transaction() as tx:
             claimed = [j for j in await tx.jobs.claim("dead", 10**12, 10**15, 1000)]
-        assert any(j.image_id == image_id for j in claimed)
+        assert any(j.subject_id == image_id for j in claimed)
         async with store.transaction() as tx:
             assert await tx.jobs.release_leases() >= 1
         async with store.transaction() as tx:
             retaken = await tx.jobs.claim("alive", 10**12, 10**12 + 1, 1000)
-        assert any(j.image_id == image_id for j in retaken)
+        assert any(j.subject_id == image_id for j in retaken)
 
     run(scenario)

@@ -9,7 +9,13 @@ import pytest
 from support import image_record
 
 from sagemaker_images.data import archive
-from sagemaker_images.records import AppImageConfigRecord, ImageRecord, VersionRecord
+from sagemaker_images.records import (
+    AppImageConfigRecord,
+    DomainRecord,
+    ImageRecord,
+    UserProfileRecord,
+    VersionRecord,
+)
 
 
 def _image(name: str = "Training", last_version: int = 3) -> ImageRecord:
@@ -71,9 +77,95 @@ def _written() -> list[bytes]:
     return [
         archive.header(None, 0),
         *archive.image_lines(image),
-        archive.config_line(archive.ConfigEntry(_config(), {"a": "b"})),
-        archive.end(1, 2, 1),
+        archive.entry_line("app_image_config", archive.Entry(_config(), {"a": "b"})),
+        archive.end((1, 2, 1, 0, 0, 0)),
     ]
+
+
+def _domain() -> DomainRecord:
+    return DomainRecord(
+        id=4,
+        account="123456789012",
+        region="us-east-1",
+        domain_id="d-abcdefghijkl",
+        name="Studio",
+        name_key="studio",
+        auth_mode="IAM",
+        default_user_settings={"KernelGatewayAppSettings": {"CustomImages": []}},
+        domain_settings=None,
+        default_space_settings=None,
+        subnet_ids=["subnet-1", "subnet-2"],
+        vpc_id="vpc-1",
+        app_network_access_type="PublicInternetOnly",
+        home_efs_kms_key_id=None,
+        kms_key_id=None,
+        app_security_group_management=None,
+        tag_propagation="DISABLED",
+        home_efs_file_system_id="fs-0123456789abcdef0",
+        url="https://d-abcdefghijkl.studio.us-east-1.sagemaker.aws",
+        sso_instance_id=None,
+        sso_application_arn=None,
+        boundary_security_group=None,
+        status="Updating",
+        failure_reason=None,
+        created_ms=1,
+        modified_ms=2,
+        last_uid=200_001,
+    )
+
+
+def _profile(domain_id: str = "d-abcdefghijkl") -> UserProfileRecord:
+    return UserProfileRecord(
+        id=5,
+        account="123456789012",
+        region="us-east-1",
+        domain_id=domain_id,
+        name="Alice",
+        name_key="alice",
+        sso_user_identifier=None,
+        sso_user_value=None,
+        user_settings=None,
+        home_efs_uid="200001",
+        status="InService",
+        failure_reason=None,
+        created_ms=3,
+        modified_ms=3,
+    )
+
+
+def _with_studio() -> list[bytes]:
+    return [
+        *_written()[:-1],
+        archive.entry_line("domain", archive.Entry(_domain(), {"k": "v"}, due_ms=99)),
+        archive.entry_line("user_profile", archive.Entry(_profile())),
+        archive.end((1, 2, 1, 1, 1, 0)),
+    ]
+
+
+def test_studio_resources_read_back():
+    catalog = archive.read(_with_studio())
+    (domain,) = catalog.domains
+    assert domain.record.subnet_ids == ["subnet-1", "subnet-2"]
+    assert (domain.record.name_key, domain.record.last_uid, domain.due_ms) == (
+        "studio",
+        200_001,
+        99,
+    )
+    assert domain.tags == {"k": "v"}
+    (profile,) = catalog.user_profiles
+    assert (profile.record.name, profile.record.home_efs_uid) == ("Alice", "200001")
+
+
+def test_a_version_1_file_reads():
+    lines = _written()
+    header = json.loads(lines[0])
+    lines[0] = json.dumps({**header, "version": 1}).encode()
+    end = json.loads(lines[-1])
+    lines[-1] = json.dumps(
+        {k: end[k] for k in ("kind", "images", "versions", "app_image_configs")}
+    ).encode()
+    catalog = archive.read(lines)
+    assert len(catalog.images) == 1 and len(catalog.app_image_configs) == 1
 
 
 def test_what_is_written_reads_back():
@@ -86,7 +178,7 @@ def test_what_is_written_reads_back():
     assert image.versions[0].record.container_image == _version(1).container_image
     assert image.versions[1].due_ms == 1_700_000_001_000
     assert image.versions[0].record.horovod is False
-    (config,) = catalog.configs
+    (config,) = catalog.app_image_configs
     assert config.record.kernel_gateway == {"KernelSpecs": [{"Name": "python3"}]}
     assert config.tags == {"a": "b"}
 
@@ -116,7 +208,7 @@ def _edited(number: int, **changes: object) -> list[bytes]:
             "line 3: not JSON (unexpected character, expected a string key at column 2)",
         ),
         ([*_written()[:2], b"[1, 2]"], "line 3: not a JSON object"),
-        (_edited(1, version=2), "line 1: format version 2; this release reads 1"),
+        (_edited(1, version=3), "line 1: format version 3; this release reads (1, 2)"),
         (_edited(2, status="GREAT"), "line 2: unknown image status 'GREAT'"),
         (_edited(2, created_ms="yesterday"), "line 2: created_ms must be int, not 'yesterday'"),
         (_edited(2, role_arn=None), "line 2: role_arn must be str, not None"),
@@ -128,7 +220,10 @@ def _edited(number: int, **changes: object) -> list[bytes]:
         (_edited(4, version=1), "line 4: version 1 of Training appears twice"),
         (_edited(4, aliases=["stable"]), "line 4: an alias of Training names two versions"),
         (_edited(5, tags=["a"]), "line 5: tags must be an object of strings"),
-        (_edited(6, versions=3), "line 6: the end line counts (1, 3, 1), the file holds (1, 2, 1)"),
+        (
+            _edited(6, versions=3),
+            "line 6: the end line counts (1, 3, 1, 0, 0, 0), the file holds (1, 2, 1, 0, 0, 0)",
+        ),
         (_edited(5, kind="bucket"), "line 5: unknown kind 'bucket'"),
         (
             [*_written()[:4], *_written()[1:2], _written()[-1]],
@@ -140,3 +235,18 @@ def test_a_bad_file_is_refused_naming_the_line(lines, complaint):
     with pytest.raises(archive.BadArchive) as refused:
         archive.read(lines)
     assert str(refused.value) == complaint
+
+
+def test_studio_lines_are_checked():
+    orphan = [
+        *_written()[:-1],
+        archive.entry_line("user_profile", archive.Entry(_profile())),
+        archive.end((1, 2, 1, 0, 1, 0)),
+    ]
+    with pytest.raises(archive.BadArchive, match="line 6: a user profile before its domain"):
+        archive.read(orphan)
+    lines = _with_studio()
+    domain = json.loads(lines[5])
+    lines[5] = json.dumps({**domain, "status": "CREATED"}).encode()
+    with pytest.raises(archive.BadArchive, match="line 6: unknown domain status 'CREATED'"):
+        archive.read(lines)

@@ -32,16 +32,23 @@ class Members:
     """
 
     def __init__(
-        self, record_type: type, arn_member: str, arn_key: str, shared: Sequence[str] = ()
+        self,
+        record_type: type,
+        arn_member: str,
+        arn_key: str,
+        shared: Sequence[str] = (),
+        *,
+        listed_arn: bool = True,
     ) -> None:
         columns = columns_of(record_type)
         listed = listed_columns(record_type)
         arn = (arn_member, next(c for c in columns if c.name == arn_key))
         # Every member the record carries, with its ARN: a Describe answer.
         self.described: Answer = _builder([c for c in columns if c.member], arn, shared)
-        # The members list calls show, from a record or from rows of the listed columns.
-        self.listed: Answer = _builder(listed, arn, shared)
-        if arn[1] in listed:
+        # The members list calls show, from a record or from rows of the listed columns
+        # (without the ARN where the listing's shape has none: user profiles, spaces).
+        self.listed: Answer = _builder(listed, arn if listed_arn else None, shared)
+        if listed_arn and arn[1] in listed:
             self.listed_rows: Answers = _builder(listed, arn, shared, rows=True)
         self._given = tuple((str(c.member), c.name) for c in columns if c.create)
         self._updated = tuple((str(c.member), c.name) for c in columns if c.update)
@@ -63,7 +70,7 @@ class Members:
 
 def _builder(
     columns: Sequence[Column],
-    arn: tuple[str, Column],
+    arn: tuple[str, Column] | None,
     shared: Sequence[str],
     *,
     rows: bool = False,
@@ -81,10 +88,12 @@ def _builder(
             return f"record[{positions[column.name]}]"
         return f"record.{column.name}"
 
-    arn_member, key = arn
-    key_text = read(key) if key.type is str else f"str({read(key)})"
     parameters = ", ".join(["prefix", *(f"shared_{n}" for n in range(len(shared)))])
-    always = [f"{arn_member!r}: prefix + {key_text}"]
+    always = []
+    if arn is not None:
+        arn_member, key = arn
+        key_text = read(key) if key.type is str else f"str({read(key)})"
+        always.append(f"{arn_member!r}: prefix + {key_text}")
     always += [f"{member!r}: shared_{n}" for n, member in enumerate(shared)]
     always += [f"{c.member!r}: {read(c)}" for c in columns if not c.optional]
     body = [f"answer = {{{', '.join(always)}}}"]

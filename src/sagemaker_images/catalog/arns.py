@@ -61,6 +61,29 @@ def app_image_config_arn_prefix(region: str, account: str) -> str:
     return _arn(region, account, "app-image-config/")
 
 
+def domain_arn(region: str, account: str, domain_id: str) -> str:
+    return domain_arn_prefix(region, account) + domain_id
+
+
+@lru_cache(maxsize=1024)
+def domain_arn_prefix(region: str, account: str) -> str:
+    return _arn(region, account, "domain/")
+
+
+def user_profile_arn(region: str, account: str, domain_id: str, name: str) -> str:
+    return in_domain_arn_prefix("user-profile", region, account, domain_id) + name.lower()
+
+
+def space_arn(region: str, account: str, domain_id: str, name: str) -> str:
+    return in_domain_arn_prefix("space", region, account, domain_id) + name.lower()
+
+
+@lru_cache(maxsize=4096)
+def in_domain_arn_prefix(kind: str, region: str, account: str, domain_id: str) -> str:
+    """Everything of a user profile's or space's ARN but its (lower-cased) name."""
+    return _arn(region, account, f"{kind}/{domain_id}/")
+
+
 @dataclass(frozen=True, slots=True)
 class Arn:
     partition: str

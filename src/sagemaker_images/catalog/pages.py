@@ -122,11 +122,16 @@ def sorted_listing(
     default_sort: str,
     descending: str,
     page_size: int,
+    default_order: str | None = None,
 ) -> Listing:
-    """The page a List call asks for; the store is asked one row more to tell if more remain."""
+    """The page a List call asks for; the store is asked one row more to tell if more remain.
+
+    `descending` is the spelling of the descending SortOrder, and the default order unless
+    `default_order` names another.
+    """
     key = sort_keys[request.get("SortBy", default_sort)]
     digest, after = position(operation, ctx, request, key.types)
-    is_descending = request.get("SortOrder", descending) == descending
+    is_descending = request.get("SortOrder", default_order or descending) == descending
     limit = request.get("MaxResults", page_size)
     return Listing(PageRequest(key.columns, is_descending, after, limit + 1), digest, key.key_of)
 

@@ -7,8 +7,11 @@ from typing import Any
 
 from sagemaker_images.catalog.app_image_configs import AppImageConfigs
 from sagemaker_images.catalog.common import Deps
+from sagemaker_images.catalog.domains import Domains
 from sagemaker_images.catalog.images import Images
+from sagemaker_images.catalog.spaces import Spaces
 from sagemaker_images.catalog.tags import Tags
+from sagemaker_images.catalog.user_profiles import UserProfiles
 from sagemaker_images.catalog.versions import Versions
 from sagemaker_images.context import RequestContext
 
@@ -35,6 +38,21 @@ OPERATIONS = (
     "AddTags",
     "ListTags",
     "DeleteTags",
+    "CreateDomain",
+    "DescribeDomain",
+    "UpdateDomain",
+    "DeleteDomain",
+    "ListDomains",
+    "CreateUserProfile",
+    "DescribeUserProfile",
+    "UpdateUserProfile",
+    "DeleteUserProfile",
+    "ListUserProfiles",
+    "CreateSpace",
+    "DescribeSpace",
+    "UpdateSpace",
+    "DeleteSpace",
+    "ListSpaces",
 )
 
 
@@ -43,6 +61,9 @@ def handlers(deps: Deps) -> dict[str, Handler]:
     versions = Versions(deps)
     configs = AppImageConfigs(deps)
     tags = Tags(deps)
+    domains = Domains(deps)
+    profiles = UserProfiles(deps)
+    spaces = Spaces(deps)
     served: dict[str, Handler] = {
         "CreateImage": images.create_image,
         "DescribeImage": images.describe_image,
@@ -63,6 +84,21 @@ def handlers(deps: Deps) -> dict[str, Handler]:
         "AddTags": tags.add_tags,
         "ListTags": tags.list_tags,
         "DeleteTags": tags.delete_tags,
+        "CreateDomain": domains.create_domain,
+        "DescribeDomain": domains.describe_domain,
+        "UpdateDomain": domains.update_domain,
+        "DeleteDomain": domains.delete_domain,
+        "ListDomains": domains.list_domains,
+        "CreateUserProfile": profiles.create_user_profile,
+        "DescribeUserProfile": profiles.describe_user_profile,
+        "UpdateUserProfile": profiles.update_user_profile,
+        "DeleteUserProfile": profiles.delete_user_profile,
+        "ListUserProfiles": profiles.list_user_profiles,
+        "CreateSpace": spaces.create_space,
+        "DescribeSpace": spaces.describe_space,
+        "UpdateSpace": spaces.update_space,
+        "DeleteSpace": spaces.delete_space,
+        "ListSpaces": spaces.list_spaces,
     }
     assert tuple(served) == OPERATIONS
     return served

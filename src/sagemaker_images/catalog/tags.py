@@ -1,4 +1,5 @@
-"""AddTags, ListTags, DeleteTags on Image and AppImageConfig ARNs, and tags given at creation.
+"""AddTags, ListTags, DeleteTags on the ARNs of images, AppImageConfigs, domains, user
+profiles and spaces, and tags given at creation.
 
 Tags hang off a resource's row, found through its ARN in the caller's own account and
 region, so they go with the resource and a re-created one starts bare. Any ARN that does not
@@ -16,7 +17,13 @@ from sagemaker_images.catalog.arns import parse, partition
 from sagemaker_images.catalog.common import Deps
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ValidationError
-from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, IMAGE_TAGS
+from sagemaker_images.records import (
+    APP_IMAGE_CONFIG_TAGS,
+    DOMAIN_TAGS,
+    IMAGE_TAGS,
+    SPACE_TAGS,
+    USER_PROFILE_TAGS,
+)
 from sagemaker_images.store import Reads, Writes
 
 MAX_TAGS_PER_RESOURCE = 50
@@ -67,19 +74,37 @@ async def find_resource(reads: Reads, ctx: RequestContext, arn: str) -> TaggedRe
         or parsed.region != ctx.region
         or parsed.account != ctx.account
         or not parsed.resource_id
-        or "/" in parsed.resource_id
     ):
         raise _resource_missing()
-    name_key = parsed.resource_id.lower()
-    if parsed.resource_type == "image":
-        image = await reads.images.find(ctx.account, ctx.region, name_key)
-        if image is not None:
-            return IMAGE_TAGS, image.id
-    elif parsed.resource_type == "app-image-config":
-        config = await reads.app_image_configs.find(ctx.account, ctx.region, name_key)
-        if config is not None:
-            return APP_IMAGE_CONFIG_TAGS, config.id
-    raise _resource_missing()
+    kind = parsed.resource_type
+    # `name`, or `domainId/name` for what lives in a domain.
+    first, _, second = parsed.resource_id.partition("/")
+    found: Any = None
+    if kind in _NAMED and not second:
+        found = await getattr(reads, _NAMED[kind][1]).find(ctx.account, ctx.region, first.lower())
+    elif kind == "domain" and not second:
+        found = await reads.domains.find(ctx.account, ctx.region, first)
+    elif kind in _IN_DOMAIN and second and "/" not in second:
+        rows = getattr(reads, _IN_DOMAIN[kind][1])
+        found = await rows.find(ctx.account, ctx.region, first, second.lower())
+    if found is None:
+        raise _resource_missing()
+    return _TAG_KIND[kind], found.id
+
+
+# The taggable resources, by the resource type of their ARNs: (tag kind, reads attribute).
+_NAMED = {
+    "image": (IMAGE_TAGS, "images"),
+    "app-image-config": (APP_IMAGE_CONFIG_TAGS, "app_image_configs"),
+}
+_IN_DOMAIN = {
+    "user-profile": (USER_PROFILE_TAGS, "user_profiles"),
+    "space": (SPACE_TAGS, "spaces"),
+}
+_TAG_KIND = {
+    **{kind: tag for kind, (tag, _) in (_NAMED | _IN_DOMAIN).items()},
+    "domain": DOMAIN_TAGS,
+}
 
 
 class Tags:

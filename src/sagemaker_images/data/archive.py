@@ -1,12 +1,15 @@
 """The export format (docs/export-format.md): JSON lines, one resource a line, versioned.
 
-    {"format": "sagemaker-images-catalog", "version": 1, "exported": "...", "account": ...}
+    {"format": "sagemaker-images-catalog", "version": 2, "exported": "...", "account": ...}
     {"kind": "image", ...the image's columns..., "tags": {...}}
     {"kind": "version", "image": "<name>", ...the version's columns..., "aliases": [...]}
     {"kind": "app_image_config", ...the config's columns..., "tags": {...}}
-    {"kind": "end", "images": N, "versions": N, "app_image_configs": N}
+    {"kind": "domain", ...the domain's columns..., "tags": {...}}
+    {"kind": "user_profile" or "space", ...its columns..., "tags": {...}}
+    {"kind": "end", "images": N, "versions": N, "app_image_configs": N, "domains": N, ...}
 
-A version follows its image. The columns are the records' (`records.py`), but for row ids
+A version follows its image, a user profile or space its domain. Version 1 files (before
+Studio domains) read as well. The columns are the records' (`records.py`), but for row ids
 and what derives from others (`name_key`, `version_count`), so the format follows the
 declarations. Reading checks every line and the closing counts, and says which line is
 wrong: a truncated or malformed file is refused whole.
@@ -16,22 +19,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import orjson
 
 from sagemaker_images.logs import iso_time
 from sagemaker_images.records import (
+    APP_IMAGE_CONFIG_TAGS,
+    DOMAIN_TAGS,
+    SPACE_TAGS,
+    USER_PROFILE_TAGS,
     AppImageConfigRecord,
     Column,
+    DomainRecord,
     ImageRecord,
+    SpaceRecord,
+    UserProfileRecord,
     VersionRecord,
     columns_of,
 )
-from sagemaker_images.states import ImageStatus, VersionStatus
+from sagemaker_images.states import ImageStatus, StudioStatus, VersionStatus
 
 FORMAT = "sagemaker-images-catalog"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
 _DERIVED = {"id", "image_id", "name_key", "version_count"}
 
 
@@ -41,7 +53,6 @@ def _fields(record_type: type) -> tuple[Column, ...]:
 
 IMAGE_FIELDS = _fields(ImageRecord)
 VERSION_FIELDS = _fields(VersionRecord)
-CONFIG_FIELDS = _fields(AppImageConfigRecord)
 
 
 class BadArchive(ValueError):
@@ -64,18 +75,73 @@ class ImageEntry:
 
 
 @dataclass
-class ConfigEntry:
-    record: AppImageConfigRecord
+class Entry:
+    """A resource written on a line of its own: an AppImageConfig, a domain, a user profile
+    or a space."""
+
+    record: Any
     tags: dict[str, str] = field(default_factory=dict)
+    due_ms: int | None = None
 
 
-E = TypeVar("E", ImageEntry, ConfigEntry)
+ConfigEntry = Entry
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of one-line resource: its record, its list in a `Catalog` (and the store's
+    attribute of the same name), its tags, and whether it has transitions (written with
+    when they are due; `statuses` is then its states, `jobs` its family of job kinds)."""
+
+    name: str
+    record_type: type
+    listed_as: str
+    tag_kind: str
+    statuses: type[StrEnum] | None = None
+    jobs: str | None = None
+    in_domain: bool = False
+
+    @property
+    def fields(self) -> tuple[Column, ...]:
+        return _fields(self.record_type)
+
+
+KINDS = {
+    kind.name: kind
+    for kind in (
+        Kind("app_image_config", AppImageConfigRecord, "app_image_configs", APP_IMAGE_CONFIG_TAGS),
+        Kind("domain", DomainRecord, "domains", DOMAIN_TAGS, StudioStatus, "domains"),
+        Kind(
+            "user_profile",
+            UserProfileRecord,
+            "user_profiles",
+            USER_PROFILE_TAGS,
+            StudioStatus,
+            "user_profiles",
+            in_domain=True,
+        ),
+        Kind("space", SpaceRecord, "spaces", SPACE_TAGS, StudioStatus, "spaces", in_domain=True),
+    )
+}
+# The end line's counts, in order; a version 1 file has the first three.
+COUNTS = ("images", "versions", "app_image_configs", "domains", "user_profiles", "spaces")
+
+
+E = TypeVar("E", ImageEntry, Entry)
 
 
 @dataclass
 class Catalog:
     images: list[ImageEntry] = field(default_factory=list)
-    configs: list[ConfigEntry] = field(default_factory=list)
+    app_image_configs: list[Entry] = field(default_factory=list)
+    domains: list[Entry] = field(default_factory=list)
+    user_profiles: list[Entry] = field(default_factory=list)
+    spaces: list[Entry] = field(default_factory=list)
+
+    def counts(self) -> tuple[int, ...]:
+        versions = sum(len(image.versions) for image in self.images)
+        plain = (len(getattr(self, kind.listed_as)) for kind in KINDS.values())
+        return (len(self.images), versions, *plain)
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -111,16 +177,17 @@ def image_lines(entry: ImageEntry) -> Iterator[bytes]:
         )
 
 
-def config_line(entry: ConfigEntry) -> bytes:
-    return _line(
-        {"kind": "app_image_config", **_values(entry.record, CONFIG_FIELDS), "tags": entry.tags}
-    )
+def entry_line(kind: str, entry: Entry) -> bytes:
+    """The line of a one-line resource (`kind`: a key of KINDS)."""
+    spec = KINDS[kind]
+    value = {"kind": kind, **_values(entry.record, spec.fields), "tags": entry.tags}
+    if spec.statuses is not None:
+        value["transition_due_ms"] = entry.due_ms
+    return _line(value)
 
 
-def end(images: int, versions: int, configs: int) -> bytes:
-    return _line(
-        {"kind": "end", "images": images, "versions": versions, "app_image_configs": configs}
-    )
+def end(counts: tuple[int, ...]) -> bytes:
+    return _line({"kind": "end", **dict(zip(COUNTS, counts, strict=True))})
 
 
 def _values(record: Any, fields: Iterable[Column]) -> dict[str, Any]:
@@ -137,10 +204,10 @@ def _line(value: dict[str, Any]) -> bytes:
 def read(lines: Iterable[bytes]) -> Catalog:
     """Every resource of an archive, all checked; raises BadArchive naming the line."""
     catalog = Catalog()
-    seen_header = ended = False
+    version = 0
+    ended = False
     number = 0
-    versions = 0
-    names: set[tuple[str, str, str, str]] = set()
+    names: set[tuple[str, ...]] = set()
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -154,9 +221,8 @@ def read(lines: Iterable[bytes]) -> Catalog:
             ) from None
         if not isinstance(value, dict):
             raise BadArchive(f"line {number}: not a JSON object")
-        if not seen_header:
-            _check_header(value, number)
-            seen_header = True
+        if not version:
+            version = _check_header(value, number)
             continue
         kind = value.pop("kind", None)
         if kind == "image":
@@ -165,18 +231,19 @@ def read(lines: Iterable[bytes]) -> Catalog:
             if not catalog.images:
                 _fail(number, "a version before any image")
             catalog.images[-1].versions.append(_version(value, number, catalog.images[-1]))
-            versions += 1
-        elif kind == "app_image_config":
-            catalog.configs.append(_unique(_config(value, number), names, number))
+        elif kind in KINDS:
+            entry = _unique(_entry(KINDS[kind], value, number, names), names, number)
+            getattr(catalog, KINDS[kind].listed_as).append(entry)
         elif kind == "end":
-            expected = (len(catalog.images), versions, len(catalog.configs))
-            found = (value.get("images"), value.get("versions"), value.get("app_image_configs"))
-            if found != expected:
+            expected = catalog.counts()
+            counted = COUNTS if version > 1 else COUNTS[:3]
+            found = tuple(value.get(key) for key in counted)
+            if found != expected[: len(counted)]:
                 _fail(number, f"the end line counts {found}, the file holds {expected}")
             ended = True
         else:
             _fail(number, f"unknown kind {kind!r}")
-    if not seen_header:
+    if not version:
         raise BadArchive("the file is empty: no header line")
     if not ended:
         raise BadArchive(f"the file is truncated: no end line (it stops at line {number})")
@@ -216,27 +283,41 @@ def _version(value: dict[str, Any], number: int, image: ImageEntry) -> VersionEn
     return VersionEntry(record, aliases, due)
 
 
-def _config(value: dict[str, Any], number: int) -> ConfigEntry:
+def _entry(kind: Kind, value: dict[str, Any], number: int, names: set[tuple[str, ...]]) -> Entry:
     tags = _tags(value.pop("tags", {}), number)
-    record = AppImageConfigRecord(id=0, name_key="", **_checked(value, CONFIG_FIELDS, number))
-    record.name_key = record.name.lower()
-    return ConfigEntry(record, tags)
+    due = _due(value.pop("transition_due_ms", None), number) if kind.statuses else None
+    fields = dict(_checked(value, kind.fields, number))
+    record = kind.record_type(id=0, name_key=str(fields["name"]).lower(), **fields)
+    if kind.statuses is not None and record.status not in {s.value for s in kind.statuses}:
+        _fail(number, f"unknown {kind.name.replace('_', ' ')} status {record.status!r}")
+    if kind.in_domain and ("domain", record.account, record.region, record.domain_id) not in names:
+        _fail(number, f"a {kind.name.replace('_', ' ')} before its domain {record.domain_id}")
+    return Entry(record, tags, due)
 
 
-def _unique(entry: E, names: set[tuple[str, str, str, str]], number: int) -> E:
+def _unique(entry: E, names: set[tuple[str, ...]], number: int) -> E:
     r = entry.record
-    key = (type(r).__name__, r.account, r.region, r.name_key)
-    if key in names:
-        _fail(number, f"{r.name} appears twice in account {r.account}, {r.region}")
-    names.add(key)
+    where = f"account {r.account}, {r.region}"
+    keys: list[tuple[str, ...]] = [
+        (type(r).__name__, r.account, r.region, getattr(r, "domain_id", ""), r.name_key)
+    ]
+    if isinstance(r, DomainRecord):
+        keys.append(("domain", r.account, r.region, r.domain_id))
+    for key in keys:
+        if key in names:
+            _fail(number, f"{r.name} appears twice in {where}")
+    names.update(keys)
     return entry
 
 
-def _check_header(value: dict[str, Any], number: int) -> None:
+def _check_header(value: dict[str, Any], number: int) -> int:
+    """The file's format version."""
     if value.get("format") != FORMAT:
         _fail(number, f"not a {FORMAT} file")
-    if value.get("version") != VERSION:
-        _fail(number, f"format version {value.get('version')!r}; this release reads {VERSION}")
+    version = value.get("version")
+    if version not in READABLE or isinstance(version, bool):
+        _fail(number, f"format version {version!r}; this release reads {READABLE}")
+    return int(str(version))
 
 
 def _checked(value: dict[str, Any], fields: tuple[Column, ...], number: int) -> dict[str, Any]:

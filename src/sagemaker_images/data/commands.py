@@ -102,13 +102,14 @@ def backup(destination: str, **options: Any) -> None:
 @settings_options(EXPORT)
 @click.option("--account", help="Export only this account's resources (default: every account).")
 def export(account: str | None, **options: Any) -> None:
-    """Write every image, version, alias, AppImageConfig and tag to stdout as JSON lines
-    (one snapshot, while a server may be serving the catalog)."""
-    from sagemaker_images.data.exporting import Counts, export_lines
+    """Write every image, version, alias, AppImageConfig, Studio domain, user profile, space
+    and tag to stdout as JSON lines (one snapshot, while a server may be serving the
+    catalog)."""
+    from sagemaker_images.data.exporting import export_lines
 
     settings = _start(options)
     _require_existing(settings)
-    counts = Counts()
+    counts: list[int] = []
     out: BinaryIO = sys.stdout.buffer
 
     async def work() -> None:
@@ -124,11 +125,7 @@ def export(account: str | None, **options: Any) -> None:
         # that Python's final flush does not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    _say(
-        f"exported {counts.images} images, {counts.versions} versions and"
-        f" {counts.app_image_configs} app image configs"
-        f" from {redacted(settings.resolved_database_url())}"
-    )
+    _say(f"exported {_counted(counts)} from {redacted(settings.resolved_database_url())}")
 
 
 @click.command(name="import")
@@ -168,8 +165,7 @@ def import_(merge: str | None, file: BinaryIO, **options: Any) -> None:
             " to replace them."
         ) from None
     _say(
-        f"imported {done.images} images, {done.versions} versions and"
-        f" {done.app_image_configs} app image configs"
+        f"imported {_counted([done.images, done.versions, *done.added.values()])}"
         f" into {redacted(settings.resolved_database_url())}"
         + (f"; skipped {len(done.skipped)} already there" if done.skipped else "")
         + (f"; replaced {len(done.replaced)}" if done.replaced else "")
@@ -199,26 +195,31 @@ def copy(endpoint: str | None, profile: str | None, region: str | None, **option
     client = _source(lambda: source_client(endpoint, profile, region))
     source = endpoint or "AWS"
     planned = _source(lambda: plan(client))
-    total = len(planned.images) + len(planned.configs)
     done = Imported()
-    with tqdm(total=total, unit="resource", disable=None, file=sys.stderr) as bar:
+    copied: list[str] = []
+    with tqdm(total=planned.total, unit="resource", disable=None, file=sys.stderr) as bar:
+
+        def advance(name: str) -> None:
+            copied.append(name)
+            bar.update()
 
         async def work() -> None:
             async with _store(settings, writing=True) as store:
-                await copy_catalog(client, store, planned, lambda _: _advance(bar), done)
+                await copy_catalog(client, store, planned, advance, done)
 
         try:
             _source(lambda: _run(work))
         except KeyboardInterrupt:
             bar.close()
             _say(
-                f"interrupted after {bar.n} of {total} resources: run the same command"
-                " again to copy the rest"
+                f"interrupted after {len(copied)} of {planned.total} resources: run the same"
+                " command again to copy the rest"
             )
             raise SystemExit(130) from None
+    kinds = ("app_image_config", "domain", "user_profile", "space")
+    counts = [len(planned.images), done.versions, *(planned.count(kind) for kind in kinds)]
     _say(
-        f"copied {len(planned.images)} images ({done.versions} new versions) and"
-        f" {len(planned.configs)} app image configs from {source}"
+        f"copied {_counted(counts, versions='new versions')} from {source}"
         f" into {redacted(settings.resolved_database_url())}"
     )
 
@@ -237,5 +238,11 @@ def _source(call: Callable[[], T]) -> T:
         raise click.ClickException(str(error)) from None
 
 
-def _advance(bar: Any) -> None:
-    bar.update()
+_NOUNS = ("images", "versions", "app image configs", "domains", "user profiles", "spaces")
+
+
+def _counted(counts: list[int], versions: str = "versions") -> str:
+    """`14 images, 22 versions, ... and 2 spaces`, in the export format's order."""
+    nouns = (_NOUNS[0], versions, *_NOUNS[2:])
+    parts = [f"{count} {noun}" for count, noun in zip(counts, nouns, strict=True)]
+    return ", ".join(parts[:-1]) + f" and {parts[-1]}"

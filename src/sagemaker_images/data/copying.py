@@ -1,5 +1,6 @@
 """Copy a whole catalog from a SageMaker-compatible endpoint (AWS itself, or another
-sagemaker-images server) into a database, through boto3 and the public API only.
+sagemaker-images server) into a database, through boto3 and the public API only: images
+with their versions, AppImageConfigs, and Studio domains, user profiles and spaces.
 
 Each image is read whole (its versions, their aliases, its tags) and then written in one
 transaction, so an interrupted copy leaves whole images behind; running it again adds what
@@ -18,15 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from sagemaker_images.catalog.arns import parse
-from sagemaker_images.data.archive import ConfigEntry, ImageEntry, VersionEntry
-from sagemaker_images.data.importing import Imported, add_image, add_missing
-from sagemaker_images.records import (
-    APP_IMAGE_CONFIG_TAGS,
-    AppImageConfigRecord,
-    ImageRecord,
-    VersionRecord,
-    columns_of,
-)
+from sagemaker_images.catalog.studio import FIRST_UID, new_hex_id
+from sagemaker_images.data.archive import KINDS, Entry, ImageEntry, Kind, VersionEntry
+from sagemaker_images.data.importing import Imported, add_entry, add_image, add_missing, held_row
+from sagemaker_images.records import ImageRecord, VersionRecord, columns_of
 from sagemaker_images.store.base import Store
 
 
@@ -47,12 +43,77 @@ def source_client(endpoint_url: str | None, profile: str | None, region: str | N
     )
 
 
+@dataclass(frozen=True)
+class Source:
+    """How one kind of one-line resource is listed and described at the source."""
+
+    lister: str
+    listed_key: str
+    sort: dict[str, str]
+    identity: tuple[str, ...]  # the members of a listed item that a Describe call takes
+    describer: str
+    arn_member: str
+    # Members a Describe may leave out, with the values this catalog keeps for them.
+    defaults: Callable[[], dict[str, Any]] = dict
+
+
+_ASCENDING = {"SortBy": "CreationTime", "SortOrder": "Ascending"}
+SOURCES = {
+    "app_image_config": Source(
+        "list_app_image_configs",
+        "AppImageConfigs",
+        _ASCENDING,
+        ("AppImageConfigName",),
+        "describe_app_image_config",
+        "AppImageConfigArn",
+    ),
+    "domain": Source(
+        "list_domains",
+        "Domains",
+        {},
+        ("DomainId",),
+        "describe_domain",
+        "DomainArn",
+        lambda: {
+            "AppNetworkAccessType": "PublicInternetOnly",
+            "TagPropagation": "DISABLED",
+            "DefaultUserSettings": {},
+            "HomeEfsFileSystemId": new_hex_id("fs-", 17),
+        },
+    ),
+    "user_profile": Source(
+        "list_user_profiles",
+        "UserProfiles",
+        _ASCENDING,
+        ("DomainId", "UserProfileName"),
+        "describe_user_profile",
+        "UserProfileArn",
+    ),
+    "space": Source(
+        "list_spaces",
+        "Spaces",
+        _ASCENDING,
+        ("DomainId", "SpaceName"),
+        "describe_space",
+        "SpaceArn",
+    ),
+}
+
+
 @dataclass
 class Plan:
-    """What the source holds, by name: listed first, so progress has a total."""
+    """What the source holds: listed first, so progress has a total. Images by name, the
+    rest as (kind, the members a Describe takes), domains before what lives in them."""
 
     images: list[str]
-    configs: list[str]
+    entries: list[tuple[str, dict[str, Any]]]
+
+    @property
+    def total(self) -> int:
+        return len(self.images) + len(self.entries)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for k, _ in self.entries if k == kind)
 
 
 def plan(client: Any) -> Plan:
@@ -64,18 +125,13 @@ def plan(client: Any) -> Plan:
         )
         for image in page
     ]
-    configs = [
-        config["AppImageConfigName"]
-        for page in _pages(
-            client,
-            "list_app_image_configs",
-            "AppImageConfigs",
-            SortBy="CreationTime",
-            SortOrder="Ascending",
-        )
-        for config in page
+    entries = [
+        (kind, {member: item[member] for member in source.identity})
+        for kind, source in SOURCES.items()
+        for page in _pages(client, source.lister, source.listed_key, **source.sort)
+        for item in page
     ]
-    return Plan(images, configs)
+    return Plan(images, entries)
 
 
 async def copy_catalog(
@@ -90,11 +146,11 @@ async def copy_catalog(
         if image is not None:
             await _write_image(store, image, done)
         advance(name)
-    for name in planned.configs:
-        config = await asyncio.to_thread(read_config, client, name)
-        if config is not None:
-            await _write_config(store, config, done)
-        advance(name)
+    for kind, identity in planned.entries:
+        entry = await asyncio.to_thread(read_entry, client, kind, identity)
+        if entry is not None:
+            await _write_entry(store, KINDS[kind], entry, done)
+        advance("/".join(identity.values()))
 
 
 def read_image(client: Any, name: str) -> ImageEntry | None:
@@ -135,19 +191,26 @@ def read_image(client: Any, name: str) -> ImageEntry | None:
     return ImageEntry(record, _tags(client, answer["ImageArn"]), versions)
 
 
-def read_config(client: Any, name: str) -> ConfigEntry | None:
-    answer = _describe(client.describe_app_image_config, AppImageConfigName=name)
+def read_entry(client: Any, kind: str, identity: dict[str, Any]) -> Entry | None:
+    """A one-line resource with its tags; None if it went away meanwhile."""
+    source = SOURCES[kind]
+    answer = _describe(getattr(client, source.describer), **identity)
     if answer is None:
         return None
-    account, region = _owner(answer["AppImageConfigArn"])
-    record = AppImageConfigRecord(
+    answer = {**source.defaults(), **answer}
+    account, region = _owner(answer[source.arn_member])
+    record_type = KINDS[kind].record_type
+    members = _members(record_type, answer)
+    extra = {"last_uid": FIRST_UID} if kind == "domain" else {}
+    record = record_type(
         id=0,
         account=account,
         region=region,
-        name_key=name.lower(),
-        **_members(AppImageConfigRecord, answer),
+        name_key=str(members["name"]).lower(),
+        **extra,
+        **members,
     )
-    return ConfigEntry(record, _tags(client, answer["AppImageConfigArn"]))
+    return Entry(record, _tags(client, answer[source.arn_member]))
 
 
 async def _write_image(store: Store, image: ImageEntry, done: Imported) -> None:
@@ -161,23 +224,28 @@ async def _write_image(store: Store, image: ImageEntry, done: Imported) -> None:
             await add_missing(tx, existing, image, now, done)
 
 
-async def _write_config(store: Store, config: ConfigEntry, done: Imported) -> None:
-    r = config.record
+async def _write_entry(store: Store, kind: Kind, entry: Entry, done: Imported) -> None:
+    r = entry.record
+    now = int(time.time() * 1000)
     async with store.transaction() as tx:
-        existing = await tx.app_image_configs.find(r.account, r.region, r.name_key)
-        if existing is None:
-            config_id = await tx.app_image_configs.insert(r)
-            done.app_image_configs += 1
+        row = await held_row(tx, kind, r)
+        if row is None:
+            row = await add_entry(tx, kind, entry, now, done)
         else:
-            config_id = existing.id
-            await tx.app_image_configs.update(config_id, **_updatable(r))
-        await tx.tags.put(APP_IMAGE_CONFIG_TAGS, config_id, config.tags.items())
+            await getattr(tx, kind.listed_as).update(row, **_updatable(r))
+            await tx.tags.put(kind.tag_kind, row, entry.tags.items())
+        if kind.in_domain:  # the domain's next HomeEfsFileSystemUid comes after this one's
+            domain = await tx.domains.find(r.account, r.region, r.domain_id)
+            uid = int(r.home_efs_uid) if str(r.home_efs_uid).isdigit() else 0
+            if domain is not None and uid > domain.last_uid:
+                await tx.domains.update(domain.id, last_uid=uid)
 
 
-def _updatable(record: AppImageConfigRecord) -> dict[str, Any]:
+def _updatable(record: Any) -> dict[str, Any]:
+    """A record's member columns, but its name (how it was found)."""
     return {
         c.name: getattr(record, c.name)
-        for c in columns_of(AppImageConfigRecord)
+        for c in columns_of(type(record))
         if c.member is not None and c.name != "name"
     }
 

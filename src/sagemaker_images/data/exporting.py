@@ -4,46 +4,48 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from sagemaker_images.data import archive
-from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, IMAGE_TAGS
+from sagemaker_images.records import IMAGE_TAGS
+from sagemaker_images.states import IMAGE_JOB_KINDS, JOB_SUBJECTS
 from sagemaker_images.store.base import Reads, Store
 
 # Rows read per query while walking a table.
 BATCH = 500
 
 
-@dataclass
-class Counts:
-    images: int = 0
-    versions: int = 0
-    app_image_configs: int = 0
-
-
 async def export_lines(
-    store: Store, account: str | None, counts: Counts | None = None
+    store: Store, account: str | None, counts: list[int]
 ) -> AsyncIterator[bytes]:
-    """The archive of every resource (of one account, if given), line by line.
+    """The archive of every resource (of one account, if given), line by line; `counts`
+    (empty when given) ends up holding the end line's counts.
 
     One snapshot: a server may carry on writing, and the file still holds one moment of it.
     """
-    counts = counts if counts is not None else Counts()
+    found = dict.fromkeys(archive.COUNTS, 0)
     async with store.snapshot() as reads:
         yield archive.header(account, time.time())
         async for image in _images(reads, account):
-            counts.images += 1
-            counts.versions += len(image.versions)
+            found["images"] += 1
+            found["versions"] += len(image.versions)
             for line in archive.image_lines(image):
                 yield line
-        after = 0
-        while configs := await reads.app_image_configs.every(account, after, BATCH):
-            for config in configs:
-                tags = await reads.tags.of(APP_IMAGE_CONFIG_TAGS, config.id)
-                counts.app_image_configs += 1
-                yield archive.config_line(archive.ConfigEntry(config, tags))
-            after = configs[-1].id
-        yield archive.end(counts.images, counts.versions, counts.app_image_configs)
+        for name, kind in archive.KINDS.items():
+            rows = getattr(reads, kind.listed_as)
+            after = 0
+            while records := await rows.every(account, after, BATCH):
+                for record in records:
+                    tags = await reads.tags.of(kind.tag_kind, record.id)
+                    due = None
+                    if kind.jobs is not None:
+                        due = (await reads.jobs.due_of(JOB_SUBJECTS[kind.jobs], record.id)).get(
+                            None
+                        )
+                    found[kind.listed_as] += 1
+                    yield archive.entry_line(name, archive.Entry(record, tags, due))
+                after = records[-1].id
+    counts[:] = found.values()
+    yield archive.end(tuple(counts))
 
 
 async def _images(reads: Reads, account: str | None) -> AsyncIterator[archive.ImageEntry]:
@@ -51,7 +53,7 @@ async def _images(reads: Reads, account: str | None) -> AsyncIterator[archive.Im
     while images := await reads.images.every(account, after, BATCH):
         for image in images:
             aliases = await reads.aliases.of_image(image.id)
-            due = await reads.jobs.due_of(image.id)
+            due = await reads.jobs.due_of(IMAGE_JOB_KINDS, image.id)
             versions = [
                 archive.VersionEntry(
                     version, aliases.get(version.version, []), due.get(version.version)

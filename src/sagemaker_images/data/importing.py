@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
-from sagemaker_images.data.archive import Catalog, ConfigEntry, ImageEntry, VersionEntry
-from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, IMAGE_TAGS, ImageRecord, columns_of
-from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
+from sagemaker_images.data.archive import KINDS, Catalog, Entry, ImageEntry, Kind, VersionEntry
+from sagemaker_images.records import IMAGE_TAGS, ImageRecord, columns_of
+from sagemaker_images.states import ImageStatus, JobKind, StudioStatus, VersionStatus
 from sagemaker_images.store.base import Store, Writes
 
 
@@ -31,10 +32,15 @@ class Conflicts(Exception):
 class Imported:
     images: int = 0
     versions: int = 0
-    app_image_configs: int = 0
+    # One-line resources added, by their Catalog list (`app_image_configs`, `domains`, ...).
+    added: dict[str, int] = field(default_factory=lambda: {k.listed_as: 0 for k in KINDS.values()})
     skipped: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     jobs: int = 0
+
+    @property
+    def app_image_configs(self) -> int:
+        return self.added["app_image_configs"]
 
 
 # A resource in a transitional status gets the job that ends it, as the server would have.
@@ -46,6 +52,11 @@ _VERSION_JOBS = {
     VersionStatus.CREATING: JobKind.VERSION_CREATE,
     VersionStatus.DELETING: JobKind.VERSION_DELETE,
 }
+_STUDIO_JOBS = {
+    StudioStatus.PENDING: "create",
+    StudioStatus.UPDATING: "update",
+    StudioStatus.DELETING: "delete",
+}
 
 
 async def import_catalog(store: Store, catalog: Catalog, merge: Merge | None) -> Imported:
@@ -53,44 +64,72 @@ async def import_catalog(store: Store, catalog: Catalog, merge: Merge | None) ->
     done = Imported()
     now = int(time.time() * 1000)
     async with store.transaction() as tx:
-        existing_images = {}
+        # The row of the catalog each entry of the file meets, by the entry's id().
+        existing: dict[int, int] = {}
         for image in catalog.images:
             r = image.record
             found = await tx.images.find(r.account, r.region, r.name_key, lock=True)
             if found is not None:
-                existing_images[id(image)] = found.id
-        existing_configs = {}
-        for config in catalog.configs:
-            c = config.record
-            found_config = await tx.app_image_configs.find(c.account, c.region, c.name_key)
-            if found_config is not None:
-                existing_configs[id(config)] = found_config.id
-        if merge is None and (existing_images or existing_configs):
+                existing[id(image)] = found.id
+        for kind, entry in _entries(catalog):
+            row = await held_row(tx, kind, entry.record)
+            if row is not None:
+                existing[id(entry)] = row
+        if merge is None and existing:
             raise Conflicts(
-                [_name(i) for i in catalog.images if id(i) in existing_images]
-                + [_name(c) for c in catalog.configs if id(c) in existing_configs]
+                [_name(None, i) for i in catalog.images if id(i) in existing]
+                + [_name(k, e) for k, e in _entries(catalog) if id(e) in existing]
             )
         for image in catalog.images:
-            old = existing_images.get(id(image))
+            old = existing.get(id(image))
             if old is not None:
                 if merge is Merge.SKIP:
-                    done.skipped.append(_name(image))
+                    done.skipped.append(_name(None, image))
                     continue
                 await tx.images.delete(old)
-                done.replaced.append(_name(image))
+                done.replaced.append(_name(None, image))
             await add_image(tx, image, now, done)
-        for config in catalog.configs:
-            old = existing_configs.get(id(config))
+        for kind, entry in _entries(catalog):
+            old = existing.get(id(entry))
             if old is not None:
                 if merge is Merge.SKIP:
-                    done.skipped.append(_name(config))
+                    done.skipped.append(_name(kind, entry))
                     continue
-                await tx.app_image_configs.delete(old)
-                done.replaced.append(_name(config))
-            config_id = await tx.app_image_configs.insert(config.record)
-            await tx.tags.put(APP_IMAGE_CONFIG_TAGS, config_id, config.tags.items())
-            done.app_image_configs += 1
+                await getattr(tx, kind.listed_as).delete(old)
+                done.replaced.append(_name(kind, entry))
+            await add_entry(tx, kind, entry, now, done)
     return done
+
+
+def _entries(catalog: Catalog) -> list[tuple[Kind, Entry]]:
+    """The one-line resources of a catalog, domains before what lives in them."""
+    return [(kind, entry) for kind in KINDS.values() for entry in getattr(catalog, kind.listed_as)]
+
+
+async def held_row(tx: Writes, kind: Kind, record: Any) -> int | None:
+    """The row of the catalog that `record` would collide with, if any."""
+    r = record
+    if kind.name == "domain":
+        found = await tx.domains.find(r.account, r.region, r.domain_id) or (
+            await tx.domains.named(r.account, r.region, r.name_key)
+        )
+    elif kind.in_domain:
+        found = await getattr(tx, kind.listed_as).find(r.account, r.region, r.domain_id, r.name_key)
+    else:
+        found = await getattr(tx, kind.listed_as).find(r.account, r.region, r.name_key)
+    return None if found is None else int(found.id)
+
+
+async def add_entry(tx: Writes, kind: Kind, entry: Entry, now: int, done: Imported) -> int:
+    """Insert a one-line resource with its tags, and the job of its transition in progress."""
+    row = int(await getattr(tx, kind.listed_as).insert(entry.record))
+    await tx.tags.put(kind.tag_kind, row, entry.tags.items())
+    step = _STUDIO_JOBS.get(getattr(entry.record, "status", None))  # type: ignore[arg-type]
+    if kind.jobs is not None and step is not None:
+        await tx.jobs.add(JobKind(f"{kind.name}.{step}"), row, None, entry.due_ms or now)
+        done.jobs += 1
+    done.added[kind.listed_as] += 1
+    return row
 
 
 async def add_image(tx: Writes, image: ImageEntry, now: int, done: Imported) -> None:
@@ -168,7 +207,8 @@ async def _add_image_job(
         done.jobs += 1
 
 
-def _name(entry: ImageEntry | ConfigEntry) -> str:
+def _name(kind: Kind | None, entry: ImageEntry | Entry) -> str:
     r = entry.record
-    kind = "image" if isinstance(entry, ImageEntry) else "app-image-config"
-    return f"{kind} {r.name} (account {r.account}, {r.region})"
+    label = "image" if kind is None else kind.name.replace("_", "-")
+    name = f"{getattr(r, 'domain_id', '')}/{r.name}" if kind and kind.in_domain else r.name
+    return f"{label} {name} (account {r.account}, {r.region})"

@@ -64,6 +64,7 @@ class Worker:
         self._claimed_at: dict[int, float] = {}
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
+        self._stopping = False
         self._running: set[asyncio.Task[None]] = set()
         self._prepared: asyncio.Queue[Prepared] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
@@ -89,20 +90,17 @@ class Worker:
         ]
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
+        self._stopping = True
         claims, commits = self._tasks or (None, None)
         if claims is not None:
-            claims.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await claims
+            await _cancelled(claims)
         if self._running:
             await asyncio.wait(self._running, timeout=grace_seconds)
         if commits is not None:
             # Let what has been prepared be recorded; unfinished jobs are resumed later.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._drained(), grace_seconds)
-            commits.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await commits
+            await _cancelled(commits)
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
@@ -133,7 +131,7 @@ class Worker:
     # -- claiming ---------------------------------------------------------------------------
 
     async def _claim_loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 self._wake.clear()
                 await self._record_failures()
@@ -285,3 +283,14 @@ class Worker:
         self._next_housekeeping_ms = now + HOUSEKEEPING_INTERVAL_MS
         async with self._store.transaction() as tx:
             await tx.versions.purge_client_tokens(now - CLIENT_TOKEN_LIFETIME_MS)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    """Cancel a loop and wait until it has ended. Python 3.11's `wait_for` can swallow a
+    cancellation that arrives as what it waits for completes, so a loop may carry on: it
+    is cancelled again until it ends (the claim loop also stops at its next turn)."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+    with contextlib.suppress(asyncio.CancelledError):
+        task.result()

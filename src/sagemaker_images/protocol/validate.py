@@ -120,6 +120,12 @@ def _structure(shape: Shape, seen: dict[str, Checker]) -> Checker:
         for name, member in shape.members.items()
     ]
     required = list(shape.required_members)
+    # A union (a custom file system: EFS, FSx for Lustre or S3) holds exactly one member.
+    union = (
+        f"Member must have exactly one of [{', '.join(shape.members)}] set"
+        if shape.metadata.get("union")
+        else None
+    )
 
     def check(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -134,6 +140,8 @@ def _structure(shape: Shape, seen: dict[str, Checker]) -> Checker:
         for name in required:
             if value.get(name) is None:
                 errors.append(violation(None, member_path(path, name), "Member must not be null"))
+        if union is not None and len(result) != 1:
+            errors.append(violation(value, path, union))
         return result
 
     return check

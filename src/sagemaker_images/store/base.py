@@ -13,14 +13,24 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
-from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, IMAGE_TAGS
+from sagemaker_images.records import (
+    APP_IMAGE_CONFIG_TAGS,
+    DOMAIN_TAGS,
+    IMAGE_TAGS,
+    SPACE_TAGS,
+    USER_PROFILE_TAGS,
+)
+from sagemaker_images.states import JOB_SUBJECTS
 from sagemaker_images.store.aliases import AliasReads, AliasWrites
 from sagemaker_images.store.app_image_configs import AppImageConfigReads, AppImageConfigWrites
+from sagemaker_images.store.domains import DomainReads, DomainWrites
 from sagemaker_images.store.images import DEPENDENTS as IMAGE_DEPENDENTS
 from sagemaker_images.store.images import ImageReads, ImageWrites
 from sagemaker_images.store.jobs import JobReads, JobWrites
+from sagemaker_images.store.spaces import SpaceReads, SpaceWrites
 from sagemaker_images.store.sql import Queries, Statements
 from sagemaker_images.store.tags import TagReads, TagWrites
+from sagemaker_images.store.user_profiles import UserProfileReads, UserProfileWrites
 from sagemaker_images.store.versions import VersionReads, VersionWrites
 
 
@@ -32,6 +42,9 @@ class Reads:
         self.app_image_configs = AppImageConfigReads(q)
         self.tags = TagReads(q)
         self.jobs = JobReads(q)
+        self.domains = DomainReads(q)
+        self.user_profiles = UserProfileReads(q)
+        self.spaces = SpaceReads(q)
 
 
 class Writes(Reads):
@@ -41,6 +54,9 @@ class Writes(Reads):
     app_image_configs: AppImageConfigWrites
     tags: TagWrites
     jobs: JobWrites
+    domains: DomainWrites
+    user_profiles: UserProfileWrites
+    spaces: SpaceWrites
 
     def __init__(self, s: Statements) -> None:
         # Not super().__init__(): each resource's writes include its reads.
@@ -51,6 +67,9 @@ class Writes(Reads):
         self.app_image_configs = AppImageConfigWrites(s)
         self.tags = TagWrites(s)
         self.jobs = JobWrites(s)
+        self.domains = DomainWrites(s)
+        self.user_profiles = UserProfileWrites(s)
+        self.spaces = SpaceWrites(s)
 
     async def reset(self, account: str | None = None) -> None:
         """Delete every resource (of one account, if given), with its versions, aliases,
@@ -63,18 +82,32 @@ class Writes(Reads):
         images = "SELECT id FROM images WHERE account = ?"
         for table in IMAGE_DEPENDENTS:
             await s.run(f"DELETE FROM {table} WHERE image_id IN ({images})", (account,))
-        for kind, table in ((IMAGE_TAGS, "images"), (APP_IMAGE_CONFIG_TAGS, "app_image_configs")):
+        for table, kinds in JOB_SUBJECTS.items():
+            await s.run(
+                f"DELETE FROM jobs WHERE kind IN ({', '.join('?' for _ in kinds)})"
+                f" AND subject_id IN (SELECT id FROM {table} WHERE account = ?)",
+                (*kinds, account),
+            )
+        for kind, table in _TAGGED:
             await s.run(
                 "DELETE FROM tags WHERE resource_type = ? AND resource_id IN"
                 f" (SELECT id FROM {table} WHERE account = ?)",
                 (kind, account),
             )
-        for table in ("images", "app_image_configs"):
+        for _, table in _TAGGED:
             await s.run(f"DELETE FROM {table} WHERE account = ?", (account,))
 
 
+# Each taggable resource's kind of tag and table.
+_TAGGED = (
+    (IMAGE_TAGS, "images"),
+    (APP_IMAGE_CONFIG_TAGS, "app_image_configs"),
+    (DOMAIN_TAGS, "domains"),
+    (USER_PROFILE_TAGS, "user_profiles"),
+    (SPACE_TAGS, "spaces"),
+)
 # Every table of the catalog, dependents first.
-_EVERY_TABLE = (*IMAGE_DEPENDENTS, "tags", "images", "app_image_configs")
+_EVERY_TABLE = (*IMAGE_DEPENDENTS, "jobs", "tags", *(table for _, table in _TAGGED))
 
 JobListener = Callable[[int], None]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.records import IMAGE_TAGS, ImageRecord
+from sagemaker_images.states import IMAGE_JOB_KINDS
+from sagemaker_images.store.jobs import delete_jobs
 from sagemaker_images.store.named import NamedReads
 from sagemaker_images.store.sql import Statements
 from sagemaker_images.store.tables import Table
@@ -13,7 +15,7 @@ from sagemaker_images.store.tags import delete_all_tags
 IMAGES = Table("images", ImageRecord)
 _BY_ID = f"SELECT {IMAGES.select_list} FROM images WHERE id = ?"
 # The rows of an image's own tables, removed with it (pending jobs included).
-DEPENDENTS = ("image_version_aliases", "client_tokens", "image_versions", "jobs")
+DEPENDENTS = ("image_version_aliases", "client_tokens", "image_versions")
 
 
 class ImageReads(NamedReads[ImageRecord]):
@@ -53,5 +55,6 @@ class ImageWrites(ImageReads):
         """Remove an image and everything that hangs off it."""
         for table in DEPENDENTS:
             await self._s.run(f"DELETE FROM {table} WHERE image_id = ?", (image_id,))
+        await delete_jobs(self._s, IMAGE_JOB_KINDS, image_id)
         await delete_all_tags(self._s, IMAGE_TAGS, image_id)
         await self._s.run("DELETE FROM images WHERE id = ?", (image_id,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from sagemaker_images.records import JobRecord
@@ -12,14 +13,17 @@ JOBS = Table("jobs", JobRecord)
 
 
 class PendingJob(NamedTuple):
-    """A job and the resource it finishes."""
+    """A job and the resource it finishes: the row `subject_id` of the table its kind names
+    (`states.JOB_SUBJECTS`), and for a version's job its number."""
 
     id: int
     kind: str
-    account: str
-    region: str
-    image_name: str
+    subject_id: int
     version: int | None
+
+
+def _of_kinds(where: Where, kinds: Sequence[str]) -> None:
+    where.add(f"kind IN ({', '.join('?' for _ in kinds)})", *kinds)
 
 
 class JobReads:
@@ -45,33 +49,39 @@ class JobReads:
         )
         return [(str(kind), str(state), int(count)) for kind, state, count in rows]
 
-    async def due_of(self, image_id: int) -> dict[int | None, int]:
-        """When the transitions in progress of an image (key None) and of its versions (key:
-        the number) are due."""
+    async def due_of(self, kinds: Sequence[str], subject_id: int) -> dict[int | None, int]:
+        """When the transitions in progress of a resource (key None) and of its versions
+        (key: the number) are due."""
+        where = Where("subject_id = ?", subject_id)
+        _of_kinds(where, kinds)
         rows = await self._q.all(
-            "SELECT version, MIN(due_ms) FROM jobs WHERE image_id = ? GROUP BY version",
-            (image_id,),
+            f"SELECT version, MIN(due_ms) FROM jobs WHERE {where} GROUP BY version",
+            where.params,
         )
         return {None if version is None else int(version): int(due) for version, due in rows}
 
     async def pending(
-        self, image_id: int | None = None, version: int | None = None
+        self,
+        kinds: Sequence[str] | None = None,
+        subject_id: int | None = None,
+        version: int | None = None,
     ) -> list[PendingJob]:
-        """Jobs with what names their resource: every one, an image's own (`version` None),
-        or one version's."""
+        """Jobs: every one, or those of `kinds` for one resource (its own, with `version`
+        None, or one version's)."""
         where = Where("1 = 1")
-        if image_id is not None:
-            where.add("j.image_id = ?", image_id)
+        if kinds is not None:
+            _of_kinds(where, kinds)
+        if subject_id is not None:
+            where.add("subject_id = ?", subject_id)
             if version is None:
-                where.add("j.version IS NULL")
+                where.add("version IS NULL")
             else:
-                where.add("j.version = ?", version)
+                where.add("version = ?", version)
         rows = await self._q.all(
-            "SELECT j.id, j.kind, i.account, i.region, i.name, j.version FROM jobs j"
-            f" JOIN images i ON i.id = j.image_id WHERE {where} ORDER BY j.id",
+            f"SELECT id, kind, subject_id, version FROM jobs WHERE {where} ORDER BY id",
             where.params,
         )
-        return [PendingJob(*row) for row in rows]
+        return [PendingJob(int(i), str(k), int(s), v) for i, k, s, v in rows]
 
 
 class JobWrites(JobReads):
@@ -81,10 +91,10 @@ class JobWrites(JobReads):
         # The earliest due time this transaction added, for waking workers after commit.
         self.earliest_added_ms: int | None = None
 
-    async def add(self, kind: str, image_id: int, version: int | None, due_ms: int) -> None:
+    async def add(self, kind: str, subject_id: int, version: int | None, due_ms: int) -> None:
         await self._s.run(
-            "INSERT INTO jobs (kind, image_id, version, due_ms, attempts) VALUES (?, ?, ?, ?, 0)",
-            (kind, image_id, version, due_ms),
+            "INSERT INTO jobs (kind, subject_id, version, due_ms, attempts) VALUES (?, ?, ?, ?, 0)",
+            (kind, subject_id, version, due_ms),
         )
         if self.earliest_added_ms is None or due_ms < self.earliest_added_ms:
             self.earliest_added_ms = due_ms
@@ -133,3 +143,10 @@ class JobWrites(JobReads):
             "UPDATE jobs SET lease_owner = NULL, lease_until_ms = NULL"
             " WHERE lease_owner IS NOT NULL"
         )
+
+
+async def delete_jobs(s: Statements, kinds: Sequence[str], subject_id: int) -> None:
+    """Remove the jobs of a resource that is being removed."""
+    where = Where("subject_id = ?", subject_id)
+    _of_kinds(where, kinds)
+    await s.run(f"DELETE FROM jobs WHERE {where}", where.params)

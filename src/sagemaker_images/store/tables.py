@@ -19,7 +19,7 @@ R = TypeVar("R")
 Convert = Callable[[Any], Any]
 
 
-def _document_text(value: dict[str, Any]) -> str:
+def _document_text(value: dict[str, Any] | list[Any]) -> str:
     return orjson.dumps(value).decode()
 
 
@@ -27,6 +27,7 @@ def _document_text(value: dict[str, Any]) -> str:
 _CONVERSIONS: dict[type, tuple[Convert, Convert]] = {
     bool: (int, bool),
     dict: (_document_text, orjson.loads),
+    list: (_document_text, orjson.loads),
 }
 
 

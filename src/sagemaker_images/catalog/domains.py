@@ -1,0 +1,213 @@
+"""CreateDomain, DescribeDomain, UpdateDomain, DeleteDomain, ListDomains.
+
+A domain is a record of its settings: nothing runs in it. Its settings are stored as sent
+(with the three defaults AWS fills in) and merged by updates as AWS merges them; the custom
+images they attach must exist. Pending -> InService, Updating -> InService and Deleting ->
+gone are jobs, paced like the images'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sagemaker_images.catalog import pages
+from sagemaker_images.catalog.answers import Members
+from sagemaker_images.catalog.arns import domain_arn, domain_arn_prefix
+from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps, limit_exceeded
+from sagemaker_images.catalog.studio import (
+    FIRST_UID,
+    UPDATABLE,
+    arn_of_domain,
+    check_custom_images,
+    merged,
+    new_domain_id,
+    new_hex_id,
+    refuse_if_busy,
+    refuse_unless,
+    require_domain,
+    studio_url,
+)
+from sagemaker_images.catalog.tags import attach, tag_pairs
+from sagemaker_images.context import RequestContext
+from sagemaker_images.errors import ResourceInUse, ValidationError
+from sagemaker_images.records import DOMAIN_TAGS, DomainRecord
+from sagemaker_images.states import JobKind, StudioStatus
+from sagemaker_images.store import DuplicateKey
+
+DOMAIN = Members(DomainRecord, "DomainArn", "domain_id")
+SORT_KEYS = {"CreationTime": pages.record_key(DomainRecord, "created_ms", "domain_id")}
+# DomainSettingsForUpdate's members, as DomainSettings names them.
+_SETTINGS_FOR_UPDATE = {"RStudioServerProDomainSettingsForUpdate": "RStudioServerProDomainSettings"}
+
+
+def _rstudio(settings: dict[str, Any] | None) -> bool:
+    rstudio = (settings or {}).get("RStudioServerProDomainSettings") or {}
+    return bool(rstudio.get("DomainExecutionRoleArn"))
+
+
+def _check_group_management(request: dict[str, Any], settings: dict[str, Any] | None) -> None:
+    if "AppSecurityGroupManagement" in request and not _rstudio(settings):
+        raise ValidationError(
+            "AppSecurityGroupManagement can only be set for Rstudio enabled domains."
+        )
+
+
+class Domains:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._store = deps.store
+
+    async def create_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        if "VpcId" not in request or "SubnetIds" not in request:
+            raise ValidationError("VpcId and SubnetIds are required.")
+        _check_group_management(request, request.get("DomainSettings"))
+        tags = tag_pairs(request.get("Tags", ()))
+        given = DOMAIN.given(request)
+        given["default_user_settings"] = {
+            "AutoMountHomeEFS": "Enabled",
+            **given["default_user_settings"],
+        }
+        given["app_network_access_type"] = given["app_network_access_type"] or "PublicInternetOnly"
+        given["tag_propagation"] = given["tag_propagation"] or "DISABLED"
+        # The deprecated key member and its successor name one key: each echoes the other.
+        kms = given["kms_key_id"] or given["home_efs_kms_key_id"]
+        given["kms_key_id"] = given["home_efs_kms_key_id"] = kms
+        now = self._deps.clock()
+        domain_id = new_domain_id()
+        sso = request["AuthMode"] == "SSO"
+        instance = new_hex_id("ssoins-", 16)
+        record = DomainRecord(
+            id=0,
+            account=ctx.account,
+            region=ctx.region,
+            domain_id=domain_id,
+            name_key=request["DomainName"].lower(),
+            home_efs_file_system_id=new_hex_id("fs-", 17),
+            url=studio_url(domain_id, ctx.region),
+            sso_instance_id=new_hex_id("ins-", 16) if sso else None,
+            sso_application_arn=(
+                f"arn:aws:sso::{ctx.account}:application/{instance}/{new_hex_id('apl-', 16)}"
+                if sso
+                else None
+            ),
+            boundary_security_group=(
+                new_hex_id("sg-", 17) if _rstudio(given["domain_settings"]) else None
+            ),
+            status=StudioStatus.PENDING,
+            failure_reason=None,
+            created_ms=now,
+            modified_ms=now,
+            last_uid=FIRST_UID,
+            **given,
+        )
+        limit = self._deps.settings.max_domains
+        async with self._store.transaction() as tx:
+            await tx.domains.lock_quota(ctx.account, ctx.region)
+            held = await tx.domains.named(ctx.account, ctx.region, record.name_key)
+            if held is not None:
+                raise ResourceInUse(f"Domain {arn_of_domain(held)} already exists.")
+            used = await tx.domains.count(ctx.account, ctx.region)
+            if used >= limit:
+                raise limit_exceeded("Maximum number of domains per Region", limit, used, "Domains")
+            await check_custom_images(
+                tx, ctx, (record.default_user_settings, record.default_space_settings)
+            )
+            try:
+                row = await tx.domains.insert(record)
+            except DuplicateKey:  # a name taken meanwhile (or, once in an age, the id)
+                raise ResourceInUse(f"Domain {request['DomainName']} already exists.") from None
+            await attach(tx, (DOMAIN_TAGS, row), tags)
+            await tx.jobs.add(JobKind.DOMAIN_CREATE, row, None, self._deps.transition_due(now))
+        return {
+            "DomainArn": domain_arn(ctx.region, ctx.account, domain_id),
+            "DomainId": domain_id,
+            "Url": record.url,
+        }
+
+    async def describe_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        domain = await require_domain(self._store.reader, ctx, request["DomainId"])
+        return DOMAIN.described(domain, domain_arn_prefix(ctx.region, ctx.account))
+
+    async def update_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        if request.get("AppNetworkAccessType") == "VpcOnly" and not (
+            "VpcId" in request and "SubnetIds" in request
+        ):
+            raise ValidationError(
+                "VpcId and Subnet IDs are required for updating domains to VpcOnly mode."
+            )
+        changes = DOMAIN.changes(request)
+        now = self._deps.clock()
+        async with self._store.transaction() as tx:
+            domain = await require_domain(tx, ctx, request["DomainId"], lock=True)
+            arn = arn_of_domain(domain)
+            refuse_unless("Domain", arn, domain.status, UPDATABLE)
+            if domain.vpc_id and request.get("VpcId", domain.vpc_id) != domain.vpc_id:
+                raise ValidationError(
+                    f"The VpcId of domain {domain.domain_id} cannot be changed: it is"
+                    f" {domain.vpc_id}."
+                )
+            for member, column in (
+                ("DefaultUserSettings", "default_user_settings"),
+                ("DefaultSpaceSettings", "default_space_settings"),
+            ):
+                if member in request:
+                    changes[column] = merged(getattr(domain, column), request[member])
+            if "DomainSettingsForUpdate" in request:
+                update = {
+                    _SETTINGS_FOR_UPDATE.get(key, key): value
+                    for key, value in request["DomainSettingsForUpdate"].items()
+                }
+                changes["domain_settings"] = merged(domain.domain_settings, update)
+            _check_group_management(request, changes.get("domain_settings", domain.domain_settings))
+            await check_custom_images(
+                tx, ctx, (request.get("DefaultUserSettings"), request.get("DefaultSpaceSettings"))
+            )
+            await tx.domains.update(
+                domain.id,
+                status=StudioStatus.UPDATING,
+                failure_reason=None,
+                modified_ms=now,
+                **changes,
+            )
+            await tx.jobs.add(
+                JobKind.DOMAIN_UPDATE, domain.id, None, self._deps.transition_due(now)
+            )
+        return {"DomainArn": arn}
+
+    async def delete_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        now = self._deps.clock()
+        async with self._store.transaction() as tx:
+            domain = await require_domain(tx, ctx, request["DomainId"], lock=True)
+            arn = arn_of_domain(domain)
+            refuse_if_busy("Domain", arn, domain.status)
+            members = await tx.user_profiles.count_in_domain(
+                ctx.account, ctx.region, domain.domain_id
+            ) + await tx.spaces.count_in_domain(ctx.account, ctx.region, domain.domain_id)
+            if members:
+                raise ResourceInUse(
+                    f"Unable to delete Domain [{arn}] because UserProfile(s) or Space(s) are"
+                    " associated with it."
+                )
+            await tx.domains.update(domain.id, status=StudioStatus.DELETING, modified_ms=now)
+            await tx.jobs.add(
+                JobKind.DOMAIN_DELETE, domain.id, None, self._deps.transition_due(now)
+            )
+        return {}
+
+    async def list_domains(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        listing = pages.sorted_listing(
+            "ListDomains",
+            ctx,
+            request,
+            SORT_KEYS,
+            default_sort="CreationTime",
+            descending="Descending",
+            default_order="Ascending",
+            page_size=DEFAULT_PAGE_SIZE,
+        )
+        rows = await self._store.reader.domains.page(ctx.account, ctx.region, listing.page)
+        prefix = domain_arn_prefix(ctx.region, ctx.account)
+        return {
+            "Domains": [DOMAIN.listed(row, prefix) for row in rows[: listing.limit]],
+            "NextToken": listing.next_token(rows),
+        }

@@ -1,0 +1,184 @@
+"""CreateSpace, DescribeSpace, UpdateSpace, DeleteSpace, ListSpaces.
+
+A space lives in a domain, known by its name there (compared case-insensitively). Of its
+settings only KernelGatewayAppSettings can attach custom images; its app type, once set,
+stays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sagemaker_images.catalog import pages
+from sagemaker_images.catalog.answers import Members
+from sagemaker_images.catalog.arns import in_domain_arn_prefix, space_arn
+from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps, limit_exceeded
+from sagemaker_images.catalog.studio import (
+    DOMAIN_USABLE,
+    UPDATABLE,
+    arn_of_domain,
+    check_custom_images,
+    merged,
+    random_text,
+    refuse_if_busy,
+    refuse_unless,
+    require_domain,
+    studio_url,
+)
+from sagemaker_images.catalog.tags import attach, tag_pairs
+from sagemaker_images.catalog.user_profiles import profile_not_found
+from sagemaker_images.context import RequestContext
+from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
+from sagemaker_images.records import SPACE_TAGS, SpaceRecord
+from sagemaker_images.states import JobKind, StudioStatus
+from sagemaker_images.store import DuplicateKey, Reads
+
+SPACE = Members(SpaceRecord, "SpaceArn", "name_key", listed_arn=False)
+SORT_KEYS = {
+    "CreationTime": pages.record_key(SpaceRecord, "created_ms", "domain_id", "name_key"),
+    "LastModifiedTime": pages.record_key(SpaceRecord, "modified_ms", "domain_id", "name_key"),
+}
+# What ListSpaces shows of each settings document.
+_SUMMARIES = (
+    ("SpaceSettingsSummary", "space_settings", ("AppType", "RemoteAccess", "SpaceStorageSettings")),
+    ("SpaceSharingSettingsSummary", "space_sharing_settings", ("SharingType",)),
+    ("OwnershipSettingsSummary", "ownership_settings", ("OwnerUserProfileName",)),
+)
+
+
+def _space_arn(ctx: RequestContext, domain_id: str, name: str) -> str:
+    return space_arn(ctx.region, ctx.account, domain_id, name)
+
+
+async def require_space(
+    reads: Reads, ctx: RequestContext, domain_id: str, name: str, *, lock: bool = False
+) -> SpaceRecord:
+    space = await reads.spaces.find(ctx.account, ctx.region, domain_id, name.lower(), lock=lock)
+    if space is None:
+        raise ResourceNotFound(f"Space {_space_arn(ctx, domain_id, name)} does not exist.")
+    return space
+
+
+def _listed(space: SpaceRecord) -> dict[str, Any]:
+    answer = SPACE.listed(space, "")
+    for member, column, kept in _SUMMARIES:
+        document = getattr(space, column)
+        if document:
+            summary = {key: document[key] for key in kept if key in document}
+            if summary:
+                answer[member] = summary
+    return answer
+
+
+class Spaces:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._store = deps.store
+
+    async def create_space(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        domain_id, name = request["DomainId"], request["SpaceName"]
+        tags = tag_pairs(request.get("Tags", ()))
+        arn = _space_arn(ctx, domain_id, name)
+        now = self._deps.clock()
+        limit = self._deps.settings.max_spaces
+        async with self._store.transaction() as tx:
+            domain = await require_domain(tx, ctx, domain_id, lock=True)
+            refuse_unless("Domain", arn_of_domain(domain), domain.status, DOMAIN_USABLE)
+            if await tx.spaces.find(ctx.account, ctx.region, domain_id, name.lower()):
+                raise ResourceInUse(f"Space {arn} already exists.")
+            owner = (request.get("OwnershipSettings") or {}).get("OwnerUserProfileName")
+            if owner is not None and not await tx.user_profiles.find(
+                ctx.account, ctx.region, domain_id, owner.lower()
+            ):
+                raise profile_not_found(ctx, domain_id, owner)
+            used = await tx.spaces.count_in_domain(ctx.account, ctx.region, domain_id)
+            if used >= limit:
+                raise limit_exceeded("Maximum number of spaces per domain", limit, used, "Spaces")
+            await check_custom_images(tx, ctx, (request.get("SpaceSettings"),))
+            record = SpaceRecord(
+                id=0,
+                account=ctx.account,
+                region=ctx.region,
+                domain_id=domain_id,
+                name_key=name.lower(),
+                home_efs_uid=str(await tx.domains.allocate_uid(domain.id)),
+                url=studio_url(random_text(15), ctx.region),
+                status=StudioStatus.PENDING,
+                failure_reason=None,
+                created_ms=now,
+                modified_ms=now,
+                **SPACE.given(request),
+            )
+            try:
+                row = await tx.spaces.insert(record)
+            except DuplicateKey:
+                raise ResourceInUse(f"Space {arn} already exists.") from None
+            await attach(tx, (SPACE_TAGS, row), tags)
+            await tx.jobs.add(JobKind.SPACE_CREATE, row, None, self._deps.transition_due(now))
+        return {"SpaceArn": arn}
+
+    async def describe_space(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        domain_id = request["DomainId"]
+        space = await require_space(self._store.reader, ctx, domain_id, request["SpaceName"])
+        prefix = in_domain_arn_prefix("space", ctx.region, ctx.account, domain_id)
+        return SPACE.described(space, prefix)
+
+    async def update_space(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        domain_id, name = request["DomainId"], request["SpaceName"]
+        changes = SPACE.changes(request)
+        now = self._deps.clock()
+        async with self._store.transaction() as tx:
+            space = await require_space(tx, ctx, domain_id, name, lock=True)
+            arn = _space_arn(ctx, domain_id, space.name)
+            refuse_unless("Space", arn, space.status, UPDATABLE)
+            if "SpaceSettings" in request:
+                held = (space.space_settings or {}).get("AppType")
+                wanted = request["SpaceSettings"].get("AppType", held)
+                if held is not None and wanted != held:
+                    raise ValidationError(
+                        f"The AppType of space {space.name} is {held}: it cannot be changed."
+                    )
+                changes["space_settings"] = merged(space.space_settings, request["SpaceSettings"])
+            await check_custom_images(tx, ctx, (request.get("SpaceSettings"),))
+            await tx.spaces.update(
+                space.id,
+                status=StudioStatus.UPDATING,
+                failure_reason=None,
+                modified_ms=now,
+                **changes,
+            )
+            await tx.jobs.add(JobKind.SPACE_UPDATE, space.id, None, self._deps.transition_due(now))
+        return {"SpaceArn": arn}
+
+    async def delete_space(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        domain_id, name = request["DomainId"], request["SpaceName"]
+        now = self._deps.clock()
+        async with self._store.transaction() as tx:
+            space = await require_space(tx, ctx, domain_id, name, lock=True)
+            refuse_if_busy("Space", _space_arn(ctx, domain_id, space.name), space.status)
+            await tx.spaces.update(space.id, status=StudioStatus.DELETING, modified_ms=now)
+            await tx.jobs.add(JobKind.SPACE_DELETE, space.id, None, self._deps.transition_due(now))
+        return {}
+
+    async def list_spaces(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        listing = pages.sorted_listing(
+            "ListSpaces",
+            ctx,
+            request,
+            SORT_KEYS,
+            default_sort="CreationTime",
+            descending="Descending",
+            default_order="Ascending",
+            page_size=DEFAULT_PAGE_SIZE,
+        )
+        rows = await self._store.reader.spaces.page(
+            ctx.account,
+            ctx.region,
+            request.get("DomainIdEquals"),
+            (request.get("SpaceNameContains") or "").lower() or None,
+            listing.page,
+        )
+        return {
+            "Spaces": [_listed(row) for row in rows[: listing.limit]],
+            "NextToken": listing.next_token(rows),
+        }

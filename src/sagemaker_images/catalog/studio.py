@@ -1,0 +1,123 @@
+"""What Studio's domains, user profiles and spaces share: generated identifiers, the deep
+merge of their settings on update, the custom images those settings attach, their states.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sagemaker_images.catalog.arns import domain_arn
+from sagemaker_images.context import RequestContext
+from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
+from sagemaker_images.records import DomainRecord
+from sagemaker_images.states import STUDIO_BUSY, StudioStatus
+from sagemaker_images.store import Reads
+
+_ID_CHARACTERS = string.ascii_lowercase + string.digits
+# The first HomeEfsFileSystemUid a domain hands out is one more than this (AWS's: 200001).
+FIRST_UID = 200_000
+# States in which a domain takes new user profiles and spaces.
+DOMAIN_USABLE = frozenset(
+    {StudioStatus.IN_SERVICE, StudioStatus.UPDATING, StudioStatus.UPDATE_FAILED}
+)
+# States an update may start from (a failed creation is deleted and made again).
+UPDATABLE = frozenset({StudioStatus.IN_SERVICE, StudioStatus.UPDATE_FAILED})
+
+
+def random_text(length: int, alphabet: str = _ID_CHARACTERS) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def new_domain_id() -> str:
+    """`d-` and 12 lower-case letters and digits, as AWS's are."""
+    return "d-" + random_text(12)
+
+
+def new_hex_id(prefix: str, length: int) -> str:
+    return prefix + random_text(length, "0123456789abcdef")
+
+
+def studio_url(host: str, region: str) -> str:
+    return f"https://{host}.studio.{region}.sagemaker.aws"
+
+
+def merged(stored: dict[str, Any] | None, update: dict[str, Any]) -> dict[str, Any]:
+    """`stored` with `update` applied as AWS applies an Update call's settings: members the
+    update leaves out keep their value, structures it sends are merged member by member,
+    and scalars and lists it sends replace (so `CustomImages: []` detaches every image).
+    """
+    result = dict(stored or {})
+    for key, value in update.items():
+        held = result.get(key)
+        if isinstance(value, dict) and isinstance(held, dict):
+            result[key] = merged(held, value)
+        else:
+            result[key] = value
+    return result
+
+
+def _custom_images(document: Any) -> Iterator[dict[str, Any]]:
+    """Every CustomImage of a settings document, wherever the model puts one."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key == "CustomImages" and isinstance(value, list):
+                yield from value
+            else:
+                yield from _custom_images(value)
+    elif isinstance(document, list):
+        for item in document:
+            yield from _custom_images(item)
+
+
+async def check_custom_images(
+    reads: Reads, ctx: RequestContext, documents: Iterable[dict[str, Any] | None]
+) -> None:
+    """Each attached image, AppImageConfig and (above 0) version must exist in the caller's
+    account and region. An absent or 0 version is accepted and kept as sent: AWS takes the
+    latest version then, when an app starts."""
+    for custom in (c for d in documents if d for c in _custom_images(d)):
+        name = custom["ImageName"]
+        image = await reads.images.find(ctx.account, ctx.region, name.lower())
+        if image is None:
+            raise ValidationError(f"Image {name} does not exist.")
+        config_name = custom["AppImageConfigName"]
+        if await reads.app_image_configs.find(ctx.account, ctx.region, config_name.lower()) is None:
+            raise ValidationError(f"AppImageConfig {config_name} does not exist.")
+        number = custom.get("ImageVersionNumber")
+        if number and await reads.versions.find(image.id, number) is None:
+            raise ValidationError(f"ImageVersion {number} of Image {name} does not exist.")
+
+
+def in_state(kind: str, arn: str, status: str) -> ResourceInUse:
+    return ResourceInUse(f"{kind} {arn} is in {status} state.")
+
+
+def refuse_unless(kind: str, arn: str, status: str, allowed: frozenset[StudioStatus]) -> None:
+    if status not in allowed:
+        raise in_state(kind, arn, status)
+
+
+def refuse_if_busy(kind: str, arn: str, status: str) -> None:
+    """A delete waits for a transition in progress (and one already deleting)."""
+    if status in STUDIO_BUSY:
+        raise in_state(kind, arn, status)
+
+
+def domain_not_found(domain_id: str) -> ResourceNotFound:
+    return ResourceNotFound(f"Domain {domain_id} does not exist.")
+
+
+async def require_domain(
+    reads: Reads, ctx: RequestContext, domain_id: str, *, lock: bool = False
+) -> DomainRecord:
+    domain = await reads.domains.find(ctx.account, ctx.region, domain_id, lock=lock)
+    if domain is None:
+        raise domain_not_found(domain_id)
+    return domain
+
+
+def arn_of_domain(domain: DomainRecord) -> str:
+    return domain_arn(domain.region, domain.account, domain.domain_id)

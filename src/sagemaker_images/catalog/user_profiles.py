@@ -1,0 +1,203 @@
+"""CreateUserProfile, DescribeUserProfile, UpdateUserProfile, DeleteUserProfile,
+ListUserProfiles.
+
+A user profile lives in a domain and is known by its name there, compared case-insensitively
+(its ARN holds the name lower-cased, as Terraform reads it back). Its UserSettings are kept
+as sent: the domain's defaults are not merged into what Describe shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sagemaker_images.catalog import pages
+from sagemaker_images.catalog.answers import Members
+from sagemaker_images.catalog.arns import in_domain_arn_prefix, user_profile_arn
+from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps, limit_exceeded
+from sagemaker_images.catalog.studio import (
+    DOMAIN_USABLE,
+    UPDATABLE,
+    arn_of_domain,
+    check_custom_images,
+    merged,
+    refuse_if_busy,
+    refuse_unless,
+    require_domain,
+)
+from sagemaker_images.catalog.tags import attach, tag_pairs
+from sagemaker_images.context import RequestContext
+from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
+from sagemaker_images.records import USER_PROFILE_TAGS, UserProfileRecord
+from sagemaker_images.states import JobKind, StudioStatus
+from sagemaker_images.store import DuplicateKey, Reads
+
+PROFILE = Members(UserProfileRecord, "UserProfileArn", "name_key", listed_arn=False)
+SORT_KEYS = {
+    "CreationTime": pages.record_key(UserProfileRecord, "created_ms", "domain_id", "name_key"),
+    "LastModifiedTime": pages.record_key(UserProfileRecord, "modified_ms", "domain_id", "name_key"),
+}
+_SSO = ("SingleSignOnUserIdentifier", "SingleSignOnUserValue")
+
+
+def profile_arn(ctx: RequestContext, domain_id: str, name: str) -> str:
+    return user_profile_arn(ctx.region, ctx.account, domain_id, name)
+
+
+def profile_not_found(ctx: RequestContext, domain_id: str, name: str) -> ResourceNotFound:
+    return ResourceNotFound(f"UserProfile {profile_arn(ctx, domain_id, name)} does not exist.")
+
+
+async def require_profile(
+    reads: Reads, ctx: RequestContext, domain_id: str, name: str, *, lock: bool = False
+) -> UserProfileRecord:
+    profile = await reads.user_profiles.find(
+        ctx.account, ctx.region, domain_id, name.lower(), lock=lock
+    )
+    if profile is None:
+        raise profile_not_found(ctx, domain_id, name)
+    return profile
+
+
+def _check_single_sign_on(request: dict[str, Any], auth_mode: str) -> None:
+    given = [member for member in _SSO if member in request]
+    if auth_mode == "SSO" and len(given) < len(_SSO):
+        raise ValidationError(
+            "SingleSignOnUserIdentifier and SingleSignOnUserValue are required for a domain"
+            " whose AuthMode is SSO."
+        )
+    if auth_mode != "SSO" and given:
+        raise ValidationError(
+            f"{given[0]} can only be specified for a domain whose AuthMode is SSO."
+        )
+
+
+class UserProfiles:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._store = deps.store
+
+    async def create_user_profile(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        domain_id, name = request["DomainId"], request["UserProfileName"]
+        tags = tag_pairs(request.get("Tags", ()))
+        arn = profile_arn(ctx, domain_id, name)
+        now = self._deps.clock()
+        limit = self._deps.settings.max_user_profiles
+        async with self._store.transaction() as tx:
+            domain = await require_domain(tx, ctx, domain_id, lock=True)
+            refuse_unless("Domain", arn_of_domain(domain), domain.status, DOMAIN_USABLE)
+            _check_single_sign_on(request, domain.auth_mode)
+            if await tx.user_profiles.find(ctx.account, ctx.region, domain_id, name.lower()):
+                raise ResourceInUse(f"UserProfile {arn} already exists.")
+            used = await tx.user_profiles.count_in_domain(ctx.account, ctx.region, domain_id)
+            if used >= limit:
+                raise limit_exceeded(
+                    "Maximum number of user profiles per domain", limit, used, "UserProfiles"
+                )
+            await check_custom_images(tx, ctx, (request.get("UserSettings"),))
+            record = UserProfileRecord(
+                id=0,
+                account=ctx.account,
+                region=ctx.region,
+                domain_id=domain_id,
+                name_key=name.lower(),
+                home_efs_uid=str(await tx.domains.allocate_uid(domain.id)),
+                status=StudioStatus.PENDING,
+                failure_reason=None,
+                created_ms=now,
+                modified_ms=now,
+                **PROFILE.given(request),
+            )
+            try:
+                row = await tx.user_profiles.insert(record)
+            except DuplicateKey:
+                raise ResourceInUse(f"UserProfile {arn} already exists.") from None
+            await attach(tx, (USER_PROFILE_TAGS, row), tags)
+            await tx.jobs.add(
+                JobKind.USER_PROFILE_CREATE, row, None, self._deps.transition_due(now)
+            )
+        return {"UserProfileArn": arn}
+
+    async def describe_user_profile(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        domain_id = request["DomainId"]
+        profile = await require_profile(
+            self._store.reader, ctx, domain_id, request["UserProfileName"]
+        )
+        prefix = in_domain_arn_prefix("user-profile", ctx.region, ctx.account, domain_id)
+        return PROFILE.described(profile, prefix)
+
+    async def update_user_profile(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        domain_id, name = request["DomainId"], request["UserProfileName"]
+        now = self._deps.clock()
+        async with self._store.transaction() as tx:
+            profile = await require_profile(tx, ctx, domain_id, name, lock=True)
+            arn = profile_arn(ctx, domain_id, profile.name)
+            refuse_unless("UserProfile", arn, profile.status, UPDATABLE)
+            changes: dict[str, Any] = {}
+            if "UserSettings" in request:
+                changes["user_settings"] = merged(profile.user_settings, request["UserSettings"])
+            await check_custom_images(tx, ctx, (request.get("UserSettings"),))
+            await tx.user_profiles.update(
+                profile.id,
+                status=StudioStatus.UPDATING,
+                failure_reason=None,
+                modified_ms=now,
+                **changes,
+            )
+            await tx.jobs.add(
+                JobKind.USER_PROFILE_UPDATE, profile.id, None, self._deps.transition_due(now)
+            )
+        return {"UserProfileArn": arn}
+
+    async def delete_user_profile(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        domain_id, name = request["DomainId"], request["UserProfileName"]
+        now = self._deps.clock()
+        async with self._store.transaction() as tx:
+            profile = await require_profile(tx, ctx, domain_id, name, lock=True)
+            arn = profile_arn(ctx, domain_id, profile.name)
+            refuse_if_busy("UserProfile", arn, profile.status)
+            for space in await tx.spaces.of_domain(ctx.account, ctx.region, domain_id):
+                owner = (space.ownership_settings or {}).get("OwnerUserProfileName", "")
+                sharing = (space.space_sharing_settings or {}).get("SharingType")
+                if owner.lower() == profile.name_key and sharing == "Private":
+                    raise ResourceInUse(
+                        f"Unable to delete UserProfile [{arn}] because Space(s) are associated"
+                        " with it."
+                    )
+            await tx.user_profiles.update(profile.id, status=StudioStatus.DELETING, modified_ms=now)
+            await tx.jobs.add(
+                JobKind.USER_PROFILE_DELETE, profile.id, None, self._deps.transition_due(now)
+            )
+        return {}
+
+    async def list_user_profiles(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        listing = pages.sorted_listing(
+            "ListUserProfiles",
+            ctx,
+            request,
+            SORT_KEYS,
+            default_sort="CreationTime",
+            descending="Descending",
+            default_order="Ascending",
+            page_size=DEFAULT_PAGE_SIZE,
+        )
+        rows = await self._store.reader.user_profiles.page(
+            ctx.account,
+            ctx.region,
+            request.get("DomainIdEquals"),
+            (request.get("UserProfileNameContains") or "").lower() or None,
+            listing.page,
+        )
+        return {
+            "UserProfiles": [PROFILE.listed(row, "") for row in rows[: listing.limit]],
+            "NextToken": listing.next_token(rows),
+        }
