@@ -24,6 +24,7 @@ from support import (
 )
 
 from sagemaker_images import __version__
+from sagemaker_images.catalog.service import OPERATIONS
 from sagemaker_images.testing import ControlClient
 
 ACCESS_LINE = re.compile(
@@ -51,7 +52,7 @@ def test_text_logs_say_what_an_operator_must_see(tmp_path):
     log = server.log()
     # The database URL exactly as it was given (an absolute SQLite path keeps its four /).
     assert (
-        f"sagemaker-images {__version__} serving 19 operations from {server.database_url}"
+        f"sagemaker-images {__version__} serving {len(OPERATIONS)} operations from {server.database_url}"
         " (transitions: 0, auth: off)"
     ) in log
     assert server.database_url.startswith("sqlite:////")

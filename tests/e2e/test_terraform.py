@@ -146,3 +146,69 @@ def test_terraform_lifecycle(make_server, tmp_path):
     assert sm.list_app_image_configs()["AppImageConfigs"] == []
     with pytest.raises(sm.exceptions.ClientError):
         sm.list_tags(ResourceArn=image_arn)
+
+
+# The provider sends ImageVersionNumber 0 for a custom_image without image_version_number;
+# it is stored and echoed as sent, or every plan would show a change.
+KERNEL = {
+    "ImageName": "tf-studio",
+    "AppImageConfigName": "tf-studio-kernel",
+    "ImageVersionNumber": 0,
+}
+LAB = {"ImageName": "tf-studio", "AppImageConfigName": "tf-studio-lab", "ImageVersionNumber": 1}
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.backends("sqlite")
+def test_terraform_attaches_custom_images_in_studio(make_server, tmp_path):
+    server = make_server("--transitions", "1")
+    sm = server.client("us-east-1")
+    tf = Terraform(tmp_path / "tf", "studio", endpoint=server.endpoint)
+    tf.write_variables({"second_image": False})
+    tf.init()
+    tf.apply()
+    outputs = tf.outputs()
+    domain_id = outputs["domain_id"]
+    domain = sm.describe_domain(DomainId=domain_id)
+    assert domain["Status"] == "InService"
+    settings = domain["DefaultUserSettings"]
+    assert settings["KernelGatewayAppSettings"]["CustomImages"] == [KERNEL]
+    assert settings["JupyterLabAppSettings"]["CustomImages"] == [LAB]
+    assert tags_of(sm, domain["DomainArn"]) == {"team": "ml"}
+    profile = sm.describe_user_profile(DomainId=domain_id, UserProfileName="alice")
+    assert profile["UserProfileArn"] == outputs["user_profile_arn"]
+    kernel = profile["UserSettings"]["KernelGatewayAppSettings"]["CustomImages"]
+    assert kernel == [{**KERNEL, "ImageVersionNumber": 1}]
+    assert tags_of(sm, outputs["user_profile_arn"]) == {"owner": "alice"}
+    space = sm.describe_space(DomainId=domain_id, SpaceName="shared")
+    assert space["SpaceSettings"]["KernelGatewayAppSettings"]["CustomImages"] == [KERNEL]
+    assert tags_of(sm, outputs["space_arn"]) == {"team": "ml"}
+    assert_clean_plan(tf)
+
+    # A second custom image on the domain, in place.
+    tf.write_variables({"second_image": True})
+    code, output = tf.plan()
+    assert code == 2
+    assert "0 to add, 1 to change, 0 to destroy" in output
+    tf.apply()
+    settings = sm.describe_domain(DomainId=domain_id)["DefaultUserSettings"]
+    assert settings["KernelGatewayAppSettings"]["CustomImages"] == [KERNEL, LAB]
+    assert_clean_plan(tf)
+
+    # Forget the Studio resources, import them back, and find nothing to change.
+    for address in (
+        "aws_sagemaker_domain.studio",
+        "aws_sagemaker_user_profile.alice",
+        "aws_sagemaker_space.shared",
+    ):
+        tf.state_rm(address)
+    tf.import_("aws_sagemaker_domain.studio", domain_id)
+    tf.import_("aws_sagemaker_user_profile.alice", outputs["user_profile_arn"])
+    tf.import_("aws_sagemaker_space.shared", outputs["space_arn"])
+    assert_clean_plan(tf)
+
+    tf.destroy()
+    assert sm.list_domains()["Domains"] == []
+    assert sm.list_user_profiles()["UserProfiles"] == []
+    assert sm.list_spaces()["Spaces"] == []
+    assert sm.list_images()["Images"] == []
