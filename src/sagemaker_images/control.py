@@ -13,9 +13,10 @@ signatures are verified, only to signed requests.
 
 `reset` deletes every resource (of one account, if named), jobs and client tokens
 included, so version numbers start again at 1; it also clears the fault rules. `complete`
-finishes the transitions in progress, every one or those of one image or image version,
-as successes or, with `fail`, as failures with that FailureReason (CREATE_FAILED,
-UPDATE_FAILED, DELETE_FAILED), and answers once they are recorded. A request that cannot
+finishes the transitions in progress, every one or those of one image, image version,
+domain, user profile or space, as successes or, with `fail`, as failures with that
+FailureReason (CREATE_FAILED, UPDATE_FAILED, DELETE_FAILED; Studio's Failed,
+Update_Failed, Delete_Failed), and answers once they are recorded. A request that cannot
 be carried out answers 400 with what is wrong, and changes nothing.
 """
 

@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 
 import boto3
-from support import ACCESS_KEY, ROLE, SECRET_KEY, free_port, healthy, wait_until
+from support import (
+    ACCESS_KEY,
+    ROLE,
+    SECRET_KEY,
+    create_image,
+    create_version,
+    free_port,
+    healthy,
+    wait_until,
+)
 
 AWS = str(Path(sys.executable).with_name("aws"))
 
@@ -140,3 +149,85 @@ def test_migrate_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "schema up to date" in result.stdout
+
+
+def test_aws_cli_attaches_a_custom_image_to_a_domain(server, region, tmp_path):
+    """AWS's guide to attaching a custom image: the domain's default user settings come
+    from a JSON file (`file://`), first at creation, then replaced by update-domain."""
+    sm = server.client(region)
+    create_image(sm, "cli-kernel")
+    create_version(sm, "cli-kernel", base="r/cli-kernel:1")
+    config = aws(
+        server,
+        region,
+        "create-app-image-config",
+        "--app-image-config-name",
+        "cli-kernel-config",
+        "--kernel-gateway-image-config",
+        json.dumps({"KernelSpecs": [{"Name": "python3", "DisplayName": "Python 3"}]}),
+    )
+    assert config.returncode == 0, config.stderr
+
+    settings = tmp_path / "default-user-settings.json"
+    settings.write_text(json.dumps({"ExecutionRole": ROLE}))
+    created = aws(
+        server,
+        region,
+        "create-domain",
+        "--domain-name",
+        "cli-domain",
+        "--auth-mode",
+        "IAM",
+        "--vpc-id",
+        "vpc-0cli",
+        "--subnet-ids",
+        "subnet-0cli",
+        "--default-user-settings",
+        f"file://{settings}",
+    )
+    assert created.returncode == 0, created.stderr
+    domain_id = json.loads(created.stdout)["DomainId"]
+    wait_until(lambda: sm.describe_domain(DomainId=domain_id)["Status"] == "InService")
+
+    custom = {"ImageName": "cli-kernel", "AppImageConfigName": "cli-kernel-config"}
+    settings.write_text(
+        json.dumps({"KernelGatewayAppSettings": {"CustomImages": [custom]}}, indent=2)
+    )
+    updated = aws(
+        server,
+        region,
+        "update-domain",
+        "--domain-id",
+        domain_id,
+        "--default-user-settings",
+        f"file://{settings}",
+    )
+    assert updated.returncode == 0, updated.stderr
+    assert json.loads(updated.stdout)["DomainArn"].endswith(f":domain/{domain_id}")
+    wait_until(lambda: sm.describe_domain(DomainId=domain_id)["Status"] == "InService")
+
+    described = aws(server, region, "describe-domain", "--domain-id", domain_id)
+    assert described.returncode == 0, described.stderr
+    user_settings = json.loads(described.stdout)["DefaultUserSettings"]
+    # Merged into what the domain had: the execution role stays.
+    assert user_settings["ExecutionRole"] == ROLE
+    assert user_settings["KernelGatewayAppSettings"]["CustomImages"] == [custom]
+
+    # An image the catalog does not hold is refused, as the guide's troubleshooting says.
+    settings.write_text(
+        json.dumps(
+            {"KernelGatewayAppSettings": {"CustomImages": [{**custom, "ImageName": "cli-missing"}]}}
+        )
+    )
+    refused = aws(
+        server,
+        region,
+        "update-domain",
+        "--domain-id",
+        domain_id,
+        "--default-user-settings",
+        f"file://{settings}",
+    )
+    assert refused.returncode != 0
+    assert "(ValidationException)" in refused.stderr
+    assert "Image cli-missing does not exist." in refused.stderr

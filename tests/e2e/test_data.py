@@ -343,7 +343,7 @@ def test_copy_server_to_server_resumes_after_an_interruption(source, tmp_path):
     assert b"copied 7 images, " in resumed.stderr
     again = subprocess.run(command, capture_output=True, env=env, timeout=120)
     assert (
-        b"copied 7 images, 0 new versions, 3 app image configs, 1 domains, 1 user profiles"
+        b"copied 7 images, 0 new versions, 3 app image configs, 1 domain, 1 user profile"
         b" and 2 spaces" in again.stderr
     )
 

@@ -207,6 +207,17 @@ def test_terraform_attaches_custom_images_in_studio(make_server, tmp_path):
     tf.import_("aws_sagemaker_space.shared", outputs["space_arn"])
     assert_clean_plan(tf)
 
+    # Removing the last custom image of a list sends no list, and an update keeps what it is
+    # not sent (AWS merges settings): the apply succeeds and the next plan shows the same
+    # change again, as against AWS.
+    tf.write_variables({"second_image": True, "lab_image": False})
+    tf.apply()
+    settings = sm.describe_domain(DomainId=domain_id)["DefaultUserSettings"]
+    assert settings["JupyterLabAppSettings"]["CustomImages"] == [LAB]
+    code, output = tf.plan()
+    assert code == 2
+    assert "0 to add, 1 to change, 0 to destroy" in output
+
     tf.destroy()
     assert sm.list_domains()["Domains"] == []
     assert sm.list_user_profiles()["UserProfiles"] == []

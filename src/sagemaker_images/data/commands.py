@@ -242,7 +242,10 @@ _NOUNS = ("images", "versions", "app image configs", "domains", "user profiles",
 
 
 def _counted(counts: list[int], versions: str = "versions") -> str:
-    """`14 images, 22 versions, ... and 2 spaces`, in the export format's order."""
+    """`14 images, 1 version, ... and 2 spaces`, in the export format's order."""
     nouns = (_NOUNS[0], versions, *_NOUNS[2:])
-    parts = [f"{count} {noun}" for count, noun in zip(counts, nouns, strict=True)]
+    parts = [
+        f"{count} {noun[:-1] if count == 1 else noun}"
+        for count, noun in zip(counts, nouns, strict=True)
+    ]
     return ", ".join(parts[:-1]) + f" and {parts[-1]}"

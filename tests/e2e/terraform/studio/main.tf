@@ -1,7 +1,8 @@
 # A custom image attached in Studio: an image, its version and two AppImageConfigs, a domain
 # whose default user settings attach them (kernel gateway and JupyterLab), a user profile
 # and a space with custom images of their own, tags on each. `second_image` adds a second
-# custom image to the domain's kernel gateway settings, in place.
+# custom image to the domain's kernel gateway settings, in place; `lab_image = false`
+# removes the only custom image of its JupyterLab settings.
 # The provider block (endpoint, keys) is written beside this file by the test.
 
 terraform {
@@ -14,6 +15,10 @@ terraform {
 }
 
 variable "second_image" { type = bool }
+variable "lab_image" {
+  type    = bool
+  default = true
+}
 
 locals {
   role = "arn:aws:iam::123456789012:role/SageMakerRole"
@@ -75,10 +80,13 @@ resource "aws_sagemaker_domain" "studio" {
     }
 
     jupyter_lab_app_settings {
-      custom_image {
-        app_image_config_name = aws_sagemaker_app_image_config.lab.app_image_config_name
-        image_name            = aws_sagemaker_image_version.studio.image_name
-        image_version_number  = aws_sagemaker_image_version.studio.version
+      dynamic "custom_image" {
+        for_each = var.lab_image ? [1] : []
+        content {
+          app_image_config_name = aws_sagemaker_app_image_config.lab.app_image_config_name
+          image_name            = aws_sagemaker_image_version.studio.image_name
+          image_version_number  = aws_sagemaker_image_version.studio.version
+        }
       }
     }
   }
