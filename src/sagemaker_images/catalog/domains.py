@@ -13,11 +13,12 @@ from typing import Any
 from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.answers import Members
 from sagemaker_images.catalog.arns import domain_arn, domain_arn_prefix
-from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps, limit_exceeded
+from sagemaker_images.catalog.common import Deps, limit_exceeded
 from sagemaker_images.catalog.studio import (
     FIRST_UID,
     UPDATABLE,
     arn_of_domain,
+    begin_transition,
     check_custom_images,
     merged,
     new_domain_id,
@@ -25,6 +26,7 @@ from sagemaker_images.catalog.studio import (
     refuse_if_busy,
     refuse_unless,
     require_domain,
+    studio_listing,
     studio_url,
 )
 from sagemaker_images.catalog.tags import attach, tag_pairs
@@ -136,7 +138,6 @@ class Domains:
                 "VpcId and Subnet IDs are required for updating domains to VpcOnly mode."
             )
         changes = DOMAIN.changes(request)
-        now = self._deps.clock()
         async with self._store.transaction() as tx:
             domain = await require_domain(tx, ctx, request["DomainId"], lock=True)
             arn = arn_of_domain(domain)
@@ -162,20 +163,19 @@ class Domains:
             await check_custom_images(
                 tx, ctx, (request.get("DefaultUserSettings"), request.get("DefaultSpaceSettings"))
             )
-            await tx.domains.update(
+            await begin_transition(
+                self._deps,
+                tx,
+                tx.domains,
+                JobKind.DOMAIN_UPDATE,
                 domain.id,
-                status=StudioStatus.UPDATING,
+                StudioStatus.UPDATING,
                 failure_reason=None,
-                modified_ms=now,
                 **changes,
-            )
-            await tx.jobs.add(
-                JobKind.DOMAIN_UPDATE, domain.id, None, self._deps.transition_due(now)
             )
         return {"DomainArn": arn}
 
     async def delete_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        now = self._deps.clock()
         async with self._store.transaction() as tx:
             domain = await require_domain(tx, ctx, request["DomainId"], lock=True)
             arn = arn_of_domain(domain)
@@ -188,23 +188,13 @@ class Domains:
                     f"Unable to delete Domain [{arn}] because UserProfile(s) or Space(s) are"
                     " associated with it."
                 )
-            await tx.domains.update(domain.id, status=StudioStatus.DELETING, modified_ms=now)
-            await tx.jobs.add(
-                JobKind.DOMAIN_DELETE, domain.id, None, self._deps.transition_due(now)
+            await begin_transition(
+                self._deps, tx, tx.domains, JobKind.DOMAIN_DELETE, domain.id, StudioStatus.DELETING
             )
         return {}
 
     async def list_domains(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        listing = pages.sorted_listing(
-            "ListDomains",
-            ctx,
-            request,
-            SORT_KEYS,
-            default_sort="CreationTime",
-            descending="Descending",
-            default_order="Ascending",
-            page_size=DEFAULT_PAGE_SIZE,
-        )
+        listing = studio_listing("ListDomains", ctx, request, SORT_KEYS)
         rows = await self._store.reader.domains.page(ctx.account, ctx.region, listing.page)
         prefix = domain_arn_prefix(ctx.region, ctx.account)
         return {

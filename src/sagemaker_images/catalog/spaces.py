@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.answers import Members
 from sagemaker_images.catalog.arns import in_domain_arn_prefix, space_arn
-from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps, limit_exceeded
+from sagemaker_images.catalog.common import Deps, limit_exceeded
 from sagemaker_images.catalog.studio import (
     DOMAIN_USABLE,
     UPDATABLE,
     arn_of_domain,
+    begin_transition,
     check_custom_images,
+    member_sort_keys,
     merged,
     random_text,
     refuse_if_busy,
     refuse_unless,
     require_domain,
+    studio_listing,
     studio_url,
 )
 from sagemaker_images.catalog.tags import attach, tag_pairs
@@ -34,10 +36,7 @@ from sagemaker_images.states import JobKind, StudioStatus
 from sagemaker_images.store import DuplicateKey, Reads
 
 SPACE = Members(SpaceRecord, "SpaceArn", "name_key", listed_arn=False)
-SORT_KEYS = {
-    "CreationTime": pages.record_key(SpaceRecord, "created_ms", "domain_id", "name_key"),
-    "LastModifiedTime": pages.record_key(SpaceRecord, "modified_ms", "domain_id", "name_key"),
-}
+SORT_KEYS = member_sort_keys(SpaceRecord)
 # What ListSpaces shows of each settings document.
 _SUMMARIES = (
     ("SpaceSettingsSummary", "space_settings", ("AppType", "RemoteAccess", "SpaceStorageSettings")),
@@ -126,7 +125,6 @@ class Spaces:
     async def update_space(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         domain_id, name = request["DomainId"], request["SpaceName"]
         changes = SPACE.changes(request)
-        now = self._deps.clock()
         async with self._store.transaction() as tx:
             space = await require_space(tx, ctx, domain_id, name, lock=True)
             arn = _space_arn(ctx, domain_id, space.name)
@@ -140,37 +138,30 @@ class Spaces:
                     )
                 changes["space_settings"] = merged(space.space_settings, request["SpaceSettings"])
             await check_custom_images(tx, ctx, (request.get("SpaceSettings"),))
-            await tx.spaces.update(
+            await begin_transition(
+                self._deps,
+                tx,
+                tx.spaces,
+                JobKind.SPACE_UPDATE,
                 space.id,
-                status=StudioStatus.UPDATING,
+                StudioStatus.UPDATING,
                 failure_reason=None,
-                modified_ms=now,
                 **changes,
             )
-            await tx.jobs.add(JobKind.SPACE_UPDATE, space.id, None, self._deps.transition_due(now))
         return {"SpaceArn": arn}
 
     async def delete_space(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         domain_id, name = request["DomainId"], request["SpaceName"]
-        now = self._deps.clock()
         async with self._store.transaction() as tx:
             space = await require_space(tx, ctx, domain_id, name, lock=True)
             refuse_if_busy("Space", _space_arn(ctx, domain_id, space.name), space.status)
-            await tx.spaces.update(space.id, status=StudioStatus.DELETING, modified_ms=now)
-            await tx.jobs.add(JobKind.SPACE_DELETE, space.id, None, self._deps.transition_due(now))
+            await begin_transition(
+                self._deps, tx, tx.spaces, JobKind.SPACE_DELETE, space.id, StudioStatus.DELETING
+            )
         return {}
 
     async def list_spaces(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        listing = pages.sorted_listing(
-            "ListSpaces",
-            ctx,
-            request,
-            SORT_KEYS,
-            default_sort="CreationTime",
-            descending="Descending",
-            default_order="Ascending",
-            page_size=DEFAULT_PAGE_SIZE,
-        )
+        listing = studio_listing("ListSpaces", ctx, request, SORT_KEYS)
         rows = await self._store.reader.spaces.page(
             ctx.account,
             ctx.region,

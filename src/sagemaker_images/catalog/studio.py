@@ -7,14 +7,16 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
+from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.arns import domain_arn
+from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
 from sagemaker_images.records import DomainRecord
-from sagemaker_images.states import STUDIO_BUSY, StudioStatus
-from sagemaker_images.store import Reads
+from sagemaker_images.states import STUDIO_BUSY, JobKind, StudioStatus
+from sagemaker_images.store import Reads, Writes
 
 _ID_CHARACTERS = string.ascii_lowercase + string.digits
 # The first HomeEfsFileSystemUid a domain hands out is one more than this (AWS's: 200001).
@@ -121,3 +123,50 @@ async def require_domain(
 
 def arn_of_domain(domain: DomainRecord) -> str:
     return domain_arn(domain.region, domain.account, domain.domain_id)
+
+
+class _Table(Protocol):
+    async def update(self, row_id: int, **changes: Any) -> None: ...
+
+
+async def begin_transition(
+    deps: Deps,
+    tx: Writes,
+    table: _Table,
+    kind: JobKind,
+    row_id: int,
+    status: StudioStatus,
+    **changes: Any,
+) -> None:
+    """Put a resource in `status` (with `changes`) and add the job that ends the state, in
+    the caller's transaction, as every Studio update and delete does."""
+    now = deps.clock()
+    await table.update(row_id, status=status, modified_ms=now, **changes)
+    await tx.jobs.add(kind, row_id, None, deps.transition_due(now))
+
+
+def member_sort_keys(record_type: type) -> dict[str, pages.SortKey]:
+    """ListUserProfiles' and ListSpaces' orders; ties broken by domain, then name."""
+    return {
+        sort: pages.record_key(record_type, column, "domain_id", "name_key")
+        for sort, column in (("CreationTime", "created_ms"), ("LastModifiedTime", "modified_ms"))
+    }
+
+
+def studio_listing(
+    operation: str,
+    ctx: RequestContext,
+    request: dict[str, Any],
+    sort_keys: dict[str, pages.SortKey],
+) -> pages.Listing:
+    """The page a Studio List call asks for: oldest first unless asked otherwise."""
+    return pages.sorted_listing(
+        operation,
+        ctx,
+        request,
+        sort_keys,
+        default_sort="CreationTime",
+        descending="Descending",
+        default_order="Ascending",
+        page_size=DEFAULT_PAGE_SIZE,
+    )

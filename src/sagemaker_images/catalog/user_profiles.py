@@ -10,19 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.answers import Members
 from sagemaker_images.catalog.arns import in_domain_arn_prefix, user_profile_arn
-from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps, limit_exceeded
+from sagemaker_images.catalog.common import Deps, limit_exceeded
 from sagemaker_images.catalog.studio import (
     DOMAIN_USABLE,
     UPDATABLE,
     arn_of_domain,
+    begin_transition,
     check_custom_images,
+    member_sort_keys,
     merged,
     refuse_if_busy,
     refuse_unless,
     require_domain,
+    studio_listing,
 )
 from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
@@ -32,10 +34,7 @@ from sagemaker_images.states import JobKind, StudioStatus
 from sagemaker_images.store import DuplicateKey, Reads
 
 PROFILE = Members(UserProfileRecord, "UserProfileArn", "name_key", listed_arn=False)
-SORT_KEYS = {
-    "CreationTime": pages.record_key(UserProfileRecord, "created_ms", "domain_id", "name_key"),
-    "LastModifiedTime": pages.record_key(UserProfileRecord, "modified_ms", "domain_id", "name_key"),
-}
+SORT_KEYS = member_sort_keys(UserProfileRecord)
 _SSO = ("SingleSignOnUserIdentifier", "SingleSignOnUserValue")
 
 
@@ -133,7 +132,6 @@ class UserProfiles:
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         domain_id, name = request["DomainId"], request["UserProfileName"]
-        now = self._deps.clock()
         async with self._store.transaction() as tx:
             profile = await require_profile(tx, ctx, domain_id, name, lock=True)
             arn = profile_arn(ctx, domain_id, profile.name)
@@ -142,15 +140,15 @@ class UserProfiles:
             if "UserSettings" in request:
                 changes["user_settings"] = merged(profile.user_settings, request["UserSettings"])
             await check_custom_images(tx, ctx, (request.get("UserSettings"),))
-            await tx.user_profiles.update(
+            await begin_transition(
+                self._deps,
+                tx,
+                tx.user_profiles,
+                JobKind.USER_PROFILE_UPDATE,
                 profile.id,
-                status=StudioStatus.UPDATING,
+                StudioStatus.UPDATING,
                 failure_reason=None,
-                modified_ms=now,
                 **changes,
-            )
-            await tx.jobs.add(
-                JobKind.USER_PROFILE_UPDATE, profile.id, None, self._deps.transition_due(now)
             )
         return {"UserProfileArn": arn}
 
@@ -158,7 +156,6 @@ class UserProfiles:
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         domain_id, name = request["DomainId"], request["UserProfileName"]
-        now = self._deps.clock()
         async with self._store.transaction() as tx:
             profile = await require_profile(tx, ctx, domain_id, name, lock=True)
             arn = profile_arn(ctx, domain_id, profile.name)
@@ -171,25 +168,20 @@ class UserProfiles:
                         f"Unable to delete UserProfile [{arn}] because Space(s) are associated"
                         " with it."
                     )
-            await tx.user_profiles.update(profile.id, status=StudioStatus.DELETING, modified_ms=now)
-            await tx.jobs.add(
-                JobKind.USER_PROFILE_DELETE, profile.id, None, self._deps.transition_due(now)
+            await begin_transition(
+                self._deps,
+                tx,
+                tx.user_profiles,
+                JobKind.USER_PROFILE_DELETE,
+                profile.id,
+                StudioStatus.DELETING,
             )
         return {}
 
     async def list_user_profiles(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        listing = pages.sorted_listing(
-            "ListUserProfiles",
-            ctx,
-            request,
-            SORT_KEYS,
-            default_sort="CreationTime",
-            descending="Descending",
-            default_order="Ascending",
-            page_size=DEFAULT_PAGE_SIZE,
-        )
+        listing = studio_listing("ListUserProfiles", ctx, request, SORT_KEYS)
         rows = await self._store.reader.user_profiles.page(
             ctx.account,
             ctx.region,
