@@ -9,6 +9,7 @@ the measurement).
     GET  /healthz               liveness: the process answers
     GET  /readyz                readiness: the database answers within a second
     GET  /metrics               Prometheus metrics (or on --metrics-address)
+    GET  /ui/...                the read-only web catalog, with --ui (ui/web.py)
     *    /_sagemaker-images/... the control API, with --control-api (control.py)
 """
 
@@ -34,8 +35,10 @@ from sagemaker_images.asgi import (
     header,
     read_body,
     respond,
+    respond_redirect,
 )
 from sagemaker_images.calls import Calls, note_jobs_added
+from sagemaker_images.catalog.browse import Browse
 from sagemaker_images.catalog.common import Deps, wall_clock_ms
 from sagemaker_images.catalog.service import handlers
 from sagemaker_images.config import Settings
@@ -57,6 +60,8 @@ from sagemaker_images.protocol.sigv4 import Verifier
 from sagemaker_images.registry.resolver import Resolver, build_resolver
 from sagemaker_images.store import Store, StoreError, open_store
 from sagemaker_images.store.open import redacted
+from sagemaker_images.ui.web import PREFIX as UI_PREFIX
+from sagemaker_images.ui.web import WebCatalog
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +87,7 @@ class Application:
         self._verifier: Verifier | None = None
         self._calls: Calls | None = None
         self._control: ControlApi | None = None
+        self._ui: WebCatalog | None = None
         self._access = AccessLog(settings.log_format) if settings.access_log else None
         self._metrics_server: MetricsServer | None = None
         self._target_prefix = target_prefix() + "."
@@ -116,6 +122,10 @@ class Application:
         if self.settings.control_api:
             self._control = ControlApi(
                 store, self.worker, self.faults, self.settings, wall_clock_ms
+            )
+        if self.settings.ui_enabled():
+            self._ui = WebCatalog(
+                Browse(deps), self.settings.account_id, self.settings.default_region, self.keys
             )
         if self._access is not None:
             self._access.start()
@@ -195,6 +205,9 @@ class Application:
             await self._elsewhere(scope, receive, send, request_id)
             return
         if scope["method"] != "POST":
+            if self._ui is not None and scope["method"] in ("GET", "HEAD"):
+                await respond_redirect(send, UI_PREFIX, request_id)
+                return
             refusal = UnknownOperation(
                 f"No operation at {scope['method']} /; AWS JSON calls POST /."
             )
@@ -243,6 +256,11 @@ class Application:
         elif path == "/metrics" and method == "GET" and self._metrics_here():
             if await self._signed(scope, receive, send, request_id) is not None:
                 await respond(send, 200, await self._exposition(), request_id, METRICS_TYPE)
+        elif self._ui is not None and (path.startswith(UI_PREFIX) or path == UI_PREFIX[:-1]):
+            if path == UI_PREFIX[:-1]:
+                await respond_redirect(send, UI_PREFIX, request_id)
+            else:
+                await self._ui.serve(scope, send, request_id)
         elif self._control is not None and path.startswith(CONTROL_PREFIX):
             signed = await self._signed(scope, receive, send, request_id)
             if signed is not None:

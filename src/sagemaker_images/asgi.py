@@ -80,3 +80,19 @@ async def respond(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def respond_redirect(send: Send, location: str, request_id: str) -> None:
+    """302 to a path of this server."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 302,
+            "headers": [
+                (b"location", location.encode()),
+                (b"content-length", b"0"),
+                (b"x-amzn-requestid", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})

@@ -284,6 +284,17 @@ class Settings:
         ),
     )
 
+    ui: str = setting(
+        "",
+        Flag(
+            "--ui",
+            "serve the read-only web catalog at `/ui/` (with `--auth sigv4` it asks for an"
+            " access key and its secret, by HTTP Basic)",
+            choices=("on", "off"),
+            shown_default="`on`, but `off` with `--auth sigv4`",
+        ),
+    )
+
     control_api: bool = setting(
         False,
         Flag(
@@ -299,6 +310,12 @@ class Settings:
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
+
+    def ui_enabled(self) -> bool:
+        """Whether /ui/ is served: as asked, else only when signatures are not verified."""
+        if self.ui:
+            return self.ui == "on"
+        return self.auth_mode() == "off"
 
     def auth_mode(self) -> str:
         """ "sigv4" (verify every signature) or "off" (any key; the configured account)."""

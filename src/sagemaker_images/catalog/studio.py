@@ -61,17 +61,20 @@ def merged(stored: dict[str, Any] | None, update: dict[str, Any]) -> dict[str, A
     return result
 
 
-def _custom_images(document: Any) -> Iterator[dict[str, Any]]:
-    """Every CustomImage of a settings document, wherever the model puts one."""
+def custom_images(
+    document: Any, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Every CustomImage of a settings document, wherever the model puts one, with the
+    members that lead to its list (`("KernelGatewayAppSettings",)`)."""
     if isinstance(document, dict):
         for key, value in document.items():
             if key == "CustomImages" and isinstance(value, list):
-                yield from value
+                yield from ((path, custom) for custom in value)
             else:
-                yield from _custom_images(value)
+                yield from custom_images(value, (*path, key))
     elif isinstance(document, list):
         for item in document:
-            yield from _custom_images(item)
+            yield from custom_images(item, path)
 
 
 async def check_custom_images(
@@ -80,7 +83,7 @@ async def check_custom_images(
     """Each attached image, AppImageConfig and (above 0) version must exist in the caller's
     account and region. An absent or 0 version is accepted and kept as sent: AWS takes the
     latest version then, when an app starts."""
-    for custom in (c for d in documents if d for c in _custom_images(d)):
+    for _, custom in (c for d in documents if d for c in custom_images(d)):
         name = custom["ImageName"]
         image = await reads.images.find(ctx.account, ctx.region, name.lower())
         if image is None:

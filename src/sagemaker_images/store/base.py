@@ -23,6 +23,7 @@ from sagemaker_images.records import (
 from sagemaker_images.states import JOB_SUBJECTS
 from sagemaker_images.store.aliases import AliasReads, AliasWrites
 from sagemaker_images.store.app_image_configs import AppImageConfigReads, AppImageConfigWrites
+from sagemaker_images.store.browse import BrowseReads
 from sagemaker_images.store.domains import DomainReads, DomainWrites
 from sagemaker_images.store.images import DEPENDENTS as IMAGE_DEPENDENTS
 from sagemaker_images.store.images import ImageReads, ImageWrites
@@ -45,6 +46,7 @@ class Reads:
         self.domains = DomainReads(q)
         self.user_profiles = UserProfileReads(q)
         self.spaces = SpaceReads(q)
+        self.browse = BrowseReads(q)
 
 
 class Writes(Reads):

@@ -1,0 +1,226 @@
+"""What the web catalog shows. Every resource appears as the API answers it (the same
+handlers and answer builders as Describe and List, so a page never disagrees with a
+call), completed by the facts the API has no call for: a page of images' version counts,
+latest versions and tags, a page of versions with their aliases, and where the Studio
+resources attach an image or an AppImageConfig.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagemaker_images.catalog.app_image_configs import AppImageConfigs
+from sagemaker_images.catalog.arns import domain_arn_prefix, in_domain_arn_prefix
+from sagemaker_images.catalog.common import Deps, require_image
+from sagemaker_images.catalog.domains import DOMAIN
+from sagemaker_images.catalog.images import Images
+from sagemaker_images.catalog.spaces import SPACE
+from sagemaker_images.catalog.studio import custom_images
+from sagemaker_images.catalog.user_profiles import PROFILE
+from sagemaker_images.catalog.versions import Versions, version_details
+from sagemaker_images.context import RequestContext
+from sagemaker_images.errors import ResourceNotFound
+from sagemaker_images.records import (
+    APP_IMAGE_CONFIG_TAGS,
+    DOMAIN_TAGS,
+    IMAGE_TAGS,
+    SPACE_TAGS,
+    USER_PROFILE_TAGS,
+    DomainRecord,
+)
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRow:
+    summary: dict[str, Any]  # a ListImages item
+    version_count: int
+    latest_version: int | None
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    details: dict[str, Any]  # DescribeImageVersion's answer
+    aliases: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """One CustomImage entry of a Studio resource's settings."""
+
+    kind: str  # "Domain", "UserProfile" or "Space"
+    domain_id: str
+    name: str  # the domain's, user profile's or space's name
+    settings: str  # where the entry sits: "DefaultUserSettings.KernelGatewayAppSettings"
+    image_name: str
+    version: int | None  # ImageVersionNumber as stored (absent or 0: the latest)
+    app_image_config_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A user profile or space of a domain, as Describe answers it, with its attachments."""
+
+    kind: str
+    details: dict[str, Any]
+    tags: dict[str, str]
+    attachments: list[Attachment]
+
+
+@dataclass(frozen=True, slots=True)
+class StudioDomain:
+    details: dict[str, Any]  # DescribeDomain's answer
+    tags: dict[str, str]
+    attachments: list[Attachment]
+    user_profiles: list[Member] = field(default_factory=list)
+    spaces: list[Member] = field(default_factory=list)
+
+
+# The settings members of each Studio resource that may attach custom images.
+_SETTINGS = {
+    "Domain": ("DefaultUserSettings", "DefaultSpaceSettings", "DomainSettings"),
+    "UserProfile": ("UserSettings",),
+    "Space": ("SpaceSettings",),
+}
+
+
+def _attachments(kind: str, domain_id: str, name: str, answer: dict[str, Any]) -> list[Attachment]:
+    found = []
+    for member in _SETTINGS[kind]:
+        for path, custom in custom_images(answer.get(member)):
+            found.append(
+                Attachment(
+                    kind,
+                    domain_id,
+                    name,
+                    ".".join((member, *path)),
+                    custom["ImageName"],
+                    custom.get("ImageVersionNumber"),
+                    custom["AppImageConfigName"],
+                )
+            )
+    return found
+
+
+class Browse:
+    def __init__(self, deps: Deps) -> None:
+        self._reads = deps.store.reader
+        self._images = Images(deps)
+        self._versions = Versions(deps)
+        self._configs = AppImageConfigs(deps)
+
+    async def regions(self, account: str) -> list[str]:
+        return await self._reads.browse.regions(account)
+
+    async def images(
+        self, ctx: RequestContext, listing: dict[str, Any]
+    ) -> tuple[list[ImageRow], str | None]:
+        """A page of ListImages (`listing`: its request) with each image's extra facts."""
+        answer = await self._images.list_images(ctx, {**listing, "MaxResults": PAGE_SIZE})
+        summaries = answer["Images"]
+        keys = [summary["ImageName"].lower() for summary in summaries]
+        facts = await self._reads.browse.image_facts(ctx.account, ctx.region, keys)
+        tags = await self._reads.browse.tags_of(IMAGE_TAGS, [f[0] for f in facts.values()])
+        rows = []
+        for key, summary in zip(keys, summaries, strict=True):
+            row_id, count, latest = facts.get(key, (0, 0, None))  # (gone since the list)
+            rows.append(ImageRow(summary, count, latest, tags.get(row_id, {})))
+        return rows, answer.get("NextToken")
+
+    async def image(
+        self, ctx: RequestContext, name: str, token: str | None
+    ) -> tuple[dict[str, Any], dict[str, str], list[VersionRow], str | None]:
+        """DescribeImage, the image's tags, and a page of its versions, newest first."""
+        image = await require_image(self._reads, ctx, name)
+        described = await self._images.describe_image(ctx, {"ImageName": name})
+        tags = (await self._reads.browse.tags_of(IMAGE_TAGS, [image.id]))[image.id]
+        request: dict[str, Any] = {
+            "ImageName": name,
+            "SortBy": "VERSION",
+            "SortOrder": "DESCENDING",
+            "MaxResults": PAGE_SIZE,
+        }
+        if token:
+            request["NextToken"] = token
+        listed = await self._versions.list_image_versions(ctx, request)
+        numbers = [item["Version"] for item in listed["ImageVersions"]]
+        records = await self._reads.browse.versions(image.id, numbers)
+        aliases = await self._reads.browse.aliases(image.id, numbers)
+        rows = [
+            VersionRow(version_details(ctx, image, records[n]), aliases[n])
+            for n in numbers
+            if n in records  # a version deleted between the two reads is left out
+        ]
+        return described, tags, rows, listed.get("NextToken")
+
+    async def version(self, ctx: RequestContext, name: str, number: int) -> tuple[str, VersionRow]:
+        """The image's name as created, and DescribeImageVersion with the aliases."""
+        details = await self._versions.describe_image_version(
+            ctx, {"ImageName": name, "Version": number}
+        )
+        image = await require_image(self._reads, ctx, name)
+        aliases = (await self._reads.browse.aliases(image.id, [number]))[number]
+        return image.name, VersionRow(details, aliases)
+
+    async def app_image_configs(
+        self, ctx: RequestContext, listing: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        answer = await self._configs.list_app_image_configs(
+            ctx, {**listing, "MaxResults": PAGE_SIZE}
+        )
+        return answer["AppImageConfigs"], answer.get("NextToken")
+
+    async def app_image_config(
+        self, ctx: RequestContext, name: str
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        described = await self._configs.describe_app_image_config(ctx, {"AppImageConfigName": name})
+        record = await self._reads.app_image_configs.find(ctx.account, ctx.region, name.lower())
+        if record is None:  # deleted between the two reads
+            raise ResourceNotFound(f"AppImageConfig {name} does not exist")
+        tags = (await self._reads.browse.tags_of(APP_IMAGE_CONFIG_TAGS, [record.id]))[record.id]
+        return described, tags
+
+    async def studio(self, ctx: RequestContext) -> list[StudioDomain]:
+        """Every domain of the region with its user profiles and spaces."""
+        domains, profiles, spaces = await self._reads.browse.studio(ctx.account, ctx.region)
+        tags = self._reads.browse.tags_of
+        domain_tags = await tags(DOMAIN_TAGS, [d.id for d in domains])
+        profile_tags = await tags(USER_PROFILE_TAGS, [p.id for p in profiles])
+        space_tags = await tags(SPACE_TAGS, [s.id for s in spaces])
+        shown: dict[str, StudioDomain] = {}
+        for domain in domains:
+            shown[domain.domain_id] = self._domain(ctx, domain, domain_tags[domain.id])
+        for kind, members, member_tags, build, arn_kind in (
+            ("UserProfile", profiles, profile_tags, PROFILE.described, "user-profile"),
+            ("Space", spaces, space_tags, SPACE.described, "space"),
+        ):
+            for member in members:
+                holder = shown.get(member.domain_id)
+                if holder is None:
+                    continue
+                prefix = in_domain_arn_prefix(arn_kind, ctx.region, ctx.account, member.domain_id)
+                details = build(member, prefix)
+                attached = _attachments(kind, member.domain_id, member.name, details)
+                listed = holder.user_profiles if kind == "UserProfile" else holder.spaces
+                listed.append(Member(kind, details, member_tags[member.id], attached))
+        return list(shown.values())
+
+    @staticmethod
+    def _domain(ctx: RequestContext, domain: DomainRecord, tags: dict[str, str]) -> StudioDomain:
+        details = DOMAIN.described(domain, domain_arn_prefix(ctx.region, ctx.account))
+        return StudioDomain(
+            details, tags, _attachments("Domain", domain.domain_id, domain.name, details)
+        )
+
+
+def attachments_of(domains: list[StudioDomain]) -> list[Attachment]:
+    """Every attachment of these domains and their members, in the order shown."""
+    found: list[Attachment] = []
+    for domain in domains:
+        found.extend(domain.attachments)
+        for member in (*domain.user_profiles, *domain.spaces):
+            found.extend(member.attachments)
+    return found

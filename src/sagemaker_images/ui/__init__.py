@@ -1,0 +1,1 @@
+"""The web catalog: a read-only view of the catalog at /ui/, server-rendered HTML."""

@@ -1,0 +1,270 @@
+"""The web catalog's HTTP side: routes under /ui/, who may look (HTTP Basic with an access
+key of the credentials file when signatures are verified), the security headers, static
+files, and the error pages.
+
+Read-only by construction: only GET and HEAD are answered (anything else is 405), and the
+only form on any page is a GET form that filters a list.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs
+
+from sagemaker_images.asgi import Scope, Send, header
+from sagemaker_images.catalog.browse import Browse, attachments_of
+from sagemaker_images.context import RequestContext
+from sagemaker_images.credentials import KeyRing
+from sagemaker_images.errors import ResourceNotFound, ServiceError, ServiceUnavailable
+from sagemaker_images.protocol import model
+from sagemaker_images.protocol.validate import Validator, compile_input
+from sagemaker_images.ui import pages
+from sagemaker_images.ui.html import Markup
+from sagemaker_images.ui.pages import Listing, Where
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/ui/"
+HTML = b"text/html; charset=utf-8"
+# No inline script or style at all: scripts and styles come from /ui/static/ only.
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
+        b" form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+_STATIC_TYPES = {
+    ".css": b"text/css; charset=utf-8",
+    ".js": b"text/javascript; charset=utf-8",
+    ".svg": b"image/svg+xml",
+}
+_REGION = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")
+_REALM = b'Basic realm="sagemaker-images", charset="UTF-8"'
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: bytes = HTML
+    extra: tuple[tuple[bytes, bytes], ...] = ()
+
+
+def _static_files() -> dict[str, tuple[bytes, bytes, bytes]]:
+    """name -> (content, content type, ETag), read once from the package."""
+    found = {}
+    folder = resources.files("sagemaker_images.ui") / "static"
+    for entry in folder.iterdir():
+        suffix = "." + entry.name.rsplit(".", 1)[-1]
+        if suffix in _STATIC_TYPES:
+            content = entry.read_bytes()
+            etag = b'"' + hashlib.sha256(content).hexdigest()[:16].encode() + b'"'
+            found[entry.name] = (content, _STATIC_TYPES[suffix], etag)
+    return found
+
+
+class WebCatalog:
+    """Serves /ui/ for one server. `keys`: the credentials file's keys when signatures are
+    verified (the UI then asks for one of them), else None and the configured account."""
+
+    def __init__(
+        self, browse: Browse, account: str, default_region: str, keys: KeyRing | None
+    ) -> None:
+        self._browse = browse
+        self._account = account
+        self._default_region = default_region
+        self._keys = keys
+        self._static = _static_files()
+        self._list_images: Validator = compile_input(model.operation("ListImages").input_shape)
+        self._list_configs: Validator = compile_input(
+            model.operation("ListAppImageConfigs").input_shape
+        )
+
+    async def serve(self, scope: Scope, send: Send, request_id: str) -> None:
+        method = scope["method"]
+        if method not in ("GET", "HEAD"):
+            answer = Answer(
+                405,
+                b"Method Not Allowed: the web catalog is read-only.\n",
+                b"text/plain; charset=utf-8",
+                ((b"allow", b"GET, HEAD"),),
+            )
+        else:
+            answer = await self._answer(scope, request_id)
+        await _send(send, answer, request_id, head=method == "HEAD")
+
+    async def _answer(self, scope: Scope, request_id: str) -> Answer:
+        route = scope["path"][len(PREFIX) :]
+        if route.startswith("static/"):
+            return self._static_file(route[len("static/") :], scope)
+        account = self._account
+        if self._keys is not None:
+            signed_in = self._signed_in(header(scope, b"authorization"))
+            if signed_in is None:
+                return Answer(
+                    401,
+                    b"Sign in with an access key id and its secret access key.\n",
+                    b"text/plain; charset=utf-8",
+                    ((b"www-authenticate", _REALM),),
+                )
+            account = signed_in
+        query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
+        regions = await self._regions(account)
+        region = query.get("region") or self._first_region(regions)
+        where = Where(account, region, regions)
+        if not _REGION.fullmatch(region):
+            where = Where(account, self._default_region, regions)
+            return _page(400, pages.problem(where, 400, "Bad request", "That is not a region."))
+        ctx = RequestContext(account, region, request_id)
+        try:
+            return _page(200, await self._route(ctx, where, route.split("/"), query))
+        except ResourceNotFound as error:
+            return _page(404, pages.problem(where, 404, "Not found", error.message))
+        except ServiceUnavailable as error:
+            return _page(503, pages.problem(where, 503, "Unavailable", error.message))
+        except ServiceError as error:
+            return _page(400, pages.problem(where, 400, "Bad request", error.message))
+        except Exception:
+            log.exception("web catalog: %s failed (request %s)", scope["path"], request_id)
+            title = "Something went wrong"
+            message = f"The page could not be made (request {request_id}); the log says why."
+            return _page(500, pages.problem(where, 500, title, message))
+
+    async def _regions(self, account: str) -> list[str]:
+        try:
+            return await self._browse.regions(account)
+        except Exception:  # the page says what failed; the switch can do without
+            return []
+
+    def _first_region(self, regions: list[str]) -> str:
+        """The configured region, unless only other regions hold data."""
+        if not regions or self._default_region in regions:
+            return self._default_region
+        return regions[0]
+
+    async def _route(
+        self, ctx: RequestContext, where: Where, parts: list[str], query: dict[str, str]
+    ) -> Markup:
+        match parts:
+            case [""] | ["images"] | ["images", ""]:
+                listing = _listing(query)
+                request = self._list_images(_list_request(listing, pages.IMAGE_SORTS, upper=True))
+                rows, token = await self._browse.images(ctx, request)
+                return pages.images_page(where, listing, rows, token)
+            case ["images", name]:
+                token = query.get("next")
+                image, tags, versions, next_token = await self._browse.image(ctx, name, token)
+                uses = await self._uses(ctx, image_name=name)
+                return pages.image_page(where, image, tags, versions, next_token, token, uses)
+            case ["images", name, "versions", number] if number.isdigit() and len(number) < 10:
+                image_name, row = await self._browse.version(ctx, name, int(number))
+                return pages.version_page(where, image_name, row)
+            case ["app-image-configs"] | ["app-image-configs", ""]:
+                listing = _listing(query)
+                request = self._list_configs(
+                    _list_request(listing, pages.CONFIG_SORTS, upper=False)
+                )
+                configs, token = await self._browse.app_image_configs(ctx, request)
+                return pages.configs_page(where, listing, configs, token)
+            case ["app-image-configs", name]:
+                config, tags = await self._browse.app_image_config(ctx, name)
+                uses = await self._uses(ctx, config_name=name)
+                return pages.config_page(where, config, tags, uses)
+            case ["domains"] | ["domains", ""]:
+                return pages.domains_page(where, await self._browse.studio(ctx))
+            case ["domains", domain_id]:
+                for domain in await self._browse.studio(ctx):
+                    if domain.details["DomainId"] == domain_id:
+                        return pages.domain_page(where, domain)
+                raise ResourceNotFound(f"Domain {domain_id} does not exist.")
+        raise ResourceNotFound("There is no page at this address.")
+
+    async def _uses(
+        self, ctx: RequestContext, *, image_name: str = "", config_name: str = ""
+    ) -> list[Any]:
+        """The Studio attachments naming an image or an AppImageConfig (names compare
+        ignoring case, as the catalog finds them)."""
+        found = attachments_of(await self._browse.studio(ctx))
+        if image_name:
+            return [a for a in found if a.image_name.lower() == image_name.lower()]
+        return [a for a in found if a.app_image_config_name.lower() == config_name.lower()]
+
+    def _signed_in(self, authorization: str | None) -> str | None:
+        """The account of a valid `Basic base64(access key id:secret)`, else None."""
+        assert self._keys is not None
+        if not authorization or not authorization.startswith("Basic "):
+            return None
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        key_id, _, secret = decoded.partition(":")
+        key = self._keys.get(key_id)
+        if key is None or not hmac.compare_digest(secret.encode(), key.secret_access_key.encode()):
+            return None
+        return key.account_id
+
+    def _static_file(self, name: str, scope: Scope) -> Answer:
+        found = self._static.get(name)
+        if found is None:
+            return Answer(404, b"Not found\n", b"text/plain; charset=utf-8")
+        content, content_type, etag = found
+        cache = ((b"etag", etag), (b"cache-control", b"public, max-age=3600"))
+        if header(scope, b"if-none-match") == etag.decode():
+            return Answer(304, b"", content_type, cache)
+        return Answer(200, content, content_type, cache)
+
+
+def _listing(query: dict[str, str]) -> Listing:
+    sort = query.get("sort", "created")
+    order = query.get("order", "desc")
+    return Listing(
+        contains=query.get("q", "").strip(),
+        sort=sort if sort in pages.SORT_LABELS else "created",
+        order=order if order in pages.ORDERS else "desc",
+        token=query.get("next") or None,
+    )
+
+
+def _list_request(listing: Listing, sorts: dict[str, str], *, upper: bool) -> dict[str, Any]:
+    """The List call's request for a listing (ListImages spells its orders in capitals)."""
+    order = pages.ORDERS[listing.order]
+    request: dict[str, Any] = {
+        "SortBy": sorts[listing.sort],
+        "SortOrder": order.upper() if upper else order,
+    }
+    if listing.contains:
+        request["NameContains"] = listing.contains
+    if listing.token:
+        request["NextToken"] = listing.token
+    return request
+
+
+def _page(status: int, markup: Markup) -> Answer:
+    return Answer(status, markup.encode())
+
+
+async def _send(send: Send, answer: Answer, request_id: str, *, head: bool) -> None:
+    headers = [
+        (b"content-type", answer.content_type),
+        (b"content-length", str(len(answer.body)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+        *SECURITY_HEADERS,
+        *answer.extra,
+    ]
+    if answer.content_type == HTML:
+        headers.append((b"cache-control", b"no-store"))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else answer.body})
