@@ -205,7 +205,7 @@ class Application:
             await self._elsewhere(scope, receive, send, request_id)
             return
         if scope["method"] != "POST":
-            if self._ui is not None and scope["method"] in ("GET", "HEAD"):
+            if self._browsing(scope):
                 await respond_redirect(send, UI_PREFIX, request_id)
                 return
             refusal = UnknownOperation(
@@ -268,6 +268,14 @@ class Application:
         else:
             error = UnknownOperation(f"No operation at {method} {path}; AWS JSON calls POST /.")
             await respond(send, 404, error_response(error)[1], request_id)
+
+    def _browsing(self, scope: Scope) -> bool:
+        """A browser's GET / (no SageMaker target): it is sent to the web catalog."""
+        return (
+            self._ui is not None
+            and scope["method"] in ("GET", "HEAD")
+            and header(scope, b"x-amz-target") is None
+        )
 
     def _metrics_here(self) -> bool:
         return self.settings.metrics and not self.settings.metrics_address

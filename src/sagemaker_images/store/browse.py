@@ -28,12 +28,22 @@ class BrowseReads:
         self._q = q
 
     async def regions(self, account: str) -> list[str]:
-        """The regions where the account holds an image, an AppImageConfig or a domain."""
-        union = " UNION ".join(
-            f"SELECT DISTINCT region FROM {table} WHERE account = ?" for table in _REGIONAL
-        )
-        rows = await self._q.all(f"{union} ORDER BY 1", [account] * len(_REGIONAL))
-        return [row[0] for row in rows]
+        """The regions where the account holds an image, an AppImageConfig or a domain.
+
+        Each table is read by skipping from one region to the next along its
+        (account, region, ...) index, so the cost grows with the regions, not the rows."""
+        found: set[str] = set()
+        for table in _REGIONAL:
+            rows = await self._q.all(
+                "WITH RECURSIVE r (region) AS ("
+                f" SELECT MIN(region) FROM {table} WHERE account = ?"
+                f" UNION ALL SELECT (SELECT MIN(region) FROM {table}"
+                " WHERE account = ? AND region > r.region) FROM r WHERE r.region IS NOT NULL"
+                ") SELECT region FROM r WHERE region IS NOT NULL",
+                (account, account),
+            )
+            found.update(row[0] for row in rows)
+        return sorted(found)
 
     async def image_facts(
         self, account: str, region: str, name_keys: Sequence[str]
