@@ -344,6 +344,17 @@ def test_missing_resources_and_bad_requests_are_pages_that_say_so(server, sm, re
         assert page.status == 400, query
         assert page.headings[0] == (1, "Bad request")
     assert "Invalid pagination token" in get(server, f"/ui/?region={region}&next=x").text
+    # Names in paths are checked as the API checks them: no lookup of what cannot exist.
+    for path in (
+        "/ui/images/" + "x" * 70,
+        "/ui/images/a_b",
+        "/ui/images/a\x00b/versions/1",
+        "/ui/app-image-configs/a_b",
+        "/ui/domains/%3Cx%3E",
+    ):
+        page = get(server, f"{path}?region={region}")
+        assert page.status == 400, path
+        assert "validation error" in page.text
     assert get(server, "/ui/?region=%3Cscript%3E").status == 400
 
 

@@ -87,10 +87,17 @@ class WebCatalog:
         self._default_region = default_region
         self._keys = keys
         self._static = _static_files()
-        self._list_images: Validator = compile_input(model.operation("ListImages").input_shape)
-        self._list_configs: Validator = compile_input(
-            model.operation("ListAppImageConfigs").input_shape
-        )
+        # The pages' inputs are checked as the API's would be (ValidationException: a 400).
+        self._validators: dict[str, Validator] = {
+            name: compile_input(model.operation(name).input_shape)
+            for name in (
+                "ListImages",
+                "DescribeImageVersion",
+                "ListAppImageConfigs",
+                "DescribeAppImageConfig",
+                "DescribeDomain",
+            )
+        }
 
     async def serve(self, scope: Scope, send: Send, request_id: str) -> None:
         method = scope["method"]
@@ -160,36 +167,45 @@ class WebCatalog:
         match parts:
             case [""] | ["images"] | ["images", ""]:
                 listing = _listing(query)
-                request = self._list_images(_list_request(listing, pages.IMAGE_SORTS, upper=True))
+                request = self._valid(
+                    "ListImages", _list_request(listing, pages.IMAGE_SORTS, upper=True)
+                )
                 rows, token = await self._browse.images(ctx, request)
                 return pages.images_page(where, listing, rows, token)
             case ["images", name]:
+                self._valid("DescribeImageVersion", {"ImageName": name})
                 token = query.get("next")
                 image, tags, versions, next_token = await self._browse.image(ctx, name, token)
                 uses = await self._uses(ctx, image_name=name)
                 return pages.image_page(where, image, tags, versions, next_token, token, uses)
             case ["images", name, "versions", number] if number.isdigit() and len(number) < 10:
+                self._valid("DescribeImageVersion", {"ImageName": name, "Version": int(number)})
                 image_name, row = await self._browse.version(ctx, name, int(number))
                 return pages.version_page(where, image_name, row)
             case ["app-image-configs"] | ["app-image-configs", ""]:
                 listing = _listing(query)
-                request = self._list_configs(
-                    _list_request(listing, pages.CONFIG_SORTS, upper=False)
+                request = self._valid(
+                    "ListAppImageConfigs", _list_request(listing, pages.CONFIG_SORTS, upper=False)
                 )
                 configs, token = await self._browse.app_image_configs(ctx, request)
                 return pages.configs_page(where, listing, configs, token)
             case ["app-image-configs", name]:
+                self._valid("DescribeAppImageConfig", {"AppImageConfigName": name})
                 config, tags = await self._browse.app_image_config(ctx, name)
                 uses = await self._uses(ctx, config_name=name)
                 return pages.config_page(where, config, tags, uses)
             case ["domains"] | ["domains", ""]:
                 return pages.domains_page(where, await self._browse.studio(ctx))
             case ["domains", domain_id]:
+                self._valid("DescribeDomain", {"DomainId": domain_id})
                 for domain in await self._browse.studio(ctx):
                     if domain.details["DomainId"] == domain_id:
                         return pages.domain_page(where, domain)
                 raise ResourceNotFound(f"Domain {domain_id} does not exist.")
         raise ResourceNotFound("There is no page at this address.")
+
+    def _valid(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        return self._validators[operation](request)
 
     async def _uses(
         self, ctx: RequestContext, *, image_name: str = "", config_name: str = ""
