@@ -7,6 +7,38 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+from support import create_image, create_version
+
+# Free text a client may send, meant to become markup if a page forgot to escape it.
+PAYLOADS = (
+    "<script>window.pwned = 1</script>",
+    '"><img src=x onerror="window.pwned = 1">',
+    "' onmouseover='window.pwned = 1' x='",
+)
+
+
+def store_hostile(sm: Any, name: str, payload: str) -> tuple[str, ...]:
+    """An image, its version and an AppImageConfig holding `payload` in every free-text
+    member; returns the paths of the pages that show them."""
+    create_image(sm, name, Description=payload, DisplayName=payload.strip())
+    create_version(sm, name, base=f"r/{name}:1", ReleaseNotes=payload)
+    sm.create_app_image_config(
+        AppImageConfigName=name,
+        KernelGatewayImageConfig={"KernelSpecs": [{"Name": "k", "DisplayName": payload}]},
+        JupyterLabAppImageConfig={
+            "ContainerConfig": {
+                "ContainerArguments": [payload],
+                "ContainerEnvironmentVariables": {"VALUE": payload},
+            }
+        },
+    )
+    return (
+        "/ui/",
+        f"/ui/images/{name}",
+        f"/ui/images/{name}/versions/1",
+        f"/ui/app-image-configs/{name}",
+    )
+
 
 @dataclass
 class Page:

@@ -16,17 +16,13 @@ from typing import Any
 
 import pytest
 from support import ROLE, create_image, create_version, wait_until
+from web_support import PAYLOADS, store_hostile
 
 pytestmark = pytest.mark.backends("sqlite")  # pages read through the catalog: in-process
 # tests hold both backends to the same pages; here the browser is what is tested.
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web-catalog"
 NETWORK = {"VpcId": "vpc-0web", "SubnetIds": ["subnet-0web"]}
-PAYLOADS = (
-    "<script>window.pwned = 1</script>",
-    '"><img src=x onerror="window.pwned = 1">',
-    "' onmouseover='window.pwned = 1' x='",
-)
 
 # Every element that shows text directly: its colour against the first opaque background
 # behind it, as WCAG 2 computes contrast.
@@ -288,25 +284,7 @@ def test_the_filter_the_sort_and_the_pages(visitor, sm, region):
 def test_hostile_values_are_shown_as_text_and_never_run(visitor, sm, region):
     page = visitor.page
     for index, payload in enumerate(PAYLOADS):
-        name = f"hostile-{index}"
-        create_image(sm, name, Description=payload, DisplayName=payload.strip())
-        create_version(sm, name, base=f"r/hostile:{index}", ReleaseNotes=payload)
-        sm.create_app_image_config(
-            AppImageConfigName=name,
-            KernelGatewayImageConfig={"KernelSpecs": [{"Name": "k", "DisplayName": payload}]},
-            JupyterLabAppImageConfig={
-                "ContainerConfig": {
-                    "ContainerArguments": [payload],
-                    "ContainerEnvironmentVariables": {"VALUE": payload},
-                }
-            },
-        )
-        for path in (
-            "/ui/",
-            f"/ui/images/{name}",
-            f"/ui/images/{name}/versions/1",
-            f"/ui/app-image-configs/{name}",
-        ):
+        for path in store_hostile(sm, f"hostile-{index}", payload):
             visitor.open(f"{path}?region={region}")
             assert page.evaluate("window.pwned") is None
             assert page.locator('img[src="x"]').count() == 0

@@ -11,15 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from auth_support import KEY_A, KEY_B, client_for, write_credentials
 from support import ROLE
-from web_support import get
+from web_support import PAYLOADS, get, store_hostile
 
 NETWORK = {"VpcId": "vpc-0web", "SubnetIds": ["subnet-0web"]}
-# Free text a client may send, meant to become markup if a page forgot to escape it.
-PAYLOADS = (
-    "<script>window.pwned = 1</script>",
-    '"><img src=x onerror="window.pwned = 1">',
-    "' onmouseover='window.pwned = 1",
-)
 
 
 def _complete(app, arn: str, fail: str | None = None) -> None:
@@ -291,36 +285,12 @@ def test_the_app_image_config_page_shows_each_configuration(server, sm, region):
 
 def test_every_free_text_value_is_escaped(server, sm, region):
     for index, payload in enumerate(PAYLOADS):
-        name = f"hostile-{index}"
-        sm.create_image(
-            ImageName=name, RoleArn=ROLE, Description=payload, DisplayName=payload.strip()
-        )
-        sm.create_image_version(
-            ImageName=name,
-            BaseImage=f"r/hostile:{index}",
-            ReleaseNotes=payload,
-        )
-        sm.create_app_image_config(
-            AppImageConfigName=name,
-            KernelGatewayImageConfig={"KernelSpecs": [{"Name": "k", "DisplayName": payload}]},
-            JupyterLabAppImageConfig={
-                "ContainerConfig": {
-                    "ContainerArguments": [payload],
-                    "ContainerEnvironmentVariables": {"V": payload},
-                }
-            },
-        )
-        for path in (
-            "/ui/",
-            f"/ui/images/{name}",
-            f"/ui/images/{name}/versions/1",
-            f"/ui/app-image-configs/{name}",
-        ):
+        for path in store_hostile(sm, f"hostile-{index}", payload):
             page = get(server, f"{path}?region={region}")
             assert page.status == 200
             assert payload not in page.html
             assert "<script>window" not in page.html and "<img" not in page.html
-        shown = get(server, f"/ui/images/{name}?region={region}")
+        shown = get(server, f"/ui/images/hostile-{index}?region={region}")
         assert shown.definitions["Description"] == payload
 
 
