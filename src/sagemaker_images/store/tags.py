@@ -48,21 +48,29 @@ class TagWrites(TagReads):
         self._s = s
 
     async def put(self, kind: str, resource_id: int, pairs: Iterable[tuple[str, str]]) -> None:
-        """Add tags, overwriting the values of keys the resource has already."""
-        for key, value in pairs:
-            await self._s.run(
-                "INSERT INTO tags (resource_type, resource_id, tag_key, tag_value)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (resource_type, resource_id, tag_key)"
-                " DO UPDATE SET tag_value = excluded.tag_value",
-                (kind, resource_id, key, value),
-            )
+        """Add tags, overwriting the values of keys the resource has already: one
+        statement for all of them (a key given twice keeps its last value)."""
+        given = dict(pairs)
+        if not given:
+            return
+        rows = ", ".join("(?, ?, ?, ?)" for _ in given)
+        params = [v for key, value in given.items() for v in (kind, resource_id, key, value)]
+        await self._s.run(
+            f"INSERT INTO tags (resource_type, resource_id, tag_key, tag_value) VALUES {rows}"
+            " ON CONFLICT (resource_type, resource_id, tag_key)"
+            " DO UPDATE SET tag_value = excluded.tag_value",
+            params,
+        )
 
     async def delete(self, kind: str, resource_id: int, keys: Iterable[str]) -> None:
-        for key in keys:
-            await self._s.run(
-                "DELETE FROM tags WHERE resource_type = ? AND resource_id = ? AND tag_key = ?",
-                (kind, resource_id, key),
-            )
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return
+        await self._s.run(
+            "DELETE FROM tags WHERE resource_type = ? AND resource_id = ?"
+            f" AND tag_key IN ({', '.join('?' for _ in wanted)})",
+            [kind, resource_id, *wanted],
+        )
 
 
 async def delete_all_tags(s: Statements, kind: str, resource_id: int) -> None:
