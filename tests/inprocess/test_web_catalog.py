@@ -416,3 +416,14 @@ def test_every_page_has_a_title_and_headings_in_order(server, region, path):
     levels = [level for level, _ in page.headings]
     assert levels[0] == 1
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels))
+
+
+def test_a_failure_reason_is_escaped_too(make_app, region):
+    app = make_app(transitions="manual", control_api=True)
+    sm = app.client(region)
+    created = sm.create_image(ImageName="failing", RoleArn=ROLE)
+    _complete(app, created["ImageArn"], fail=PAYLOADS[1])
+    for path in ("/ui/", "/ui/images/failing"):
+        page = get(app, f"{path}?region={region}")
+        assert PAYLOADS[1] not in page.html and "<img" not in page.html
+        assert f"CREATE_FAILED {PAYLOADS[1]}" in page.text
