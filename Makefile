@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: serve test test-fast lint format bench install clean
+.PHONY: serve test test-tools test-fast lint format bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,22 +24,27 @@ install: $(VENV)/.runtime
 serve: $(VENV)/.runtime
 	$(BIN)/sagemaker-images serve $(ARGS)
 
-## Lint and type-check, then run every tier of the test suite.
-test: lint
+## Install what the tests need from the system (apt), lint and type-check, then run every
+## tier of the test suite; PostgreSQL is a private cluster of the run.
+test: test-tools lint
 	$(BIN)/pytest $(ARGS)
 
+## PostgreSQL's server, docker-registry, skopeo, wrk, chromium: installed with apt if missing.
+test-tools:
+	$(PYTHON) scripts/test_tools.py
+
 ## The fast tier alone: unit, store and in-process tests (seconds, no server processes).
-test-fast: $(VENV)/.test
+test-fast: test-tools $(VENV)/.test
 	$(BIN)/pytest tests/unit tests/store tests/inprocess $(ARGS)
 
 lint: $(VENV)/.test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
 
 format: $(VENV)/.test
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
 
 ## Load benchmark: prints requests/s and latency beside a bare ASGI app.
 bench: $(VENV)/.test

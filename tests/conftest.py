@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from support import Databases
+from support import POSTGRESQL_URL_VARIABLE, Databases
 
 os.environ["SAGEMAKER_IMAGES_CHECK_RESPONSES"] = "1"
 pytest_plugins = ("pytester",)
@@ -48,9 +48,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def databases() -> Iterator[Databases]:
-    made = Databases()
+    """PostgreSQL databases: in the server `SAGEMAKER_IMAGES_TEST_POSTGRESQL` names, else in
+    a private cluster started for this run when a test first needs one."""
+    made = Databases(os.environ.get(POSTGRESQL_URL_VARIABLE) or None)
     yield made
-    made.drop_all()
+    made.close()
 
 
 @pytest.fixture

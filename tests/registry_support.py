@@ -53,7 +53,7 @@ class RegistryProcess:
         if not Path(REGISTRY_BINARY).exists():
             raise RuntimeError(
                 f"{REGISTRY_BINARY} is missing: install Debian's docker-registry package"
-                " (.ci/run does)"
+                " (`make test` does)"
             )
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir

@@ -6,12 +6,10 @@ import contextlib
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -24,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from postgresql_support import PrivateCluster
 
 T = TypeVar("T")
 
@@ -306,9 +305,9 @@ def error_of(excinfo: Any) -> tuple[str, str, int]:
     )
 
 
-POSTGRESQL_ADMIN_URL = os.environ.get(
-    "SAGEMAKER_IMAGES_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+# A PostgreSQL server the user names for the tests (a URL to a database they connect to for
+# creating their own); without it, the run starts a private cluster of its own.
+POSTGRESQL_URL_VARIABLE = "SAGEMAKER_IMAGES_TEST_POSTGRESQL"
 
 
 def query_database(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -329,16 +328,31 @@ def query_database(url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple
 
 
 class Databases:
-    """Fresh PostgreSQL databases for one test run, all dropped when it ends.
+    """Fresh PostgreSQL databases for one test run.
 
-    Names carry the run's process id and a random tag, so runs on one server (other people's
-    included) never meet each other's data.
+    They live in a private cluster that the first one starts (a run on SQLite alone starts
+    none), removed with everything in it by close(); or, when `admin_url` names a server,
+    in that server, named after the run's process id and a random tag so that runs on it
+    (other people's included) never meet, and dropped by close().
     """
 
-    def __init__(self, admin_url: str = POSTGRESQL_ADMIN_URL) -> None:
-        self.admin_url = admin_url
+    def __init__(self, admin_url: str | None = None) -> None:
+        self._admin_url = admin_url
+        self.cluster: PrivateCluster | None = None
         self.prefix = f"smi_test_{os.getpid()}_{os.urandom(3).hex()}"
         self.created: list[str] = []
+        self._lock = threading.Lock()
+
+    @property
+    def admin_url(self) -> str:
+        """A superuser's URL to the server the databases are created in."""
+        with self._lock:
+            if self._admin_url is None:
+                # Many servers share it, each with a pool of a few connections.
+                self.cluster = PrivateCluster("-c max_connections=300")
+                self.cluster.start()
+                self._admin_url = self.cluster.url
+            return self._admin_url
 
     def _admin(self) -> Any:
         import psycopg
@@ -357,12 +371,14 @@ class Databases:
         self.created.append(name)
         return self.url_of(name)
 
-    def drop_all(self) -> None:
-        if not self.created:
-            return
-        with self._admin() as connection:
-            for name in self.created:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def close(self) -> None:
+        """Remove the private cluster, or drop the databases made on the named server."""
+        if self.cluster is not None:
+            self.cluster.destroy()
+        elif self.created:
+            with self._admin() as connection:
+                for name in self.created:
+                    connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.created.clear()
 
     def query(self, url: str, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -376,58 +392,6 @@ def fresh_database(backend: str, databases: Databases, workdir: Path) -> str:
         return databases.create()
     workdir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{workdir / 'catalog.db'}"
-
-
-class PrivateCluster:
-    """A PostgreSQL cluster of one test's own, to stop and start at will.
-
-    The machine's server is shared with other runs; this one lives in a temporary directory
-    on a free port. As root, the cluster runs as the `postgres` user (initdb refuses root).
-    """
-
-    def __init__(self) -> None:
-        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-        pg_ctl = shutil.which("pg_ctl") or (str(found[-1]) if found else None)
-        if pg_ctl is None:
-            raise RuntimeError("PostgreSQL's server programs (pg_ctl, initdb) are not installed")
-        self.bin = Path(pg_ctl).parent
-        self.port = free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="smi-pg-"))
-        self.data = self.root / "data"
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres", "postgres")
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync")
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, program: str, *args: str) -> None:
-        subprocess.run(
-            [*self.as_user, str(self.bin / program), *args],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    def start(self) -> None:
-        options = (
-            f"-c port={self.port} -c listen_addresses=127.0.0.1"
-            f" -c unix_socket_directories={self.root} -c fsync=off"
-        )
-        log = str(self.root / "postgresql.log")
-        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
-
-    def destroy(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            with contextlib.suppress(subprocess.SubprocessError):
-                self.stop("immediate")
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def catalog_answers(client: Any) -> dict[str, Any]:

@@ -72,8 +72,11 @@ class Terraform:
         access_key: str = "AKIDEXAMPLETERRAFORM",
         secret_key: str = "terraform-secret-key",
     ) -> None:
+        reason = missing_reason()
+        if reason is not None:
+            raise RuntimeError(f"terraform cannot run here: {reason} (see scripts/test_tools.py)")
         mirror = provider_mirror()
-        assert mirror is not None, missing_reason()
+        assert mirror is not None
         self.workdir = workdir
         shutil.copytree(MODULES / module, workdir, dirs_exist_ok=True)
         (workdir / "provider.tf").write_text(

@@ -154,7 +154,8 @@ def test_jobs_of_a_killed_server_are_taken_over(make_server, databases, region):
 
 
 def test_database_outage_answers_503_and_recovers(make_server, databases, region):
-    """Checked here on the shared database by cutting this test's own connections."""
+    """Checked on the run's server, which other tests share, by cutting this test's own
+    connections."""
     server = make_server("--transitions", "0.2", "--database-pool-timeout", "1")
     sm = server.client(region)
     create_image(sm, "outage")

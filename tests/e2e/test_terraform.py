@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import pytest
 from support import image_status, version_status, wait_until
-from terraform_support import Terraform, missing_reason
-
-pytestmark = pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason()))
+from terraform_support import Terraform
 
 NAME = "tf-catalog"
 FIRST = {

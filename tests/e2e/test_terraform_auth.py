@@ -9,12 +9,9 @@ from __future__ import annotations
 import pytest
 from auth_support import ACCOUNT_A, KEY_A, KEY_B, client_for
 from botocore.exceptions import ClientError
-from terraform_support import Terraform, missing_reason
+from terraform_support import Terraform
 
-pytestmark = [
-    pytest.mark.skipif(missing_reason() is not None, reason=str(missing_reason())),
-    pytest.mark.backends("sqlite"),  # each terraform run costs ~10 s; accounts run on both
-]
+pytestmark = pytest.mark.backends("sqlite")  # each terraform run costs ~10 s; accounts run on both
 
 REGION = "us-west-2"
 
