@@ -412,16 +412,23 @@ class PrivateCluster:
             timeout=60,
         )
 
-    def start(self) -> None:
+    def _server(self) -> list[str]:
+        """pg_ctl's arguments for where the cluster lives, logs and listens."""
         options = (
             f"-c port={self.port} -c listen_addresses=127.0.0.1"
             f" -c unix_socket_directories={self.root} -c fsync=off"
         )
-        log = str(self.root / "postgresql.log")
-        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+        return ["-D", str(self.data), "-l", str(self.root / "postgresql.log"), "-o", options]
+
+    def start(self) -> None:
+        self._run("pg_ctl", *self._server(), "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def restart(self, mode: str = "fast") -> None:
+        """`pg_ctl restart`: returns once the cluster accepts connections again."""
+        self._run("pg_ctl", *self._server(), "-m", mode, "-w", "restart")
 
     def destroy(self) -> None:
         if (self.data / "postmaster.pid").exists():
