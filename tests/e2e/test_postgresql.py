@@ -174,7 +174,7 @@ def test_jobs_of_a_killed_server_are_taken_over_at_once(make_server, databases, 
         # Both servers wake when the jobs fall due and claim them, one or both: the one
         # holding the most dies.
         holders = claimed_versions(url, 6)
-        doomed_pid, doomed_count = holders.most_common(1)[0]
+        doomed_pid = holders.most_common(1)[0][0]
         doomed = servers.pop(doomed_pid)
         (survivor,) = servers.values()
         doomed.kill()
@@ -183,8 +183,6 @@ def test_jobs_of_a_killed_server_are_taken_over_at_once(make_server, databases, 
     sm = survivor.client(region)
     wait_until(lambda: all_created(sm, "orphans", 6), timeout=30, interval=0.005)
     done_at = time.monotonic()
-    print("TAKEOVER", holders, done_at - created_at, done_at - killed_at)
-    assert doomed_count >= 3
     # Within the transition time plus one second of the creates, as if nobody had died.
     assert done_at - created_at <= TAKEOVER_TRANSITION + 1.0, done_at - created_at
     assert done_at - killed_at < 1.0
@@ -214,7 +212,6 @@ def test_a_restarted_server_takes_over_its_earlier_jobs_at_once(make_server, dat
     started_at = time.monotonic()  # it answers /healthz: its worker runs
     sm = again.client(region)
     wait_until(lambda: all_created(sm, "reborn", 6), timeout=30, interval=0.005)
-    print("RESTART", time.monotonic() - started_at)
     assert time.monotonic() - started_at < 1.0
     assert databases.query(url, "SELECT COUNT(*) FROM jobs")[0][0] == 0
 
@@ -299,12 +296,13 @@ def test_new_jobs_go_at_once_to_a_free_server(make_server, databases, region, tm
                 interval=0.005,
             )
             took.append(time.monotonic() - sent_at)
-        # Still busy: the idle server did every one of them.
-        assert registry.stalled.is_set() and not registry.released.is_set()
-        assert version_status(sm, "stuck", 1) == "CREATING"
-        print("PICKUP", [round(t, 3) for t in took])
         assert max(took) <= PICKUP_TRANSITION + PICKUP_SLACK, took
-        assert idle.process.poll() is None
+        # The busy server still is, and the idle one recorded every version (each server
+        # logs the transitions it completes).
+        assert version_status(sm, "stuck", 1) == "CREATING"
+        for number in range(1, 10):
+            done = f"image version moving/{number} (123456789012, {region}): CREATED"
+            assert done in idle.log() and done not in busy.log()
         registry.release()
         wait_until(lambda: version_status(sm, "stuck", 1) == "CREATED", timeout=20)
     finally:
