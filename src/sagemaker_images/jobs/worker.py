@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 BATCH = 64
 HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000
 # While another server runs jobs that are due, look again this often rather than every
-# poll: should it die, its jobs are taken over within this. A look is two indexed
-# statements, and only servers that share a database with a busy one make it.
+# poll: should it die, its jobs are taken over within this. A look is a claim and one read
+# of the jobs table, made only by servers that share a database with a busy one.
 WATCH_SECONDS = 0.5
 
 Prepared = tuple[JobRecord, Any]
