@@ -123,27 +123,35 @@ class PrivateCluster:
                 + (log.read_text(errors="replace")[-2000:] if log.exists() else "")
             )
 
+    def _where(self, port: int) -> list[str]:
+        """pg_ctl's arguments for where the cluster lives, logs and listens."""
+        options = " ".join(
+            (
+                f"-c port={port} -c listen_addresses=127.0.0.1",
+                f"-c unix_socket_directories={self.root} -c fsync=off",
+                *self.settings,
+            )
+        )
+        return ["-D", str(self.data), "-l", str(self.root / "postgresql.log"), "-o", options]
+
     def start(self) -> None:
         """Start on the port of the last start, or on a free port the first time (another
         one if that was taken meanwhile)."""
         for attempt in range(5):
             port = self.port if self.port is not None else _free_port()
-            options = " ".join(
-                (
-                    f"-c port={port} -c listen_addresses=127.0.0.1",
-                    f"-c unix_socket_directories={self.root} -c fsync=off",
-                    *self.settings,
-                )
-            )
-            log = str(self.root / "postgresql.log")
             try:
-                self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "start")
+                self._run("pg_ctl", *self._where(port), "-w", "start")
             except RuntimeError:
                 if self.port is not None or attempt == 4:
                     raise
                 continue
             self.port = port
             return
+
+    def restart(self, mode: str = "fast") -> None:
+        """`pg_ctl restart` on the same port: returns once the cluster accepts connections."""
+        assert self.port is not None, "the cluster has not been started"
+        self._run("pg_ctl", *self._where(self.port), "-m", mode, "-w", "restart")
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")

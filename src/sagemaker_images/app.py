@@ -16,8 +16,11 @@ the measurement).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
+import json
 import logging
+import os
 import signal
 import time
 from typing import Any
@@ -50,7 +53,7 @@ from sagemaker_images.faults import Faults
 from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
-from sagemaker_images.logs import AccessLog
+from sagemaker_images.logs import AccessLog, configure
 from sagemaker_images.metrics import CONTENT_TYPE as METRICS_TYPE
 from sagemaker_images.metrics import Metrics, describe_pool
 from sagemaker_images.metrics_server import MetricsServer
@@ -67,6 +70,9 @@ log = logging.getLogger(__name__)
 
 HEALTHY = b'{"status":"ok"}'
 READY_SECONDS = 1.0
+# How `serve --workers N` hands its settings to the processes it starts (uvicorn spawns
+# them afresh and imports `worker_application` by name in each).
+WORKER_SETTINGS = "_SAGEMAKER_IMAGES_WORKER_SETTINGS"
 
 
 class Application:
@@ -88,7 +94,9 @@ class Application:
         self._calls: Calls | None = None
         self._control: ControlApi | None = None
         self._ui: WebCatalog | None = None
-        self._access = AccessLog(settings.log_format) if settings.access_log else None
+        # With several processes on one port and one log, each line says which answered.
+        pid = os.getpid() if settings.workers > 1 else None
+        self._access = AccessLog(settings.log_format, pid=pid) if settings.access_log else None
         self._metrics_server: MetricsServer | None = None
         self._target_prefix = target_prefix() + "."
         # Whether calls are timed and counted at all (for the metrics or the access log).
@@ -108,6 +116,7 @@ class Application:
             Transitions(resolver=self.resolver),
             wall_clock_ms,
             lease_seconds=self.settings.job_lease_seconds,
+            concurrency=self.settings.job_concurrency,
             retry=RetryPolicy(window_seconds=self.settings.resolve_retry_seconds),
             max_attempts=self.settings.job_attempts,
             observe=self.metrics.job,
@@ -326,6 +335,20 @@ class Application:
                 log.warning("metrics: the queue of jobs could not be read", exc_info=True)
             self.metrics.pool = describe_pool(self.store.pool_stats())
         return self.metrics.exposition()
+
+
+def worker_settings(settings: Settings) -> str:
+    """`settings` as `worker_application` reads them back, in the environment."""
+    return json.dumps(dataclasses.asdict(settings))
+
+
+def worker_application() -> Application:
+    """One process of `serve --workers N`: a complete server of its own (its connections,
+    its job worker, its owner id and presence), built from the settings `serve` left in the
+    environment."""
+    settings = Settings(**json.loads(os.environ[WORKER_SETTINGS]))
+    configure(settings.log_level, settings.log_format)
+    return Application(settings)
 
 
 def _error_code(body: bytes) -> str:

@@ -14,7 +14,7 @@ import click
 
 from sagemaker_images import __version__
 from sagemaker_images.cli_options import settings_from, settings_options
-from sagemaker_images.config import DRIFT, MIGRATE, SERVE
+from sagemaker_images.config import DRIFT, MIGRATE, SERVE, Settings
 from sagemaker_images.data.commands import backup, copy, export, import_
 from sagemaker_images.logs import configure
 
@@ -83,28 +83,69 @@ def serve(**options: Any) -> None:
         except CredentialsError as error:
             raise click.BadParameter(str(error), param_hint="--credentials") from None
     _load_registries(settings.registries_file)  # a bad file stops here, before serving
+    if settings.workers > 1:
+        _check_workers(settings)
     configure(settings.log_level, settings.log_format)
     import uvicorn
 
     from sagemaker_images.app import Application
 
-    config = uvicorn.Config(
-        Application(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level=settings.log_level,
-        log_config=None,
-        server_header=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=10,
-    )
-    server = _server_class()(config)
+    served: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "access_log": False,
+        "log_level": settings.log_level,
+        "log_config": None,
+        "server_header": False,
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": 10,
+    }
+    if settings.workers > 1:
+        _serve_workers(settings, served)
+        return
+    server = _server_class()(uvicorn.Config(Application(settings), **served))
     server.run()
     if not server.started:
+        raise SystemExit(1)
+
+
+def _check_workers(settings: Settings) -> None:
+    if not settings.resolved_database_url().startswith("postgres"):
+        raise click.UsageError(
+            "--workers needs PostgreSQL (--database postgresql://...): a SQLite catalog is"
+            " served by one process"
+        )
+    if settings.metrics_address:
+        raise click.UsageError(
+            "--metrics-address serves one process's metrics: with --workers, scrape"
+            " /metrics on --port, where each answer is that of the process that took it"
+        )
+
+
+def _serve_workers(settings: Settings, served: dict[str, Any]) -> None:
+    """N processes accepting on one socket, each a complete server (uvicorn's supervisor
+    restarts one that dies, and stops them all on SIGTERM or Ctrl-C)."""
+    import os
+
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    from sagemaker_images.app import WORKER_SETTINGS, worker_settings
+
+    os.environ[WORKER_SETTINGS] = worker_settings(settings)
+    config = uvicorn.Config(
+        "sagemaker_images.app:worker_application",
+        factory=True,
+        workers=settings.workers,
+        **served,
+    )
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
         raise SystemExit(1)
 
 

@@ -157,9 +157,19 @@ class Settings:
         30.0,
         Flag(
             "--job-lease-seconds",
-            "after this, a job claimed by a dead server is retaken",
+            "after this, a transition a server claimed may be retaken by another (on"
+            " PostgreSQL, at once if that server died)",
             minimum=0,
             minimum_open=True,
+        ),
+    )
+    job_concurrency: int = setting(
+        1024,
+        Flag(
+            "--job-concurrency",
+            "transitions this server runs at once (each may wait on a registry with"
+            " `--resolve`); beyond them, due transitions wait here or go to another server",
+            minimum=1,
         ),
     )
     sqlite_synchronous: str = setting(
@@ -204,6 +214,15 @@ class Settings:
         Flag(
             "--database-pool-size",
             "PostgreSQL: connections each server keeps at most",
+            minimum=1,
+        ),
+    )
+    workers: int = setting(
+        1,
+        Flag(
+            "--workers",
+            "PostgreSQL: server processes sharing the port, each a complete server (its own"
+            " connections, transitions and lock)",
             minimum=1,
         ),
     )

@@ -80,10 +80,15 @@ def configure(level: str, log_format: str) -> None:
 
 class AccessLog:
     """One line per call: time, request id, operation, status, error code, duration,
-    account, region and access key id."""
+    account, region and access key id; and with `pid` (several processes share one port and
+    one log: `serve --workers`), the process that answered."""
 
-    def __init__(self, log_format: str = "text", stream: IO[str] | None = None) -> None:
+    def __init__(
+        self, log_format: str = "text", stream: IO[str] | None = None, pid: int | None = None
+    ) -> None:
         self._json = log_format == "json"
+        self._pid = pid
+        self._pid_text = "" if pid is None else f" pid={pid}"
         self._stream = stream or sys.stderr
         self._lines: list[str] = []
         self._second = -1
@@ -103,28 +108,29 @@ class AccessLog:
     ) -> None:
         now = time.time()
         if self._json:
-            line = orjson.dumps(
-                {
-                    "time": iso_time(now),
-                    "level": "INFO",
-                    "logger": ACCESS_LOGGER,
-                    "message": f"{operation} {status}",
-                    "request_id": request_id,
-                    "operation": operation,
-                    "status": status,
-                    "error": error,
-                    "duration_ms": round(duration_ms, 3),
-                    "account": account,
-                    "region": region,
-                    "access_key_id": access_key_id,
-                }
-            ).decode()
+            entry: dict[str, Any] = {
+                "time": iso_time(now),
+                "level": "INFO",
+                "logger": ACCESS_LOGGER,
+                "message": f"{operation} {status}",
+                "request_id": request_id,
+                "operation": operation,
+                "status": status,
+                "error": error,
+                "duration_ms": round(duration_ms, 3),
+                "account": account,
+                "region": region,
+                "access_key_id": access_key_id,
+            }
+            if self._pid is not None:
+                entry["pid"] = self._pid
+            line = orjson.dumps(entry).decode()
         else:
             line = (
                 f"{self._asctime(now)} INFO {ACCESS_LOGGER}: request_id={request_id}"
                 f" operation={operation} status={status} error={error or '-'}"
                 f" duration_ms={duration_ms:.3f} account={account} region={region}"
-                f" access_key_id={access_key_id or '-'}"
+                f" access_key_id={access_key_id or '-'}{self._pid_text}"
             )
         self._lines.append(line)
         if len(self._lines) >= FLUSH_LINES:

@@ -139,6 +139,26 @@ def test_bad_database_url_fails_fast(tmp_path):
     assert "never held only in memory" in result.stdout + result.stderr
 
 
+def test_workers_are_refused_on_sqlite(tmp_path):
+    """Several processes cannot serve one SQLite file: `--workers` says PostgreSQL is needed
+    before anything starts."""
+    database = tmp_path / "catalog.db"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "sagemaker_images", "serve", "--port", str(free_port())),
+            *("--database", f"sqlite:///{database}", "--workers", "2"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: --workers needs PostgreSQL (--database postgresql://...)")
+    assert not database.exists()
+
+
 def test_migrate_command(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     result = subprocess.run(

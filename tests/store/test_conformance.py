@@ -3,6 +3,11 @@ leasing behave alike on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
 import pytest
 from support import image_record
 
@@ -12,6 +17,7 @@ from sagemaker_images.records import (
     AppImageConfigRecord,
     ClientTokenRecord,
     ImageRecord,
+    JobRecord,
     VersionRecord,
 )
 from sagemaker_images.store import (
@@ -508,6 +514,16 @@ def test_quota_locks_serialise_creates_in_one_account(run, account, opened):
 # -- jobs -----------------------------------------------------------------------------------
 
 
+@contextlib.asynccontextmanager
+async def present(store: Store, *owners: str) -> AsyncIterator[None]:
+    """Job owners that are alive to every server on the database (on PostgreSQL, each holds
+    its presence lock on a connection of its own, as a serving worker does)."""
+    async with contextlib.AsyncExitStack() as stack:
+        for owner in owners:
+            await stack.enter_async_context(store.presence(owner))
+        yield
+
+
 def test_jobs_wake_listeners_only_once_committed(run, account):
     async def scenario(store: Store) -> None:
         heard: list[int] = []
@@ -522,7 +538,7 @@ def test_jobs_wake_listeners_only_once_committed(run, account):
             await tx.jobs.add("image.create", image_id, None, 70)
             await tx.jobs.add("image.update", image_id, None, 60)
         assert heard == [60]
-        async with store.transaction() as tx:
+        async with present(store, "cleanup"), store.transaction() as tx:
             await tx.jobs.claim("cleanup", 10**14, 10**14 + 1, 1000)
 
     run(scenario)
@@ -533,6 +549,10 @@ def test_job_leases(run, account):
     far = 10**13  # later than every other test's jobs, which all fall due before this
 
     async def scenario(store: Store) -> None:
+        async with present(store, "sweeper", "a", "b", "c", "d"):
+            await leases(store)
+
+    async def leases(store: Store) -> None:
         image_id = await add_image(store, image(account, "leased"))
         async with store.transaction() as tx:
             await tx.jobs.add("version.create", image_id, 1, far + 10)
@@ -579,13 +599,110 @@ def test_released_leases_are_claimable_at_once(run, account):
         image_id = await add_image(store, image(account, "released"))
         async with store.transaction() as tx:
             await tx.jobs.add("image.create", image_id, None, 1)
+        async with present(store, "earlier", "alive"):
+            async with store.transaction() as tx:
+                claimed = [j for j in await tx.jobs.claim("earlier", 10**12, 10**15, 1000)]
+            assert any(j.subject_id == image_id for j in claimed)
+            async with store.transaction() as tx:
+                assert await tx.jobs.release_leases() >= 1
+            async with store.transaction() as tx:
+                retaken = await tx.jobs.claim("alive", 10**12, 10**12 + 1, 1000)
+            assert any(j.subject_id == image_id for j in retaken)
+
+    run(scenario)
+
+
+@pytest.mark.backends("postgresql")
+def test_jobs_of_an_owner_gone_are_taken_over_at_once(run, account):
+    """Where servers share a database, a due job leased to an owner whose presence is gone
+    (its server died) is claimable before its lease lapses; an owner whose presence is not
+    held claims nothing, and claims again once it holds a presence anew."""
+    far = 10**14 + 10**12  # after every other test's jobs
+
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "orphaned"))
         async with store.transaction() as tx:
-            claimed = [j for j in await tx.jobs.claim("dead", 10**12, 10**15, 1000)]
-        assert any(j.subject_id == image_id for j in claimed)
+            await tx.jobs.add("version.create", image_id, 1, far + 10)
+            await tx.jobs.add("version.create", image_id, 2, far + 20)
+        lease_until = far + 10**9  # lapses long after this test
+
+        async def claim(owner: str, now: int) -> dict[int | None, JobRecord]:
+            async with store.transaction() as tx:
+                jobs = await tx.jobs.claim(owner, now, lease_until, 10)
+            return {j.version: j for j in jobs if j.subject_id == image_id}
+
+        async with present(store, "heir"):
+            doomed = store.presence("doomed")
+            await doomed.start()
+            assert doomed.held
+            first = await claim("doomed", far + 15)
+            assert [(v, j.attempts) for v, j in first.items()] == [(1, 1)]
+            assert await claim("heir", far + 16) == {}  # 1 is leased to a live owner
+            await doomed.stop()  # as when its server dies: its lock is free
+            assert not doomed.held
+            assert await claim("doomed", far + 25) == {}  # 2 is due, but not to the gone
+            taken = await claim("heir", far + 30)
+            assert sorted((v, j.attempts) for v, j in taken.items()) == [(1, 2), (2, 1)]
+            async with store.transaction() as tx:
+                assert not await tx.jobs.finish(first[1].id, "doomed")  # no longer its job
+            async with present(store, "doomed"):  # a new start, as a server's is
+                async with store.transaction() as tx:
+                    await tx.jobs.add("version.create", image_id, 3, far + 40)
+                again = await claim("doomed", far + 45)
+                assert [(v, j.attempts) for v, j in again.items()] == [(3, 1)]
+                assert await claim("heir", far + 46) == {}  # every job held by a live owner
+                async with store.transaction() as tx:
+                    assert await tx.jobs.finish(again[3].id, "doomed")
+                    for job in taken.values():
+                        assert await tx.jobs.finish(job.id, "heir")
+
+    run(scenario)
+
+
+@pytest.mark.backends("postgresql")
+def test_presence_hears_new_jobs_and_is_taken_again_when_lost(run, account, opened, databases):
+    """A presence hears the due time of the jobs a transaction adds, once committed; when
+    its connection is cut it connects, locks and listens again by itself, and then asks
+    for a look now (0), since jobs may have been added unheard."""
+
+    async def scenario(store: Store) -> None:
+        heard: asyncio.Queue[int] = asyncio.Queue()
+
+        async def next_heard() -> int:
+            return await asyncio.wait_for(heard.get(), 10)
+
+        soon = int(time.time() * 1000) + 60_000  # before any other test's announced jobs
+        image_id = await add_image(store, image(account, "listened"))
+        async with store.presence("listener", heard.put_nowait) as presence:
+            assert await next_heard() == 0  # on start
+            with pytest.raises(RuntimeError):
+                async with store.transaction() as tx:
+                    await tx.jobs.add("image.create", image_id, None, soon - 3)
+                    raise RuntimeError("rolled back")
+            async with store.transaction() as tx:
+                await tx.jobs.add("image.create", image_id, None, soon)
+                await tx.jobs.add("image.update", image_id, None, soon - 1)
+            assert await next_heard() == soon - 1  # the first to fall due
+            assert heard.empty()  # the rolled-back job was never heard of
+
+            cut = await asyncio.to_thread(
+                databases.query,
+                opened.url,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'sagemaker-images listener'",
+            )
+            assert cut == [(True,)]
+            assert await next_heard() == 0  # connected, locked and listening again
+            assert presence.held
+            # Due after one announced that has yet to fall due: every server looks at the
+            # jobs then, and finds it; only what falls due earlier is announced.
+            async with store.transaction() as tx:
+                await tx.jobs.add("image.delete", image_id, None, soon + 1)
+            async with store.transaction() as tx:
+                await tx.jobs.add("image.delete", image_id, None, soon - 2)
+            assert await next_heard() == soon - 2
+            assert heard.empty()
         async with store.transaction() as tx:
-            assert await tx.jobs.release_leases() >= 1
-        async with store.transaction() as tx:
-            retaken = await tx.jobs.claim("alive", 10**12, 10**12 + 1, 1000)
-        assert any(j.subject_id == image_id for j in retaken)
+            await tx.reset(account)
 
     run(scenario)

@@ -22,6 +22,7 @@ from sagemaker_images.config import (
 )
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+METRICS_ELSEWHERE = ("--metrics-address", "127.0.0.1:9")
 
 
 def parsed(*args: str, env: dict[str, str] | None = None) -> Settings:
@@ -117,6 +118,12 @@ def test_readme_tables_are_the_declared_flags(section):
             "/nonexistent/registries.toml: cannot read",
         ),
         (["import", "--database", "sqlite://"], "never held only in memory"),
+        (["serve", "--workers", "2"], "--workers needs PostgreSQL (--database postgresql://"),
+        (
+            ["serve", "--workers", "2", "--database", "postgresql://h/db", *METRICS_ELSEWHERE],
+            "--metrics-address serves one process's metrics",
+        ),
+        (["serve", "--job-concurrency", "0"], "0 is not in the range x>=1"),
         (["serve", "--no-such-flag"], "No such option '--no-such-flag'"),
     ],
 )

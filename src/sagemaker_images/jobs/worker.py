@@ -7,6 +7,11 @@ a job whose worker died is taken over when its lease lapses and never completes 
 
 Each claimed job prepares on its own (that may mean waiting on a registry); finished
 preparations queue up and are committed together, one transaction for many jobs.
+
+Where servers share a database, each worker holds its presence (`Store.presence`) while it
+runs: a job leased to a server whose presence is gone is taken over at once, and jobs that
+any server adds are heard of as they commit. The worker sleeps until the next job falls
+due, or until it hears of an earlier one; polling remains the fallback.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.records import CLIENT_TOKEN_LIFETIME_MS, JobRecord
 from sagemaker_images.registry.resolver import TransientFailure
-from sagemaker_images.store import Store
+from sagemaker_images.store import Presence, Store
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,10 @@ log = logging.getLogger(__name__)
 # that a request never waits long behind them, large enough to amortise a transaction.
 BATCH = 64
 HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000
+# While another server runs jobs that are due, look again this often rather than every
+# poll: should it die, its jobs are taken over within this. A look is a claim and one read
+# of the jobs table, made only by servers that share a database with a busy one.
+WATCH_SECONDS = 0.5
 
 Prepared = tuple[JobRecord, Any]
 
@@ -72,9 +81,16 @@ class Worker:
         self._unrecorded: list[tuple[JobRecord, Exception]] = []
         # Replaced (after being set) each time outcomes are recorded: `settle` waits on it.
         self._progress = asyncio.Event()
-        store.on_job_added(lambda _due_ms: self._wake.set())
+        self._presence = Presence()
+        # The earliest due time heard of since the worker last looked at the jobs, and
+        # while it sleeps, when it will look next (a job due before that wakes it).
+        self._noticed_ms: int | None = None
+        self._sleep_until_ms: int | None = None
+        store.on_job_added(self._noticed)
 
     async def start(self) -> None:
+        self._presence = self._store.presence(self.owner, self._noticed)
+        await self._presence.start()
         if self._store.single_instance:
             # Nobody else can hold a lease on this database: what a dead process held is ours.
             async with self._store.transaction() as tx:
@@ -104,6 +120,7 @@ class Worker:
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
+        await self._presence.stop()
 
     async def settle(self, timeout_seconds: float = 30.0) -> None:
         """Return once no job is due: every transition due by now has been recorded (or,
@@ -161,15 +178,34 @@ class Worker:
         if len(jobs) == free:
             self._wake.set()  # there may be more due: look again once a slot frees up
 
+    def _noticed(self, due_ms: int) -> None:
+        """Jobs were added, the first due at `due_ms` (here, or heard from another server):
+        wake only if that is before the worker looks anyway."""
+        if self._noticed_ms is None or due_ms < self._noticed_ms:
+            self._noticed_ms = due_ms
+        if self._sleep_until_ms is not None and due_ms < self._sleep_until_ms:
+            self._wake.set()
+
     async def _idle(self) -> None:
         timeout = self._poll_seconds
-        if len(self._running) < self._concurrency:
-            due = await self._store.reader.jobs.next_due_ms()
-            if due is not None:
-                timeout = min(timeout, max(0.0, (due - self._clock()) / 1000))
+        if len(self._running) < self._concurrency and self._presence.held:
+            due, held_elsewhere = await self._store.reader.jobs.schedule(self.owner)
+            now = self._clock()
+            # What was heard of while reading is not in what was read; nothing is heard
+            # between here and setting _sleep_until_ms (no await).
+            noticed, self._noticed_ms = self._noticed_ms, None
+            for at in (due, noticed):
+                if at is not None:
+                    timeout = min(timeout, max(0.0, (at - now) / 1000))
+            if held_elsewhere is not None and held_elsewhere <= now:
+                timeout = min(timeout, WATCH_SECONDS)
         if timeout > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            self._sleep_until_ms = self._clock() + round(timeout * 1000)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+            finally:
+                self._sleep_until_ms = None
 
     async def _prepare(self, job: JobRecord) -> None:
         try:

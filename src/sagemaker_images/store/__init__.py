@@ -1,6 +1,6 @@
 """Persistence: one Store over SQL that runs on SQLite and PostgreSQL."""
 
-from sagemaker_images.store.base import Reads, Store, Writes
+from sagemaker_images.store.base import Presence, Reads, Store, Writes
 from sagemaker_images.store.errors import (
     DatabaseInUse,
     DuplicateKey,
@@ -15,6 +15,7 @@ __all__ = [
     "DatabaseInUse",
     "DuplicateKey",
     "PageRequest",
+    "Presence",
     "Reads",
     "Store",
     "StoreError",

@@ -114,6 +114,34 @@ _EVERY_TABLE = (*IMAGE_DEPENDENTS, "jobs", "tags", *(table for _, table in _TAGG
 JobListener = Callable[[int], None]
 
 
+class Presence:
+    """A job owner's sign of life to the other servers on its database, held from `start()`
+    to `stop()`, and its ear for the jobs they add.
+
+    Where servers share a database (PostgreSQL), a job leased to an owner whose presence is
+    gone is taken over at once rather than when its lease lapses, and an owner claims jobs
+    only while its presence holds. Where a database serves one server (SQLite) there is
+    nothing to hold: this base class, which always holds and hears nothing.
+    """
+
+    @property
+    def held(self) -> bool:
+        """Whether the other servers can see this owner is alive (it may claim jobs)."""
+        return True
+
+    async def start(self) -> None:
+        """Return once held (raises StoreUnavailable if it cannot be)."""
+
+    async def stop(self) -> None: ...
+
+    async def __aenter__(self) -> Presence:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+
 class Store(ABC):
     """A database: a reader for queries, transactions for changes, listeners for new jobs."""
 
@@ -151,6 +179,11 @@ class Store(ABC):
     def single_instance(self) -> bool:
         """True where no other server can share this database (so leases can be reset)."""
         return False
+
+    def presence(self, owner: str, on_jobs: JobListener | None = None) -> Presence:
+        """`owner`'s presence (not yet started); `on_jobs(due_ms)` hears of jobs that any
+        server adds (0: some may have been added unheard, look now)."""
+        return Presence()
 
     def on_job_added(self, listener: JobListener) -> None:
         """Call `listener(due_ms)` after each commit that added jobs."""

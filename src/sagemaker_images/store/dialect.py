@@ -20,6 +20,9 @@ class Dialect:
     # A statement that holds a lock on a named key (`?`) until the transaction ends; None
     # where the database has one writer, which serialises transactions already.
     lock_key: str | None = None
+    # Appended to "the job's lease has lapsed" when claiming (`{lease_holder_gone}`): where
+    # servers share the database, "... or the server holding it is gone".
+    lease_holder_gone: str = ""
 
     def render(self, sql: str) -> str:
         if self.placeholder == "?" and "{" not in sql:
@@ -38,7 +41,11 @@ _RENDERED: dict[tuple[str, str], str] = {}
 
 def _render(dialect: Dialect, sql: str) -> str:
     if "{" in sql:
-        sql = sql.replace("{lock}", dialect.lock).replace("{skip_locked}", dialect.skip_locked)
+        sql = (
+            sql.replace("{lock}", dialect.lock)
+            .replace("{skip_locked}", dialect.skip_locked)
+            .replace("{lease_holder_gone}", dialect.lease_holder_gone)
+        )
     if dialect.placeholder != "?":
         sql = sql.replace("?", dialect.placeholder)
     return sql

@@ -35,6 +35,19 @@ class JobReads:
         row = await self._q.one("SELECT MIN(COALESCE(lease_until_ms, due_ms)) FROM jobs")
         return int(row[0]) if row and row[0] is not None else None
 
+    async def schedule(self, owner: str) -> tuple[int | None, int | None]:
+        """(When the next job falls due or its lease lapses; when the earliest job leased
+        to another owner fell due), each None where there is no such job."""
+        row = await self._q.one(
+            "SELECT MIN(COALESCE(lease_until_ms, due_ms)),"
+            " MIN(CASE WHEN lease_owner <> ? THEN due_ms END) FROM jobs",
+            (owner,),
+        )
+        if row is None:
+            return None, None
+        due, held = row
+        return (None if due is None else int(due)), (None if held is None else int(held))
+
     async def any_due(self, now_ms: int) -> bool:
         """Whether some job is due by `now_ms`, running or not."""
         row = await self._q.one("SELECT 1 FROM jobs WHERE due_ms <= ? LIMIT 1", (now_ms,))
@@ -102,11 +115,18 @@ class JobWrites(JobReads):
     async def claim(
         self, owner: str, now_ms: int, lease_until_ms: int, limit: int
     ) -> list[JobRecord]:
-        """Lease up to `limit` due jobs that nobody holds a live lease on, oldest first."""
+        """Lease up to `limit` due jobs, oldest first: those nobody holds a live lease on,
+        and where servers share the database those whose holder is gone (its presence).
+
+        None while `owner`'s own presence is not held: the other servers would take what
+        it claimed over at once, and run it a second time.
+        """
+        if not await self._s.present(owner):
+            return []
         rows = await self._s.all(
             "UPDATE jobs SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1"
             " WHERE id IN (SELECT id FROM jobs WHERE due_ms <= ?"
-            " AND (lease_until_ms IS NULL OR lease_until_ms < ?)"
+            " AND (lease_until_ms IS NULL OR lease_until_ms < ?{lease_holder_gone})"
             " ORDER BY due_ms LIMIT ? {skip_locked})"
             f" RETURNING {JOBS.select_list}",
             (owner, lease_until_ms, now_ms, now_ms, limit),

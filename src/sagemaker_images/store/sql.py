@@ -3,7 +3,8 @@ pieces of SQL that listings have in common (time filters, name filters, keyset p
 
 Statements are written with `?` placeholders and two words a dialect fills in: `{lock}`
 (a row lock: `FOR UPDATE`, or nothing on SQLite, whose one writer locks everything) and
-`{skip_locked}` (for claiming jobs).
+`{skip_locked}` (for claiming jobs), and where servers share a database `{lease_holder_gone}`
+(for taking over the jobs of a server that died).
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ class Statements(Queries, Protocol):
     async def lock_key(self, key: str) -> None:
         """Hold a lock named `key` until the transaction ends (a no-op where the database
         has a single writer)."""
+        ...
+
+    async def present(self, owner: str) -> bool:
+        """Whether `owner`'s server holds its presence (`Store.presence`) as the transaction
+        sees it: always, where the database serves a single server."""
         ...
 
 

@@ -93,6 +93,10 @@ class _Statements:
     async def lock_key(self, key: str) -> None:
         """Nothing to do: SQLite's one writer already serialises every transaction."""
 
+    async def present(self, owner: str) -> bool:
+        """Always: no other server shares the file, so none could take a job over."""
+        return True
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """For migrations: the statement as written (it manages its own transaction)."""
         return self._connection.execute(sql, params).fetchall()
