@@ -326,6 +326,7 @@ def test_missing_resources_and_bad_requests_are_pages_that_say_so(server, sm, re
         assert page.status == 400, path
         assert "validation error" in page.text
     assert get(server, "/ui/?region=%3Cscript%3E").status == 400
+    assert get(server, "/ui/?region=%FF%FE").status == 400  # not even UTF-8
 
 
 def test_only_get_and_head_are_answered(server, region):
@@ -402,6 +403,10 @@ def test_with_signatures_verified_the_catalog_asks_for_a_key(make_app, tmp_path,
     assert wrong.status == 401
     unknown = get(app, f"/ui/?region={region}", headers=_basic("AKIDNOBODY", "x"))
     assert unknown.status == 401
+    for garbled in (b"Basic !!!", "Basic é".encode(), b"Basic " + base64.b64encode(b"\xff:\xfe")):
+        assert (
+            get(app, f"/ui/?region={region}", headers=[(b"authorization", garbled)]).status == 401
+        )
     signed = _basic(KEY_A.access_key_id, KEY_A.secret_access_key)
     page = get(app, f"/ui/?region={region}", headers=signed)
     assert [row["Name"] for row in page.table("Name")] == ["of-a"]

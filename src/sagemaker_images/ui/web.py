@@ -9,7 +9,6 @@ only form on any page is a GET form that filters a list.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import logging
@@ -127,7 +126,8 @@ class WebCatalog:
                     ((b"www-authenticate", _REALM),),
                 )
             account = signed_in
-        query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
+        raw_query = scope.get("query_string", b"").decode("utf-8", "replace")
+        query = {k: v[-1] for k, v in parse_qs(raw_query).items()}
         regions = await self._regions(account)
         region = query.get("region") or self._first_region(regions)
         where = Where(account, region, regions)
@@ -224,7 +224,7 @@ class WebCatalog:
             return None
         try:
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8
             return None
         key_id, _, secret = decoded.partition(":")
         key = self._keys.get(key_id)
