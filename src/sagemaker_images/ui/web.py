@@ -166,10 +166,7 @@ class WebCatalog:
     ) -> Markup:
         match parts:
             case [""] | ["images"] | ["images", ""]:
-                listing = _listing(query)
-                request = self._valid(
-                    "ListImages", _list_request(listing, pages.IMAGE_SORTS, upper=True)
-                )
+                listing, request = self._list_call("ListImages", pages.IMAGE_SORTS, query)
                 rows, token = await self._browse.images(ctx, request)
                 return pages.images_page(where, listing, rows, token)
             case ["images", name]:
@@ -183,10 +180,7 @@ class WebCatalog:
                 image_name, row = await self._browse.version(ctx, name, int(number))
                 return pages.version_page(where, image_name, row)
             case ["app-image-configs"] | ["app-image-configs", ""]:
-                listing = _listing(query)
-                request = self._valid(
-                    "ListAppImageConfigs", _list_request(listing, pages.CONFIG_SORTS, upper=False)
-                )
+                listing, request = self._list_call("ListAppImageConfigs", pages.CONFIG_SORTS, query)
                 configs, token = await self._browse.app_image_configs(ctx, request)
                 return pages.configs_page(where, listing, configs, token)
             case ["app-image-configs", name]:
@@ -206,6 +200,23 @@ class WebCatalog:
 
     def _valid(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         return self._validators[operation](request)
+
+    def _list_call(
+        self, operation: str, sorts: dict[str, str], query: dict[str, str]
+    ) -> tuple[Listing, dict[str, Any]]:
+        """What a list page asks for, and the List call's request for it, validated
+        (ListImages spells its orders in capitals, ListAppImageConfigs does not)."""
+        listing = _listing(query)
+        order = pages.ORDERS[listing.order]
+        request: dict[str, Any] = {
+            "SortBy": sorts[listing.sort],
+            "SortOrder": order.upper() if operation == "ListImages" else order,
+        }
+        if listing.contains:
+            request["NameContains"] = listing.contains
+        if listing.token:
+            request["NextToken"] = listing.token
+        return listing, self._valid(operation, request)
 
     async def _uses(
         self, ctx: RequestContext, *, image_name: str = "", config_name: str = ""
@@ -252,20 +263,6 @@ def _listing(query: dict[str, str]) -> Listing:
         order=order if order in pages.ORDERS else "desc",
         token=query.get("next") or None,
     )
-
-
-def _list_request(listing: Listing, sorts: dict[str, str], *, upper: bool) -> dict[str, Any]:
-    """The List call's request for a listing (ListImages spells its orders in capitals)."""
-    order = pages.ORDERS[listing.order]
-    request: dict[str, Any] = {
-        "SortBy": sorts[listing.sort],
-        "SortOrder": order.upper() if upper else order,
-    }
-    if listing.contains:
-        request["NameContains"] = listing.contains
-    if listing.token:
-        request["NextToken"] = listing.token
-    return request
 
 
 def _page(status: int, markup: Markup) -> Answer:
