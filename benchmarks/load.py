@@ -11,6 +11,13 @@ postgresql://postgres@127.0.0.1:5432/postgres) the catalog lives in a new Postgr
 database, dropped afterwards; `--servers 2` starts two server processes on it and splits
 the connections between them (one wrk per server, their rates added).
 
+With `--side-by-side` (and `--postgresql URL`) one run serves the same catalog from a
+SQLite server and a PostgreSQL server beside the bare app, alternating between the three,
+and prints their rates side by side. `--job-latency` measures instead how long a new
+version takes to be seen CREATED by a client polling DescribeImageVersion (transitions of
+0 s, so the figure is the servers' pickup and completion), with one SQLite server, and with
+`--postgresql URL` one and two PostgreSQL servers (creates sent to the first).
+
 Needs wrk (Debian: apt-get install wrk). On a 2-core machine the server and wrk are pinned
 to one core each when taskset is available, so neither steals the other's CPU.
 """
@@ -299,6 +306,123 @@ def metrics_cost(options: argparse.Namespace, workdir: Path) -> None:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
+def prepare(endpoint: str, options: argparse.Namespace) -> None:
+    """The catalog every scenario reads: a small image, a big one, one to create in."""
+    fill(endpoint, "bench-small", 100)
+    took = fill(endpoint, "bench-big", options.big)
+    print(f"  filled {options.big:,} versions through CreateImageVersion in {took:.0f} s")
+    call(endpoint, "CreateImage", {"ImageName": "bench-create", "RoleArn": ROLE})
+
+
+def bare_app(stack: contextlib.ExitStack, workdir: Path) -> str:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app",
+        "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--log-level", "warning", "--no-proxy-headers",
+    ]  # fmt: skip
+    return stack.enter_context(process(command, port, workdir / "bare.log"))
+
+
+def side_by_side(options: argparse.Namespace, workdir: Path) -> None:
+    """Each scenario on SQLite, on PostgreSQL and on the bare app, in alternation."""
+    results: list[tuple[str, dict[str, Figure]]] = []
+    with contextlib.ExitStack() as stack:
+        urls = {
+            "SQLite": f"sqlite:///{workdir / 'catalog.db'}",
+            "PostgreSQL": stack.enter_context(database(options, workdir)),
+        }
+        targets: dict[str, list[str]] = {}
+        for label, url in urls.items():
+            port = free_port()
+            command = serve_command(port, url, options)
+            endpoint = stack.enter_context(process(command, port, workdir / f"{label}.log"))
+            print(f"filling {label} ...", flush=True)
+            prepare(endpoint, options)
+            targets[label] = [endpoint]
+        targets["bare app"] = [bare_app(stack, workdir)]
+        time.sleep(2)
+        for label, operation, body in SCENARIOS:
+            figures: dict[str, list[Figure]] = {name: [] for name in targets}
+            for _ in range(options.rounds):
+                for name, endpoints in targets.items():
+                    figures[name].append(
+                        wrk(
+                            endpoints,
+                            operation,
+                            json.dumps(body),
+                            duration=options.duration,
+                            connections=options.connections,
+                        )
+                    )
+            label = label.format(big=f"{options.big:,}")
+            results.append((label, {n: median_figure(f) for n, f in figures.items()}))
+            print(f"  measured {label}", flush=True)
+    print()
+    print(
+        f"{options.connections} connections; median of {options.rounds} alternating runs of"
+        f" {options.duration:.0f} s; each server and the bare app pinned to one core, wrk to"
+        " the other; req/s (p99 ms)"
+    )
+    names = list(results[0][1]) if results else []
+    print(f"{'operation':<36} " + " ".join(f"{n:>18}" for n in names) + "  PostgreSQL/SQLite")
+    for label, found in results:
+        cells = " ".join(
+            f"{f.requests_per_second:>10,.0f} ({f.p99_ms:>5.1f})" for f in found.values()
+        )
+        ratio = found["PostgreSQL"].requests_per_second / found["SQLite"].requests_per_second
+        print(f"{label:<36} {cells}  {ratio:6.0%}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def latencies(creator: str, poller: str, count: int) -> list[float]:
+    """Seconds from each CreateImageVersion's answer (sent to `creator`) to its version
+    seen CREATED through `poller`, one version at a time, polling every 2 ms."""
+    image = f"latency-{uuid.uuid4().hex[:8]}"
+    call(creator, "CreateImage", {"ImageName": image, "RoleArn": ROLE})
+    while call(poller, "DescribeImage", {"ImageName": image})["ImageStatus"] != "CREATED":
+        time.sleep(0.002)
+    found = []
+    for _ in range(count):
+        body = {"ImageName": image, "BaseImage": "r/latency:1", "ClientToken": str(uuid.uuid4())}
+        arn = call(creator, "CreateImageVersion", body)["ImageVersionArn"]
+        answered = time.perf_counter()
+        version = int(arn.rsplit("/", 1)[1])
+        describe = {"ImageName": image, "Version": version}
+        while call(poller, "DescribeImageVersion", describe)["ImageVersionStatus"] != "CREATED":
+            time.sleep(0.002)
+        found.append(time.perf_counter() - answered)
+    return found
+
+
+def job_latency(options: argparse.Namespace, workdir: Path) -> None:
+    """p50 and p99 of `latencies` on SQLite and, with --postgresql, one and two servers."""
+    count = options.job_latency
+    setups = [("SQLite, one server", f"sqlite:///{workdir / 'latency.db'}", 1)]
+    rows = []
+    with contextlib.ExitStack() as stack:
+        if options.postgresql:
+            url = stack.enter_context(database(options, workdir))
+            setups += [("PostgreSQL, one server", url, 1), ("PostgreSQL, two servers", url, 2)]
+        for label, url, servers in setups:
+            with contextlib.ExitStack() as running:
+                endpoints = []
+                for n in range(servers):
+                    port = free_port()
+                    command = serve_command(port, url, options)
+                    log = workdir / f"latency-{len(rows)}-{n}.log"
+                    endpoints.append(running.enter_context(process(command, port, log)))
+                found = sorted(latencies(endpoints[0], endpoints[-1], count))
+            p50 = found[len(found) // 2] * 1000
+            p99 = found[min(len(found) - 1, int(len(found) * 0.99))] * 1000
+            rows.append((label, p50, p99))
+    print(f"\nCreateImageVersion to CREATED seen by a poller, {count} versions, transitions 0 s")
+    print(f"{'setup':<28} {'p50 ms':>8} {'p99 ms':>8}")
+    for label, p50, p99 in rows:
+        print(f"{label:<28} {p50:>8.1f} {p99:>8.1f}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -318,8 +442,19 @@ def main() -> None:
         help="only DescribeImageVersion: with the defaults (access log and metrics), with"
         " --no-access-log, and with --no-metrics as well, alternating",
     )
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="SQLite, PostgreSQL (--postgresql) and the bare app in the same run",
+    )
+    parser.add_argument(
+        "--job-latency",
+        type=int,
+        metavar="N",
+        help="only: time from CreateImageVersion to CREATED seen by a poller, N versions",
+    )
     options = parser.parse_args()
-    if options.servers > 1 and not options.postgresql:
+    if (options.side_by_side or options.servers > 1) and not options.postgresql:
         sys.exit("several servers share a catalog only on PostgreSQL: give --postgresql URL")
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -328,12 +463,12 @@ def main() -> None:
     if options.metrics_cost:
         metrics_cost(options, workdir)
         return
-    bare_port = free_port()
-    bare_command = [
-        sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "bare_app:app",
-        "--port", str(bare_port), "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--log-level", "warning", "--no-proxy-headers",
-    ]  # fmt: skip
+    if options.job_latency:
+        job_latency(options, workdir)
+        return
+    if options.side_by_side:
+        side_by_side(options, workdir)
+        return
     results: list[tuple[str, Figure, Figure]] = []
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(database(options, workdir))
@@ -344,13 +479,10 @@ def main() -> None:
             servers.append(
                 stack.enter_context(process(server_command, port, workdir / f"server-{n}.log"))
             )
-        bare = stack.enter_context(process(bare_command, bare_port, workdir / "bare.log"))
+        bare = bare_app(stack, workdir)
         server = servers[0]
         print(f"filling: 100 versions of bench-small, {options.big:,} of bench-big ...", flush=True)
-        fill(server, "bench-small", 100)
-        took = fill(server, "bench-big", options.big)
-        print(f"  filled {options.big:,} versions through CreateImageVersion in {took:.0f} s")
-        call(server, "CreateImage", {"ImageName": "bench-create", "RoleArn": ROLE})
+        prepare(server, options)
         time.sleep(2)
         for label, operation, body in SCENARIOS:
             # Alternate the two so that drifts in the machine's speed hit both alike.
