@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
@@ -39,6 +40,55 @@ def test_concurrent_version_creation(server, region, sm):
         return len(listed) == total and all(v["ImageVersionStatus"] == "CREATED" for v in listed)
 
     wait_until(all_created)
+
+
+def _race(clients, call):
+    """Every client makes `call` at once; each one's answer, or its error's code."""
+    barrier = threading.Barrier(len(clients))
+
+    def attempt(client):
+        barrier.wait()
+        try:
+            return call(client)
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        return list(pool.map(attempt, clients))
+
+
+def test_concurrent_creates_with_one_client_token_make_one_version(server, region, sm):
+    create_image(sm, "idempotent")
+    clients = [server.client(region) for _ in range(8)]
+    arns = _race(
+        clients,
+        lambda c: c.create_image_version(
+            ImageName="idempotent", BaseImage="r/x:1", ClientToken="one-token-for-all"
+        )["ImageVersionArn"],
+    )
+    assert len(set(arns)) == 1 and arns[0].endswith("/idempotent/1")
+    listed = sm.list_image_versions(ImageName="idempotent")["ImageVersions"]
+    assert [v["Version"] for v in listed] == [1]
+
+
+def test_concurrent_creates_with_one_alias_have_one_winner(server, region, sm):
+    create_image(sm, "aliased")
+    clients = [server.client(region) for _ in range(8)]
+    outcomes = _race(
+        clients,
+        lambda c: c.create_image_version(
+            ImageName="aliased", BaseImage="r/x:1", Aliases=["latest"]
+        )["ImageVersionArn"],
+    )
+    won = [o for o in outcomes if o.startswith("arn:")]
+    assert len(won) == 1
+    assert outcomes.count("ValidationException") == len(clients) - 1
+    number = int(won[0].rsplit("/", 1)[1])
+    assert sm.list_aliases(ImageName="aliased")["SageMakerImageVersionAliases"] == ["latest"]
+    assert sm.describe_image_version(ImageName="aliased", Alias="latest")["Version"] == number
+    # The losers consumed no number: the winner's is the only version.
+    listed = sm.list_image_versions(ImageName="aliased")["ImageVersions"]
+    assert [v["Version"] for v in listed] == [number]
 
 
 def test_concurrent_creates_of_one_name(server, region):

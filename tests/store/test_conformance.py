@@ -82,8 +82,11 @@ async def add_image(store: Store, record: ImageRecord) -> int:
 async def add_versions(store: Store, image_id: int, count: int, **changes: object) -> list[int]:
     numbers = []
     async with store.transaction() as tx:
+        image = await tx.images.by_id(image_id)
+        assert image is not None
         for _ in range(count):
-            number = await tx.versions.allocate_number(image_id)
+            number = await tx.versions.allocate_number(image_id, image.status, 10**9)
+            assert number is not None
             await tx.versions.insert(version(image_id, number, at=2000 + number, **changes))
             numbers.append(number)
     return numbers

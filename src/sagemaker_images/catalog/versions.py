@@ -29,7 +29,7 @@ from sagemaker_images.records import (
     VersionRecord,
 )
 from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
-from sagemaker_images.store import Reads
+from sagemaker_images.store import DuplicateKey, Reads
 from sagemaker_images.store.versions import LISTED, ListedVersion
 
 BUSY = frozenset({VersionStatus.CREATING, VersionStatus.DELETING})
@@ -137,12 +137,33 @@ class Versions:
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         now = self._deps.clock()
-        token = request["ClientToken"]
         digest = request_digest(request)
         aliases = list(dict.fromkeys(request.get("Aliases", ())))
         limit = self._deps.settings.max_versions_per_image
+        # Checked first without a lock, then the image's counter is locked and advanced only
+        # while the image may still take a version: the lock is held for the writes alone.
+        # Another call taking the same alias or client token meanwhile shows as DuplicateKey;
+        # the call is then made again and answers as if it had come second.
+        for attempt in range(3):
+            try:
+                return await self._create_version(ctx, request, now, digest, aliases, limit)
+            except DuplicateKey:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _create_version(
+        self,
+        ctx: RequestContext,
+        request: dict[str, Any],
+        now: int,
+        digest: str,
+        aliases: list[str],
+        limit: int,
+    ) -> dict[str, Any]:
+        token = request["ClientToken"]
         async with self._store.transaction() as tx:
-            image = await require_image(tx, ctx, request["ImageName"], lock=True)
+            image = await require_image(tx, ctx, request["ImageName"])
             earlier = await tx.versions.client_token(image.id, token)
             if earlier is not None and earlier.created_ms > now - CLIENT_TOKEN_LIFETIME_MS:
                 if earlier.request_digest != digest:
@@ -150,39 +171,33 @@ class Versions:
                         f"ClientToken {token} was already used with different parameters."
                     )
                 return {"ImageVersionArn": version_arn(ctx, image, earlier.version)}
-            if image.status != ImageStatus.CREATED:
-                raise ValidationError(f"Image {image.name} is in an invalid state.")
-            if image.version_count >= limit:
-                raise limit_exceeded(
-                    "Maximum number of versions per image",
-                    limit,
-                    image.version_count,
-                    "ImageVersions",
-                )
+            _check_takes_version(image, limit)
             holders = await tx.aliases.holders(image.id, aliases)
             if holders:
                 alias, holder = next(iter(holders.items()))
                 raise _alias_taken(image, alias, holder)
-            number = await tx.versions.allocate_number(image.id)
-            await tx.versions.insert(
+            number = await tx.create_version(
                 VersionRecord(
                     image_id=image.id,
-                    version=number,
+                    version=0,
                     container_image=None,
                     status=VersionStatus.CREATING,
                     failure_reason=None,
                     created_ms=now,
                     modified_ms=now,
                     **VERSION.given(request),
-                )
+                ),
+                ClientTokenRecord(image.id, token, digest, 0, now),
+                aliases,
+                (JobKind.VERSION_CREATE, self._deps.transition_due(now)),
+                status=ImageStatus.CREATED,
+                limit=limit,
+                renew_token=earlier is not None,
             )
-            await tx.aliases.add(image.id, number, aliases)
-            await tx.versions.put_client_token(
-                ClientTokenRecord(image.id, token, digest, number, now)
-            )
-            await tx.jobs.add(
-                JobKind.VERSION_CREATE, image.id, number, self._deps.transition_due(now)
-            )
+            if number is None:  # the image changed meanwhile: say how, as if seen first
+                changed = await require_image(tx, ctx, request["ImageName"])
+                _check_takes_version(changed, limit)
+                raise ResourceInUse(f"Image {image.name} changed meanwhile. Retry.")
         return {"ImageVersionArn": version_arn(ctx, image, number)}
 
     async def describe_image_version(
@@ -276,6 +291,16 @@ class Versions:
             "SageMakerImageVersionAliases": [a for _, a in rows[:limit]],
             "NextToken": pages.next_token(digest, rows, limit, lambda row: row),
         }
+
+
+def _check_takes_version(image: ImageRecord, limit: int) -> None:
+    """An image takes a new version only when CREATED and under its quota."""
+    if image.status != ImageStatus.CREATED:
+        raise ValidationError(f"Image {image.name} is in an invalid state.")
+    if image.version_count >= limit:
+        raise limit_exceeded(
+            "Maximum number of versions per image", limit, image.version_count, "ImageVersions"
+        )
 
 
 def _alias_taken(image: ImageRecord, alias: str, holder: int) -> ValidationError:

@@ -10,8 +10,9 @@ portable SQL over the primitives a dialect provides (`sql.Queries`, `sql.Stateme
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 
 from sagemaker_images.records import (
     APP_IMAGE_CONFIG_TAGS,
@@ -19,6 +20,8 @@ from sagemaker_images.records import (
     IMAGE_TAGS,
     SPACE_TAGS,
     USER_PROFILE_TAGS,
+    ClientTokenRecord,
+    VersionRecord,
 )
 from sagemaker_images.states import JOB_SUBJECTS
 from sagemaker_images.store.aliases import AliasReads, AliasWrites
@@ -72,6 +75,32 @@ class Writes(Reads):
         self.domains = DomainWrites(s)
         self.user_profiles = UserProfileWrites(s)
         self.spaces = SpaceWrites(s)
+
+    async def create_version(
+        self,
+        version: VersionRecord,
+        token: ClientTokenRecord,
+        aliases: Sequence[str],
+        job: tuple[str, int],
+        *,
+        status: str,
+        limit: int,
+        renew_token: bool = False,
+    ) -> int | None:
+        """Number a new version of `version.image_id` and write it with its aliases, its
+        client token and its job (kind, due time): the number given by the image's counter,
+        whatever `version` and `token` say. None, and nothing written, when the image is no
+        longer in `status` or holds `limit` versions. `renew_token`: the token exists but has
+        expired, and is replaced. Where writers race (PostgreSQL), an alias or a client
+        token another call took meanwhile raises DuplicateKey."""
+        number = await self.versions.allocate_number(version.image_id, status, limit)
+        if number is None:
+            return None
+        await self.versions.insert(replace(version, version=number))
+        await self.aliases.add(version.image_id, number, aliases)
+        await self.versions.put_client_token(replace(token, version=number))
+        await self.jobs.add(job[0], version.image_id, number, job[1])
+        return number
 
     async def reset(self, account: str | None = None) -> None:
         """Delete every resource (of one account, if given), with its versions, aliases,

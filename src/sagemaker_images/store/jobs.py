@@ -109,6 +109,11 @@ class JobWrites(JobReads):
             "INSERT INTO jobs (kind, subject_id, version, due_ms, attempts) VALUES (?, ?, ?, ?, 0)",
             (kind, subject_id, version, due_ms),
         )
+        self.noted(due_ms)
+
+    def noted(self, due_ms: int) -> None:
+        """A job due at `due_ms` was added in this transaction (by `add` or by a statement
+        that writes one with other rows): announced when the transaction commits."""
         if self.earliest_added_ms is None or due_ms < self.earliest_added_ms:
             self.earliest_added_ms = due_ms
 

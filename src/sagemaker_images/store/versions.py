@@ -29,6 +29,13 @@ _FIND_TOKEN = (
 )
 
 
+# Locks and advances an image's counter, only while the image may take one more version.
+_ALLOCATE = (
+    "UPDATE images SET last_version = last_version + 1, version_count = version_count + 1"
+    " WHERE id = ? AND status = ? AND version_count < ? RETURNING last_version"
+)
+
+
 @dataclass(slots=True)
 class VersionLookup:
     """An image and one of its versions, as selected by number, by alias, or as the latest."""
@@ -153,15 +160,11 @@ class VersionWrites(VersionReads):
         super().__init__(s)
         self._s = s
 
-    async def allocate_number(self, image_id: int) -> int:
-        """The next number of an image, counted in the image's row so racing creators queue."""
-        row = await self._s.one(
-            "UPDATE images SET last_version = last_version + 1,"
-            " version_count = version_count + 1 WHERE id = ? RETURNING last_version",
-            (image_id,),
-        )
-        assert row is not None
-        return int(row[0])
+    async def allocate_number(self, image_id: int, status: str, limit: int) -> int | None:
+        """The next number of an image, counted in the image's row so racing creators queue;
+        None if the image is no longer in `status` or holds `limit` versions already."""
+        row = await self._s.one(_ALLOCATE, (image_id, status, limit))
+        return None if row is None else int(row[0])
 
     async def insert(self, version: VersionRecord) -> None:
         await self._s.run(VERSIONS.insert_sql, VERSIONS.insert_params(version))
