@@ -351,7 +351,7 @@ def cluster():
 # A server's own connection, beside its pool: its presence lock, and LISTEN for new jobs.
 PRESENCE_CONNECTIONS = (
     "SELECT a.application_name, a.query FROM pg_stat_activity a"
-    " WHERE a.application_name LIKE 'sagemaker-images %'"
+    " WHERE a.datname = current_database() AND a.application_name LIKE 'sagemaker-images %'"
     " AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory'"
     " AND l.granted)"
 )
@@ -467,14 +467,14 @@ def test_database_restart_under_load(backend, cluster, make_server, region):
             assert _readiness(server) == (200, "ready")
         before = len(acknowledged)
         wait_until(lambda: len(acknowledged) >= before + 20)
+        # Calls made while it was down were answered 503 and retried by botocore.
+        assert retried
 
-        restarted_at = time.monotonic()
-        cluster.restart()  # about 0.2 s here: most calls wait for a connection meanwhile
+        cluster.restart()  # about 0.2 s here: most calls wait for a connection meanwhile,
+        # and whether any is caught in flight (answered 503, then retried) is chance
         recovered(cluster, servers, probers, time.monotonic())
         before = len(acknowledged)
         wait_until(lambda: len(acknowledged) >= before + 20)
-        # Calls caught in a transaction when it went down were answered 503 and retried.
-        assert any(moment > restarted_at for moment in retried)
     finally:
         stop.set()
         for thread in threads:

@@ -140,7 +140,7 @@ class Versions:
         digest = request_digest(request)
         aliases = list(dict.fromkeys(request.get("Aliases", ())))
         limit = self._deps.settings.max_versions_per_image
-        # Checked first without a lock, then the image's counter is locked and advanced only
+        # Checked first, without a lock; then the image's counter is locked and advanced only
         # while the image may still take a version: the lock is held for the writes alone.
         # Another call taking the same alias or client token meanwhile shows as DuplicateKey;
         # the call is then made again and answers as if it had come second.
@@ -162,42 +162,43 @@ class Versions:
         limit: int,
     ) -> dict[str, Any]:
         token = request["ClientToken"]
-        async with self._store.transaction() as tx:
-            image = await require_image(tx, ctx, request["ImageName"])
-            earlier = await tx.versions.client_token(image.id, token)
-            if earlier is not None and earlier.created_ms > now - CLIENT_TOKEN_LIFETIME_MS:
-                if earlier.request_digest != digest:
-                    raise ValidationError(
-                        f"ClientToken {token} was already used with different parameters."
-                    )
-                return {"ImageVersionArn": version_arn(ctx, image, earlier.version)}
-            _check_takes_version(image, limit)
-            holders = await tx.aliases.holders(image.id, aliases)
-            if holders:
-                alias, holder = next(iter(holders.items()))
-                raise _alias_taken(image, alias, holder)
-            number = await tx.create_version(
-                VersionRecord(
-                    image_id=image.id,
-                    version=0,
-                    container_image=None,
-                    status=VersionStatus.CREATING,
-                    failure_reason=None,
-                    created_ms=now,
-                    modified_ms=now,
-                    **VERSION.given(request),
-                ),
-                ClientTokenRecord(image.id, token, digest, 0, now),
-                aliases,
-                (JobKind.VERSION_CREATE, self._deps.transition_due(now)),
-                status=ImageStatus.CREATED,
-                limit=limit,
-                renew_token=earlier is not None,
-            )
-            if number is None:  # the image changed meanwhile: say how, as if seen first
-                changed = await require_image(tx, ctx, request["ImageName"])
-                _check_takes_version(changed, limit)
-                raise ResourceInUse(f"Image {image.name} changed meanwhile. Retry.")
+        reads = self._store.reader
+        image = await require_image(reads, ctx, request["ImageName"])
+        earlier = await reads.versions.client_token(image.id, token)
+        expiry = now - CLIENT_TOKEN_LIFETIME_MS
+        if earlier is not None and earlier.created_ms > expiry:
+            if earlier.request_digest != digest:
+                raise ValidationError(
+                    f"ClientToken {token} was already used with different parameters."
+                )
+            return {"ImageVersionArn": version_arn(ctx, image, earlier.version)}
+        _check_takes_version(image, limit)
+        holders = await reads.aliases.holders(image.id, aliases)
+        if holders:
+            alias, holder = next(iter(holders.items()))
+            raise _alias_taken(image, alias, holder)
+        number = await self._store.create_version(
+            VersionRecord(
+                image_id=image.id,
+                version=0,
+                container_image=None,
+                status=VersionStatus.CREATING,
+                failure_reason=None,
+                created_ms=now,
+                modified_ms=now,
+                **VERSION.given(request),
+            ),
+            ClientTokenRecord(image.id, token, digest, 0, now),
+            aliases,
+            (JobKind.VERSION_CREATE, self._deps.transition_due(now)),
+            status=ImageStatus.CREATED,
+            limit=limit,
+            renew_before_ms=None if earlier is None else expiry,
+        )
+        if number is None:  # the image changed meanwhile: say how, as if seen first
+            changed = await require_image(reads, ctx, request["ImageName"])
+            _check_takes_version(changed, limit)
+            raise ResourceInUse(f"Image {image.name} changed meanwhile. Retry.")
         return {"ImageVersionArn": version_arn(ctx, image, number)}
 
     async def describe_image_version(

@@ -85,20 +85,18 @@ class Writes(Reads):
         *,
         status: str,
         limit: int,
-        renew_token: bool = False,
     ) -> int | None:
         """Number a new version of `version.image_id` and write it with its aliases, its
         client token and its job (kind, due time): the number given by the image's counter,
         whatever `version` and `token` say. None, and nothing written, when the image is no
-        longer in `status` or holds `limit` versions. `renew_token`: the token exists but has
-        expired, and is replaced. Where writers race (PostgreSQL), an alias or a client
-        token another call took meanwhile raises DuplicateKey."""
+        longer in `status` or holds `limit` versions. An alias or a client token that
+        another call took meanwhile raises DuplicateKey."""
         number = await self.versions.allocate_number(version.image_id, status, limit)
         if number is None:
             return None
         await self.versions.insert(replace(version, version=number))
         await self.aliases.add(version.image_id, number, aliases)
-        await self.versions.put_client_token(replace(token, version=number))
+        await self.versions.insert_client_token(replace(token, version=number))
         await self.jobs.add(job[0], version.image_id, number, job[1])
         return number
 
@@ -218,8 +216,30 @@ class Store(ABC):
         """Call `listener(due_ms)` after each commit that added jobs."""
         self._job_listeners.append(listener)
 
+    async def create_version(
+        self,
+        version: VersionRecord,
+        token: ClientTokenRecord,
+        aliases: Sequence[str],
+        job: tuple[str, int],
+        *,
+        status: str,
+        limit: int,
+        renew_before_ms: int | None = None,
+    ) -> int | None:
+        """`Writes.create_version` in a transaction of its own; `renew_before_ms`: the
+        client token exists but was made before then (it has expired), and is replaced."""
+        async with self.transaction() as tx:
+            if renew_before_ms is not None:
+                await tx.versions.forget_client_token(
+                    version.image_id, token.token, renew_before_ms
+                )
+            return await tx.create_version(version, token, aliases, job, status=status, limit=limit)
+
     def _jobs_committed(self, writes: Writes) -> None:
-        due = writes.jobs.earliest_added_ms
+        self._job_added(writes.jobs.earliest_added_ms)
+
+    def _job_added(self, due: int | None) -> None:
         if due is not None:
             for listener in self._job_listeners:
                 listener(due)

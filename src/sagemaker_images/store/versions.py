@@ -29,6 +29,7 @@ _FIND_TOKEN = (
 )
 
 
+FORGET_TOKEN = "DELETE FROM client_tokens WHERE image_id = ? AND token = ? AND created_ms < ?"
 # Locks and advances an image's counter, only while the image may take one more version.
 _ALLOCATE = (
     "UPDATE images SET last_version = last_version + 1, version_count = version_count + 1"
@@ -203,6 +204,14 @@ class VersionWrites(VersionReads):
             " created_ms = excluded.created_ms",
             CLIENT_TOKENS.insert_params(record),
         )
+
+    async def insert_client_token(self, record: ClientTokenRecord) -> None:
+        """A new token: one held already raises DuplicateKey."""
+        await self._s.run(CLIENT_TOKENS.insert_sql, CLIENT_TOKENS.insert_params(record))
+
+    async def forget_client_token(self, image_id: int, token: str, before_ms: int) -> None:
+        """Remove a token made before `before_ms` (expired), so it can be made anew."""
+        await self._s.run(FORGET_TOKEN, (image_id, token, before_ms))
 
     async def purge_client_tokens(self, before_ms: int) -> int:
         return await self._s.run("DELETE FROM client_tokens WHERE created_ms < ?", (before_ms,))
