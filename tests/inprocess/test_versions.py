@@ -6,7 +6,14 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
-from support import create_image, create_version, error_of, version_status, wait_until
+from support import (
+    create_image,
+    create_version,
+    error_of,
+    query_database,
+    version_status,
+    wait_until,
+)
 
 METADATA = {
     "VendorGuidance": "STABLE",
@@ -289,3 +296,23 @@ def test_version_quota(make_app, region):
     sm.delete_image_version(ImageName="capped", Version=1)
     wait_until(lambda: version_status(sm, "capped", 1) is None)
     assert create_version(sm, "capped") == 3
+
+
+def test_an_expired_client_token_makes_a_new_version(make_app, region):
+    """A ClientToken answers for 24 hours; after that the same token makes a new version."""
+    app = make_app(transitions="immediate")
+    sm = app.client(region)
+    create_image(sm, "tokened")
+    first = sm.create_image_version(ImageName="tokened", BaseImage="r/x:1", ClientToken="t-1")
+    # A day and a minute pass for the token (its age is the only thing the call reads).
+    query_database(
+        app.settings.database_url,
+        "UPDATE client_tokens SET created_ms = created_ms - ? WHERE token = ?",
+        (24 * 3600 * 1000 + 60_000, "t-1"),
+    )
+    second = sm.create_image_version(ImageName="tokened", BaseImage="r/x:2", ClientToken="t-1")
+    assert first["ImageVersionArn"].endswith("/tokened/1")
+    assert second["ImageVersionArn"].endswith("/tokened/2")
+    # And the renewed token now answers for the second version.
+    again = sm.create_image_version(ImageName="tokened", BaseImage="r/x:2", ClientToken="t-1")
+    assert again["ImageVersionArn"] == second["ImageVersionArn"]

@@ -474,14 +474,10 @@ class PostgresStore(Store):
         caller's retry (with its ClientToken) is what may safely repeat it."""
         connection = await self.acquire()
         try:
-            cursor = await connection.execute(POSTGRESQL.render(sql), params)
+            cursor = await _Statements(connection)._execute(sql, params)
             return await cursor.fetchall() if cursor.description else []
-        except errors.UniqueViolation as error:
-            raise DuplicateKey(str(error)) from error
-        except psycopg.OperationalError as error:
+        except psycopg.OperationalError as error:  # lost while fetching
             raise _unavailable(error) from error
-        except psycopg.DataError as error:
-            raise _unstorable(error) from error
         finally:
             await self.release(connection)
 
