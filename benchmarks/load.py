@@ -324,9 +324,33 @@ def bare_app(stack: contextlib.ExitStack, workdir: Path) -> str:
     return stack.enter_context(process(command, port, workdir / "bare.log"))
 
 
+def measure_alternating(
+    targets: dict[str, list[str]], options: argparse.Namespace
+) -> list[tuple[str, dict[str, Figure]]]:
+    """Each scenario on each target (a name and its endpoints), the targets taking turns
+    so that drifts in the machine's speed hit all alike; the median run of each."""
+    results = []
+    for label, operation, body in SCENARIOS:
+        figures: dict[str, list[Figure]] = {name: [] for name in targets}
+        for _ in range(options.rounds):
+            for name, endpoints in targets.items():
+                figures[name].append(
+                    wrk(
+                        endpoints,
+                        operation,
+                        json.dumps(body),
+                        duration=options.duration,
+                        connections=options.connections,
+                    )
+                )
+        label = label.format(big=f"{options.big:,}")
+        results.append((label, {name: median_figure(found) for name, found in figures.items()}))
+        print(f"  measured {label}", flush=True)
+    return results
+
+
 def side_by_side(options: argparse.Namespace, workdir: Path) -> None:
     """Each scenario on SQLite, on PostgreSQL and on the bare app, in alternation."""
-    results: list[tuple[str, dict[str, Figure]]] = []
     with contextlib.ExitStack() as stack:
         urls = {
             "SQLite": f"sqlite:///{workdir / 'catalog.db'}",
@@ -342,22 +366,7 @@ def side_by_side(options: argparse.Namespace, workdir: Path) -> None:
             targets[label] = [endpoint]
         targets["bare app"] = [bare_app(stack, workdir)]
         time.sleep(2)
-        for label, operation, body in SCENARIOS:
-            figures: dict[str, list[Figure]] = {name: [] for name in targets}
-            for _ in range(options.rounds):
-                for name, endpoints in targets.items():
-                    figures[name].append(
-                        wrk(
-                            endpoints,
-                            operation,
-                            json.dumps(body),
-                            duration=options.duration,
-                            connections=options.connections,
-                        )
-                    )
-            label = label.format(big=f"{options.big:,}")
-            results.append((label, {n: median_figure(f) for n, f in figures.items()}))
-            print(f"  measured {label}", flush=True)
+        results = measure_alternating(targets, options)
     print()
     print(
         f"{options.connections} connections; median of {options.rounds} alternating runs of"
@@ -469,7 +478,7 @@ def main() -> None:
     if options.side_by_side:
         side_by_side(options, workdir)
         return
-    results: list[tuple[str, Figure, Figure]] = []
+
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(database(options, workdir))
         servers = []
@@ -484,23 +493,8 @@ def main() -> None:
         print(f"filling: 100 versions of bench-small, {options.big:,} of bench-big ...", flush=True)
         prepare(server, options)
         time.sleep(2)
-        for label, operation, body in SCENARIOS:
-            # Alternate the two so that drifts in the machine's speed hit both alike.
-            ours, theirs = [], []
-            for _ in range(options.rounds):
-                for endpoints, figures in ((servers, ours), ([bare], theirs)):
-                    figures.append(
-                        wrk(
-                            endpoints,
-                            operation,
-                            json.dumps(body),
-                            duration=options.duration,
-                            connections=options.connections,
-                        )
-                    )
-            label = label.format(big=f"{options.big:,}")
-            results.append((label, median_figure(ours), median_figure(theirs)))
-            print(f"  measured {label}", flush=True)
+        measured = measure_alternating({"ours": servers, "bare": [bare]}, options)
+        results = [(label, found["ours"], found["bare"]) for label, found in measured]
 
     backend = "PostgreSQL" if options.postgresql else "SQLite"
     print()
