@@ -10,17 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sagemaker_images.catalog.app_image_configs import AppImageConfigs
-from sagemaker_images.catalog.arns import domain_arn_prefix, in_domain_arn_prefix
+from sagemaker_images.catalog.app_image_configs import (
+    CONFIG,
+    AppImageConfigs,
+    require_app_image_config,
+)
+from sagemaker_images.catalog.arns import (
+    app_image_config_arn_prefix,
+    domain_arn_prefix,
+    image_arn_prefix,
+    in_domain_arn_prefix,
+)
 from sagemaker_images.catalog.common import Deps, require_image
 from sagemaker_images.catalog.domains import DOMAIN
-from sagemaker_images.catalog.images import Images
+from sagemaker_images.catalog.images import IMAGE, Images
 from sagemaker_images.catalog.spaces import SPACE
 from sagemaker_images.catalog.studio import custom_images
 from sagemaker_images.catalog.user_profiles import PROFILE
-from sagemaker_images.catalog.versions import Versions, version_details
+from sagemaker_images.catalog.versions import Versions, require_version, version_details
 from sagemaker_images.context import RequestContext
-from sagemaker_images.errors import ResourceNotFound
 from sagemaker_images.records import (
     APP_IMAGE_CONFIG_TAGS,
     DOMAIN_TAGS,
@@ -135,7 +143,7 @@ class Browse:
     ) -> tuple[dict[str, Any], dict[str, str], list[VersionRow], str | None]:
         """DescribeImage, the image's tags, and a page of its versions, newest first."""
         image = await require_image(self._reads, ctx, name)
-        described = await self._images.describe_image(ctx, {"ImageName": name})
+        described = IMAGE.described(image, image_arn_prefix(ctx.region, ctx.account))
         tags = (await self._reads.browse.tags_of(IMAGE_TAGS, [image.id]))[image.id]
         request: dict[str, Any] = {
             "ImageName": name,
@@ -158,12 +166,11 @@ class Browse:
 
     async def version(self, ctx: RequestContext, name: str, number: int) -> tuple[str, VersionRow]:
         """The image's name as created, and DescribeImageVersion with the aliases."""
-        details = await self._versions.describe_image_version(
-            ctx, {"ImageName": name, "Version": number}
+        image, version = await require_version(
+            self._reads, ctx, {"ImageName": name, "Version": number}
         )
-        image = await require_image(self._reads, ctx, name)
         aliases = (await self._reads.browse.aliases(image.id, [number]))[number]
-        return image.name, VersionRow(details, aliases)
+        return image.name, VersionRow(version_details(ctx, image, version), aliases)
 
     async def app_image_configs(
         self, ctx: RequestContext, listing: dict[str, Any]
@@ -176,10 +183,8 @@ class Browse:
     async def app_image_config(
         self, ctx: RequestContext, name: str
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        described = await self._configs.describe_app_image_config(ctx, {"AppImageConfigName": name})
-        record = await self._reads.app_image_configs.find(ctx.account, ctx.region, name.lower())
-        if record is None:  # deleted between the two reads
-            raise ResourceNotFound(f"AppImageConfig {name} does not exist")
+        record = await require_app_image_config(self._reads, ctx, name)
+        described = CONFIG.described(record, app_image_config_arn_prefix(ctx.region, ctx.account))
         tags = (await self._reads.browse.tags_of(APP_IMAGE_CONFIG_TAGS, [record.id]))[record.id]
         return described, tags
 
