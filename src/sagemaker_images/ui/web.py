@@ -25,9 +25,9 @@ from sagemaker_images.credentials import KeyRing
 from sagemaker_images.errors import ResourceNotFound, ServiceError, ServiceUnavailable
 from sagemaker_images.protocol import model
 from sagemaker_images.protocol.validate import Validator, compile_input
-from sagemaker_images.ui import pages
+from sagemaker_images.ui import layout, pages
 from sagemaker_images.ui.html import Markup
-from sagemaker_images.ui.pages import Listing, Where
+from sagemaker_images.ui.layout import Listing, Where
 
 log = logging.getLogger(__name__)
 
@@ -133,21 +133,21 @@ class WebCatalog:
         where = Where(account, region, regions)
         if not _REGION.fullmatch(region):
             where = Where(account, self._default_region, regions)
-            return _page(400, pages.problem(where, 400, "Bad request", "That is not a region."))
+            return _page(400, layout.problem(where, "Bad request", "That is not a region."))
         ctx = RequestContext(account, region, request_id)
         try:
             return _page(200, await self._route(ctx, where, route.split("/"), query))
         except ResourceNotFound as error:
-            return _page(404, pages.problem(where, 404, "Not found", error.message))
+            return _page(404, layout.problem(where, "Not found", error.message))
         except ServiceUnavailable as error:
-            return _page(503, pages.problem(where, 503, "Unavailable", error.message))
+            return _page(503, layout.problem(where, "Unavailable", error.message))
         except ServiceError as error:
-            return _page(400, pages.problem(where, 400, "Bad request", error.message))
+            return _page(400, layout.problem(where, "Bad request", error.message))
         except Exception:
             log.exception("web catalog: %s failed (request %s)", scope["path"], request_id)
             title = "Something went wrong"
             message = f"The page could not be made (request {request_id}); the log says why."
-            return _page(500, pages.problem(where, 500, title, message))
+            return _page(500, layout.problem(where, title, message))
 
     async def _regions(self, account: str) -> list[str]:
         try:
@@ -166,7 +166,7 @@ class WebCatalog:
     ) -> Markup:
         match parts:
             case [""] | ["images"] | ["images", ""]:
-                listing, request = self._list_call("ListImages", pages.IMAGE_SORTS, query)
+                listing, request = self._list_call("ListImages", layout.IMAGE_SORTS, query)
                 rows, token = await self._browse.images(ctx, request)
                 return pages.images_page(where, listing, rows, token)
             case ["images", name]:
@@ -180,7 +180,9 @@ class WebCatalog:
                 image_name, row = await self._browse.version(ctx, name, int(number))
                 return pages.version_page(where, image_name, row)
             case ["app-image-configs"] | ["app-image-configs", ""]:
-                listing, request = self._list_call("ListAppImageConfigs", pages.CONFIG_SORTS, query)
+                listing, request = self._list_call(
+                    "ListAppImageConfigs", layout.CONFIG_SORTS, query
+                )
                 configs, token = await self._browse.app_image_configs(ctx, request)
                 return pages.configs_page(where, listing, configs, token)
             case ["app-image-configs", name]:
@@ -207,7 +209,7 @@ class WebCatalog:
         """What a list page asks for, and the List call's request for it, validated
         (ListImages spells its orders in capitals, ListAppImageConfigs does not)."""
         listing = _listing(query)
-        order = pages.ORDERS[listing.order]
+        order = layout.ORDERS[listing.order]
         request: dict[str, Any] = {
             "SortBy": sorts[listing.sort],
             "SortOrder": order.upper() if operation == "ListImages" else order,
@@ -259,8 +261,8 @@ def _listing(query: dict[str, str]) -> Listing:
     order = query.get("order", "desc")
     return Listing(
         contains=query.get("q", "").strip(),
-        sort=sort if sort in pages.SORT_LABELS else "created",
-        order=order if order in pages.ORDERS else "desc",
+        sort=sort if sort in layout.SORT_LABELS else "created",
+        order=order if order in layout.ORDERS else "desc",
         token=query.get("next") or None,
     )
 
