@@ -278,21 +278,31 @@ def create_version(
     return number
 
 
-def race_to_create_image(clients: Sequence[Any], name: str) -> list[str]:
-    """Every client creates the same image at once; each one's outcome ('created' or the
-    error code)."""
+def race(clients: Sequence[Any], call: Callable[[Any], T]) -> list[T | str]:
+    """Every client makes `call` at once (released together by a barrier); each one's
+    answer, or its error's code."""
     barrier = threading.Barrier(len(clients))
 
-    def attempt(client: Any) -> str:
+    def attempt(client: Any) -> T | str:
         barrier.wait()
         try:
-            client.create_image(ImageName=name, RoleArn=ROLE)
-            return "created"
+            return call(client)
         except ClientError as error:
-            return error.response["Error"]["Code"]
+            return str(error.response["Error"]["Code"])
 
     with ThreadPoolExecutor(len(clients)) as pool:
         return list(pool.map(attempt, clients))
+
+
+def race_to_create_image(clients: Sequence[Any], name: str) -> list[str]:
+    """Every client creates the same image at once; each one's outcome ('created' or the
+    error code)."""
+
+    def create(client: Any) -> str:
+        client.create_image(ImageName=name, RoleArn=ROLE)
+        return "created"
+
+    return race(clients, create)
 
 
 def error_of(excinfo: Any) -> tuple[str, str, int]:

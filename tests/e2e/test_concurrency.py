@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
-from support import create_image, race_to_create_image, wait_until
+from support import create_image, race, race_to_create_image, wait_until
 
 CLIENTS = 16
 CALLS_EACH = 10
@@ -42,25 +41,10 @@ def test_concurrent_version_creation(server, region, sm):
     wait_until(all_created)
 
 
-def _race(clients, call):
-    """Every client makes `call` at once; each one's answer, or its error's code."""
-    barrier = threading.Barrier(len(clients))
-
-    def attempt(client):
-        barrier.wait()
-        try:
-            return call(client)
-        except ClientError as error:
-            return error.response["Error"]["Code"]
-
-    with ThreadPoolExecutor(len(clients)) as pool:
-        return list(pool.map(attempt, clients))
-
-
 def test_concurrent_creates_with_one_client_token_make_one_version(server, region, sm):
     create_image(sm, "idempotent")
     clients = [server.client(region) for _ in range(8)]
-    arns = _race(
+    arns = race(
         clients,
         lambda c: c.create_image_version(
             ImageName="idempotent", BaseImage="r/x:1", ClientToken="one-token-for-all"
@@ -74,7 +58,7 @@ def test_concurrent_creates_with_one_client_token_make_one_version(server, regio
 def test_concurrent_creates_with_one_alias_have_one_winner(server, region, sm):
     create_image(sm, "aliased")
     clients = [server.client(region) for _ in range(8)]
-    outcomes = _race(
+    outcomes = race(
         clients,
         lambda c: c.create_image_version(
             ImageName="aliased", BaseImage="r/x:1", Aliases=["latest"]
