@@ -46,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "wrk_call.lua"
 ROLE = "arn:aws:iam::123456789012:role/Bench"
+MANY_IMAGES = 64  # the images of the many-images create, named as wrk_call.lua names them
 
 
 @dataclass
@@ -235,6 +236,15 @@ SCENARIOS = [
             "ClientToken": "%TOKEN%",
         },
     ),
+    (
+        f"CreateImageVersion, {MANY_IMAGES} images",
+        "CreateImageVersion",
+        {
+            "ImageName": "%IMAGE%",
+            "BaseImage": "registry.example/bench:1",
+            "ClientToken": "%TOKEN%",
+        },
+    ),
 ]
 
 
@@ -312,6 +322,8 @@ def prepare(endpoint: str, options: argparse.Namespace) -> None:
     took = fill(endpoint, "bench-big", options.big)
     print(f"  filled {options.big:,} versions through CreateImageVersion in {took:.0f} s")
     call(endpoint, "CreateImage", {"ImageName": "bench-create", "RoleArn": ROLE})
+    for n in range(MANY_IMAGES):  # as many as wrk_call.lua's %IMAGE% names
+        call(endpoint, "CreateImage", {"ImageName": f"bench-many-{n}", "RoleArn": ROLE})
 
 
 def bare_app(stack: contextlib.ExitStack, workdir: Path) -> str:

@@ -1,7 +1,8 @@
 -- One SageMaker operation under load. Arguments: target, JSON body, (unused), and a prefix
 -- for client tokens. A body containing "%TOKEN%" gets a fresh ClientToken on every request,
--- as SDKs send.
+-- as SDKs send; "%IMAGE%" becomes one of 64 image names in turn (bench-many-0 to 63).
 local counter = 0
+local MANY_IMAGES = 64
 thread_id = 0
 local threads = {}
 
@@ -16,6 +17,7 @@ function init(args)
   wrk.headers["X-Amz-Target"] = "SageMaker." .. args[1]
   wrk.body = args[2]
   templated = string.find(wrk.body, "%%TOKEN%%") ~= nil
+      or string.find(wrk.body, "%%IMAGE%%") ~= nil
   prefix = args[4] or tostring(os.time())
 end
 
@@ -23,7 +25,9 @@ function request()
   if templated then
     counter = counter + 1
     local token = string.format("%s-%d-%d", prefix, thread_id, counter)
-    return wrk.format(nil, nil, nil, string.gsub(wrk.body, "%%TOKEN%%", token))
+    local body = string.gsub(wrk.body, "%%TOKEN%%", token)
+    body = string.gsub(body, "%%IMAGE%%", "bench-many-" .. (counter % MANY_IMAGES))
+    return wrk.format(nil, nil, nil, body)
   end
   return wrk.request()
 end

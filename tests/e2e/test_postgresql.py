@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -318,22 +319,33 @@ def test_database_outage_answers_503_and_recovers(make_server, databases, region
     create_image(sm, "outage")
     url = server.database_url
     name = url.rsplit("/", 1)[1]
-    # Kill every connection the server holds: its pooled connections are now dead.
-    databases.query(
+    # Several calls at once, so that the pool holds several connections.
+    race([server.client(region) for _ in range(8)], lambda c: c.describe_image(ImageName="outage"))
+    pooled = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s"
+    assert databases.query(databases.admin_url, pooled, (name, "sagemaker-images"))[0][0] > 1
+    # Kill every connection the server holds, and wait until each has gone (as a database
+    # restart does): its pooled connections are now dead.
+    killed = databases.query(
         databases.admin_url,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
         " WHERE datname = %s AND pid <> pg_backend_pid()",
         (name,),
     )
-    # A connection that died while idle is replaced without the client noticing.
-    assert sm.describe_image(ImageName="outage")["ImageStatus"] == "CREATED"
-    status, _, body = raw_call(
-        server,
-        "SageMaker.CreateImageVersion",
-        {"ImageName": "outage", "BaseImage": "r/x:1", "ClientToken": "t" * 36},
-        region=region,
+    alive = "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ANY(%s)"
+    wait_until(
+        lambda: databases.query(databases.admin_url, alive, ([pid for pid, _ in killed],)) == [(0,)]
     )
-    assert status == 200, body
+    # A connection that died while idle is replaced without the client noticing, for writes
+    # (which are never sent twice) as for reads: no retry here.
+    for number in (1, 2):
+        status, _, body = raw_call(
+            server,
+            "SageMaker.CreateImageVersion",
+            {"ImageName": "outage", "BaseImage": "r/x:1", "ClientToken": f"{number}" * 36},
+            region=region,
+        )
+        assert status == 200, body
+    assert sm.describe_image(ImageName="outage")["ImageStatus"] == "CREATED"
 
 
 def _readiness(server: ServerProcess) -> tuple[int, str]:
@@ -408,6 +420,31 @@ def recovered(
         assert after and {status for _, status, _ in after} == {200}, after[:5]
 
 
+def _stalled(
+    acknowledged: list[int],
+    given_up: list[str],
+    threads: list[threading.Thread],
+    servers: list[ServerProcess],
+    restart_seconds: float,
+) -> str:
+    """What the clients were doing when they stopped making progress, for the failure."""
+    frames = sys._current_frames()
+    stacks = [
+        "".join(traceback.format_stack(frames[thread.ident])[-4:])
+        for thread in threads
+        if thread.ident in frames
+    ]
+    logs = [server.log().splitlines()[-30:] for server in servers]
+    return "\n".join(
+        [
+            f"restart took {restart_seconds:.2f} s; {len(acknowledged)} acknowledged;"
+            f" given up: {Counter(given_up)}",
+            *stacks,
+            *("\n".join(lines) for lines in logs),
+        ]
+    )
+
+
 def test_database_restart_under_load(backend, cluster, make_server, region):
     """Clients create and describe on two servers while the database crashes and comes back,
     then while it is restarted (`pg_ctl restart`): calls meanwhile are answered 503
@@ -471,11 +508,20 @@ def test_database_restart_under_load(backend, cluster, make_server, region):
         # Calls made while it was down were answered 503 and retried by botocore.
         assert retried
 
+        started = time.monotonic()
         cluster.restart()  # about 0.2 s here: most calls wait for a connection meanwhile,
         # and whether any is caught in flight (answered 503, then retried) is chance
-        recovered(cluster, servers, probers, time.monotonic())
+        restarted = time.monotonic()
+        recovered(cluster, servers, probers, restarted)
         before = len(acknowledged)
-        wait_until(lambda: len(acknowledged) >= before + 20)
+        try:
+            # Longer than botocore's longest backoff (20 s), which a call that met the
+            # restart several times may be sleeping.
+            wait_until(lambda: len(acknowledged) >= before + 20, timeout=60)
+        except AssertionError as error:
+            raise AssertionError(
+                _stalled(acknowledged, given_up, threads, servers, restarted - started)
+            ) from error
     finally:
         stop.set()
         for thread in threads:

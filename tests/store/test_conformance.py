@@ -84,9 +84,11 @@ async def add_versions(store: Store, image_id: int, count: int, **changes: objec
     async with store.transaction() as tx:
         image = await tx.images.by_id(image_id)
         assert image is not None
+        key = (image.account, image.region, image.name_key)
         for _ in range(count):
-            number = await tx.versions.allocate_number(image_id, image.status, 10**9)
-            assert number is not None
+            allocated = await tx.versions.allocate_number(key, image.status, 10**9, "")
+            assert allocated is not None
+            number = allocated[2]
             await tx.versions.insert(version(image_id, number, at=2000 + number, **changes))
             numbers.append(number)
     return numbers
@@ -206,6 +208,80 @@ def test_deleting_an_image_removes_everything_that_hangs_off_it(run, account, op
 # -- versions, aliases, client tokens ---------------------------------------------------------
 
 
+def test_creates_made_at_once_answer_each_as_if_made_alone(run, account):
+    """Many creates at once (PostgreSQL writes them as one statement): each is numbered,
+    or refused, as it would have been by itself, and nothing else is written."""
+
+    async def create(name: str, token: str, aliases: tuple[str, ...] = ()) -> object:
+        try:
+            return await store_of[0].create_version(
+                (account, REGION, name.lower()),
+                version(0, 0),
+                ClientTokenRecord(0, token, f"digest-{token}", 0, 5000),
+                list(aliases),
+                ("version.create", 10**15),
+                status="CREATED",
+                limit=8,
+            )
+        except DuplicateKey:
+            return "clash"
+
+    store_of: list[Store] = []
+
+    async def scenario(store: Store) -> None:
+        store_of.append(store)
+        grouped = await add_image(store, image(account, "Grouped"))
+        capped = await add_image(store, image(account, "Capped"))
+        await add_versions(store, capped, 7)  # one more fits under the limit of 8
+        await add_image(store, image(account, "Pending", status="CREATING"))
+        written = await asyncio.gather(
+            create("grouped", "t0", ("x",)),
+            create("Grouped", "t1"),
+            create("capped", "c0"),
+            create("capped", "c1"),  # over the limit
+            create("grouped", "t2", ("y", "z")),
+            create("pending", "p0"),  # not CREATED
+            create("missing", "m0"),  # no such image
+        )
+        assert written == [
+            ("Grouped", 1),
+            ("Grouped", 2),
+            ("Capped", 8),
+            None,
+            ("Grouped", 3),
+            None,
+            None,
+        ]
+        clashing = await asyncio.gather(
+            create("grouped", "t3", ("w", "x")),  # "x" is held: refused whole
+            create("grouped", "same"),
+            create("grouped", "same"),  # the one token twice: one version
+            create("grouped", "t4", ("w",)),
+        )
+        assert clashing[0] == "clash"
+        assert clashing[1] == ("Grouped", 4)
+        assert clashing[2] in ("clash", None)  # refused either way: the catalog checks why
+        assert clashing[3] == ("Grouped", 5)
+        again = await asyncio.gather(create("grouped", "t0"), create("grouped", "t5"))
+        assert again == [None, ("Grouped", 6)]  # t0 made a version already
+        counters = await store.reader.images.by_id(grouped)
+        assert counters is not None
+        assert (counters.last_version, counters.version_count) == (6, 6)
+        made_by = ((1, "t0"), (2, "t1"), (3, "t2"), (4, "same"), (5, "t4"), (6, "t5"))
+        for number, token in made_by:
+            made = await store.reader.versions.client_token(grouped, token)
+            assert made is not None and made.version == number
+            assert made.request_digest == f"digest-{token}"
+            pending = await store.reader.jobs.pending(["version.create"], grouped, number)
+            assert len(pending) == 1
+        assert await store.reader.versions.client_token(grouped, "t3") is None
+        holders = await store.reader.aliases.holders(grouped, ["w", "x", "y", "z"])
+        assert holders == {"x": 1, "y": 3, "z": 3, "w": 5}
+        assert await store.reader.jobs.pending(["version.create"], grouped, 7) == []
+
+    run(scenario)
+
+
 def test_version_numbers_count_up_and_stay_used(run, account):
     async def scenario(store: Store) -> None:
         image_id = await add_image(store, image(account, "numbered"))
@@ -320,6 +396,40 @@ def test_marking_every_version_of_an_image(run, account):
         for number in (1, 2):
             found = await store.reader.versions.find(image_id, number)
             assert found is not None and (found.status, found.modified_ms) == ("DELETING", 9)
+
+    run(scenario)
+
+
+def test_creating_versions_end_in_one_statement(run, account):
+    async def scenario(store: Store) -> None:
+        image_id = await add_image(store, image(account, "Settled"))
+        await add_versions(store, image_id, 3)
+        async with store.transaction() as tx:
+            await tx.versions.update(image_id, 3, status="DELETING")
+        found = await store.reader.versions.find_many([(image_id, 1), (image_id, 2), (image_id, 9)])
+        assert sorted(v.version for v in found) == [1, 2]
+        outcomes = [
+            (image_id, 1, "r/x@sha256:1", None),
+            (image_id, 2, None, "no such image"),
+            (image_id, 3, "r/x@sha256:3", None),  # DELETING meanwhile: left so
+            (image_id, 4, "r/x@sha256:4", None),  # no such version
+        ]
+        async with store.transaction() as tx:
+            ended = await tx.versions.finish_creating(outcomes, 7777)
+            assert await tx.versions.finish_creating(outcomes, 8888) == []  # ended already
+        assert sorted(ended) == [
+            (image_id, 1, "Settled", account, REGION),
+            (image_id, 2, "Settled", account, REGION),
+        ]
+        versions = {v.version: v for v in await store.reader.versions.of_image(image_id)}
+        assert (versions[1].status, versions[1].container_image) == ("CREATED", "r/x@sha256:1")
+        assert (versions[2].status, versions[2].failure_reason) == (
+            "CREATE_FAILED",
+            "no such image",
+        )
+        assert versions[2].container_image is None
+        assert versions[1].modified_ms == versions[2].modified_ms == 7777
+        assert (versions[3].status, versions[3].container_image) == ("DELETING", None)
 
     run(scenario)
 
@@ -574,25 +684,25 @@ def test_job_leases(run, account):
         assert await claim("b", far + 101, far + 200, limit=1) == [1]  # a's lease lapsed
         async with store.transaction() as tx:
             owned = await tx.jobs.claim("b", far + 300, far + 400, 10)  # 1 and 2, lapsed
-            for job in owned:
-                if job.subject_id == image_id:
-                    assert not await tx.jobs.finish(job.id, "a")  # not a's any more
-                    assert await tx.jobs.finish(job.id, "b")
+            ids = [job.id for job in owned if job.subject_id == image_id]
+            assert len(ids) == 2
+            assert await tx.jobs.finish(ids, "a") == set()  # not a's any more
+            assert await tx.jobs.finish([*ids, 10**9], "b") == set(ids)
         async with store.transaction() as tx:
             taken = await tx.jobs.claim("c", far + 10**6, far + 10**6 + 1, 10)
         assert [j.version for j in taken if j.subject_id == image_id] == [3]
         job = taken[[j.subject_id for j in taken].index(image_id)]
         assert (job.lease_owner, job.attempts, job.kind) == ("c", 1, "version.create")
         async with store.transaction() as tx:
-            assert not await tx.jobs.finish(job.id, "a")
+            assert not await tx.jobs.finish([job.id], "a")
             await tx.jobs.retry(job.id, "c", far + 10**7)
         assert await store.reader.jobs.next_due_ms() is not None
         async with store.transaction() as tx:
             again = await tx.jobs.claim("d", far + 10**7, far + 10**7 + 1, 10)
             mine = [j for j in again if j.subject_id == image_id]
             assert [(j.version, j.attempts) for j in mine] == [(3, 2)]
-            assert await tx.jobs.finish(mine[0].id, "d")
-            assert not await tx.jobs.finish(mine[0].id, "d")
+            assert await tx.jobs.finish([mine[0].id], "d")
+            assert not await tx.jobs.finish([mine[0].id], "d")
 
     run(scenario)
 
@@ -647,7 +757,7 @@ def test_jobs_of_an_owner_gone_are_taken_over_at_once(run, account):
             taken = await claim("heir", far + 30)
             assert sorted((v, j.attempts) for v, j in taken.items()) == [(1, 2), (2, 1)]
             async with store.transaction() as tx:
-                assert not await tx.jobs.finish(first[1].id, "doomed")  # no longer its job
+                assert not await tx.jobs.finish([first[1].id], "doomed")  # no longer its job
             async with present(store, "doomed"):  # a new start, as a server's is
                 async with store.transaction() as tx:
                     await tx.jobs.add("version.create", image_id, 3, far + 40)
@@ -655,9 +765,9 @@ def test_jobs_of_an_owner_gone_are_taken_over_at_once(run, account):
                 assert [(v, j.attempts) for v, j in again.items()] == [(3, 1)]
                 assert await claim("heir", far + 46) == {}  # every job held by a live owner
                 async with store.transaction() as tx:
-                    assert await tx.jobs.finish(again[3].id, "doomed")
+                    assert await tx.jobs.finish([again[3].id], "doomed")
                     for job in taken.values():
-                        assert await tx.jobs.finish(job.id, "heir")
+                        assert await tx.jobs.finish([job.id], "heir")
 
     run(scenario)
 

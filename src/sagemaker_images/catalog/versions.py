@@ -140,17 +140,23 @@ class Versions:
         digest = request_digest(request)
         aliases = list(dict.fromkeys(request.get("Aliases", ())))
         limit = self._deps.settings.max_versions_per_image
-        # Checked first, without a lock; then the image's counter is locked and advanced only
-        # while the image may still take a version: the lock is held for the writes alone.
-        # Another call taking the same alias or client token meanwhile shows as DuplicateKey;
-        # the call is then made again and answers as if it had come second.
-        for attempt in range(3):
+        # The writes are made first, unchecked: the store numbers and writes the version only
+        # while the image exists, may take a version and has none made with this client
+        # token, and an alias held already fails them whole (DuplicateKey): on PostgreSQL
+        # the whole call is then one statement. Refused, the checks say why (an error, or
+        # the answer given to this token before) and the writes are made again after them:
+        # another call may have taken the alias, the token or the last place meanwhile, and
+        # the checks of the next attempt see it.
+        for attempt in range(4):
             try:
-                return await self._create_version(ctx, request, now, digest, aliases, limit)
+                created = await self._create_version(
+                    ctx, request, now, digest, aliases, limit, check=attempt > 0
+                )
             except DuplicateKey:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+                continue
+            if created is not None:
+                return created
+        raise ResourceInUse(f"Image {request['ImageName']} changed meanwhile. Retry.")
 
     async def _create_version(
         self,
@@ -160,26 +166,36 @@ class Versions:
         digest: str,
         aliases: list[str],
         limit: int,
-    ) -> dict[str, Any]:
+        *,
+        check: bool,
+    ) -> dict[str, Any] | None:
+        """The new version's ARN, or the earlier answer to its client token; None when the
+        store refused the writes (checked: the image changed between the checks and them)."""
+        name = request["ImageName"]
         token = request["ClientToken"]
-        reads = self._store.reader
-        image = await require_image(reads, ctx, request["ImageName"])
-        earlier = await reads.versions.client_token(image.id, token)
-        expiry = now - CLIENT_TOKEN_LIFETIME_MS
-        if earlier is not None and earlier.created_ms > expiry:
-            if earlier.request_digest != digest:
-                raise ValidationError(
-                    f"ClientToken {token} was already used with different parameters."
-                )
-            return {"ImageVersionArn": version_arn(ctx, image, earlier.version)}
-        _check_takes_version(image, limit)
-        holders = await reads.aliases.holders(image.id, aliases)
-        if holders:
-            alias, holder = next(iter(holders.items()))
-            raise _alias_taken(image, alias, holder)
-        number = await self._store.create_version(
+        renew = None
+        if check:
+            reads = self._store.reader
+            image = await require_image(reads, ctx, name)
+            earlier = await reads.versions.client_token(image.id, token)
+            expiry = now - CLIENT_TOKEN_LIFETIME_MS
+            if earlier is not None and earlier.created_ms <= expiry:
+                renew = expiry
+            elif earlier is not None:
+                if earlier.request_digest != digest:
+                    raise ValidationError(
+                        f"ClientToken {token} was already used with different parameters."
+                    )
+                return {"ImageVersionArn": version_arn(ctx, image, earlier.version)}
+            _check_takes_version(image, limit)
+            holders = await reads.aliases.holders(image.id, aliases)
+            if holders:
+                alias, holder = next(iter(holders.items()))
+                raise _alias_taken(image, alias, holder)
+        created = await self._store.create_version(
+            (ctx.account, ctx.region, name.lower()),
             VersionRecord(
-                image_id=image.id,
+                image_id=0,
                 version=0,
                 container_image=None,
                 status=VersionStatus.CREATING,
@@ -188,18 +204,17 @@ class Versions:
                 modified_ms=now,
                 **VERSION.given(request),
             ),
-            ClientTokenRecord(image.id, token, digest, 0, now),
+            ClientTokenRecord(0, token, digest, 0, now),
             aliases,
             (JobKind.VERSION_CREATE, self._deps.transition_due(now)),
             status=ImageStatus.CREATED,
             limit=limit,
-            renew_before_ms=None if earlier is None else expiry,
+            renew_before_ms=renew,
         )
-        if number is None:  # the image changed meanwhile: say how, as if seen first
-            changed = await require_image(reads, ctx, request["ImageName"])
-            _check_takes_version(changed, limit)
-            raise ResourceInUse(f"Image {image.name} changed meanwhile. Retry.")
-        return {"ImageVersionArn": version_arn(ctx, image, number)}
+        if created is None:
+            return None
+        stored_name, number = created
+        return {"ImageVersionArn": image_version_arn(ctx.region, ctx.account, stored_name, number)}
 
     async def describe_image_version(
         self, ctx: RequestContext, request: dict[str, Any]

@@ -8,41 +8,74 @@ transaction that also removes the job, so a transition is recorded at most once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_images.records import JobRecord
+from sagemaker_images.records import JobRecord, VersionRecord
 from sagemaker_images.registry.resolver import Resolution, Resolver
 from sagemaker_images.states import ImageStatus, JobKind, StudioStatus, VersionStatus
 from sagemaker_images.store import Reads, Writes
 
 log = logging.getLogger(__name__)
 
+# What `Transitions.preload` read for a batch of jobs: versions by (image id, number).
+Loaded = Mapping[tuple[int, int], VersionRecord]
+
 
 @dataclass(frozen=True, slots=True)
 class Transitions:
     resolver: Resolver
 
-    async def prepare(self, reads: Reads, job: JobRecord) -> Any:
+    async def preload(self, reads: Reads, jobs: Sequence[JobRecord]) -> Loaded:
+        """What `prepare` reads for a batch of jobs, read at once: the versions that
+        version jobs create."""
+        keys = [
+            (job.subject_id, job.version)
+            for job in jobs
+            if job.kind == JobKind.VERSION_CREATE and job.version is not None
+        ]
+        return {(v.image_id, v.version): v for v in await reads.versions.find_many(keys)}
+
+    async def prepare(self, reads: Reads, job: JobRecord, loaded: Loaded | None = None) -> Any:
+        """The slow part of a job, outside any transaction; `loaded`: what `preload` read
+        for its batch, or None to read it here."""
         if job.fail_reason is not None:
             return None  # completed by hand, as a failure: nothing to ask anyone
         if job.kind == JobKind.VERSION_CREATE:
             assert job.version is not None
-            version = await reads.versions.find(job.subject_id, job.version)
+            if loaded is None:
+                version = await reads.versions.find(job.subject_id, job.version)
+            else:
+                version = loaded.get((job.subject_id, job.version))
             if version is None or version.status != VersionStatus.CREATING:
                 return None
             return await self.resolver.resolve(version.base_image)
         return None
 
     async def apply(self, tx: Writes, job: JobRecord, prepared: Any, now_ms: int) -> None:
-        if job.fail_reason is not None:
-            await self.give_up(tx, job, job.fail_reason, now_ms)
-            return
-        step = _APPLY.get(job.kind)
-        if step is None:
-            raise ValueError(f"unknown job kind {job.kind!r}")
-        await step(tx, job, prepared, now_ms)
+        await self.apply_all(tx, [(job, prepared)], now_ms)
+
+    async def apply_all(
+        self, tx: Writes, prepared: Sequence[tuple[JobRecord, Any]], now_ms: int
+    ) -> None:
+        """Record the outcomes of prepared jobs; the versions they created in one
+        statement."""
+        created = []
+        for job, outcome in prepared:
+            if job.fail_reason is not None:
+                await self.give_up(tx, job, job.fail_reason, now_ms)
+            elif job.kind == JobKind.VERSION_CREATE:
+                # Not a Resolution: the version was not CREATING when prepared, and has
+                # moved on since.
+                if isinstance(outcome, Resolution):
+                    created.append((job, outcome))
+            elif job.kind in _APPLY:
+                await _APPLY[job.kind](tx, job, outcome, now_ms)
+            else:
+                raise ValueError(f"unknown job kind {job.kind!r}")
+        if created:
+            await _versions_ready(tx, created, now_ms)
 
     async def give_up(self, tx: Writes, job: JobRecord, reason: str, now_ms: int) -> None:
         """Record that a transition failed for good, in AWS's *_FAILED states."""
@@ -101,32 +134,25 @@ async def _image_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
         log.info("image %s (%s, %s): deleted", image.name, image.account, image.region)
 
 
-async def _version_ready(tx: Writes, job: JobRecord, outcome: Any, now_ms: int) -> None:
-    assert job.version is not None
-    version = await tx.versions.find(job.subject_id, job.version)
-    if version is None or version.status != VersionStatus.CREATING:
-        return
-    if not isinstance(outcome, Resolution):
-        return  # the version was not CREATING when prepared; it has moved on since
-    name = await _image_name(tx, job)
-    if outcome.container_image is not None:
-        await tx.versions.update(
-            job.subject_id,
-            job.version,
-            status=VersionStatus.CREATED,
-            container_image=outcome.container_image,
-            modified_ms=now_ms,
-        )
-        log.info("image version %s: CREATED, ContainerImage %s", name, outcome.container_image)
-    else:
-        await tx.versions.update(
-            job.subject_id,
-            job.version,
-            status=VersionStatus.CREATE_FAILED,
-            failure_reason=outcome.failure_reason,
-            modified_ms=now_ms,
-        )
-        log.info("image version %s: CREATE_FAILED: %s", name, outcome.failure_reason)
+async def _versions_ready(
+    tx: Writes, created: Sequence[tuple[JobRecord, Resolution]], now_ms: int
+) -> None:
+    """Each version CREATED with its container image, or CREATE_FAILED with the reason;
+    only while still CREATING (its image may be being deleted meanwhile)."""
+    resolved: dict[tuple[int, int], Resolution] = {}
+    for job, resolution in created:
+        assert job.version is not None
+        resolved[(job.subject_id, job.version)] = resolution
+    ended = await tx.versions.finish_creating(
+        [(*key, r.container_image, r.failure_reason) for key, r in resolved.items()], now_ms
+    )
+    for image_id, number, name, account, region in ended:
+        resolution = resolved[(image_id, number)]
+        if resolution.container_image is not None:
+            said = f"CREATED, ContainerImage {resolution.container_image}"
+        else:
+            said = f"CREATE_FAILED: {resolution.failure_reason}"
+        log.info("image version %s/%d (%s, %s): %s", name, number, account, region, said)
 
 
 async def _version_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
@@ -187,7 +213,6 @@ _APPLY: dict[str, Callable[[Writes, JobRecord, Any, int], Awaitable[None]]] = {
     JobKind.IMAGE_CREATE: _image_ready,
     JobKind.IMAGE_UPDATE: _image_ready,
     JobKind.IMAGE_DELETE: _image_gone,
-    JobKind.VERSION_CREATE: _version_ready,
     JobKind.VERSION_DELETE: _version_gone,
     JobKind.DOMAIN_CREATE: _studio_ready,
     JobKind.DOMAIN_UPDATE: _studio_ready,

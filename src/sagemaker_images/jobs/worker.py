@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sagemaker_images.jobs.retry import RetryPolicy
-from sagemaker_images.jobs.transitions import Transitions
+from sagemaker_images.jobs.transitions import Loaded, Transitions
 from sagemaker_images.records import CLIENT_TOKEN_LIFETIME_MS, JobRecord
 from sagemaker_images.registry.resolver import TransientFailure
 from sagemaker_images.store import Presence, Store
@@ -170,9 +170,10 @@ class Worker:
         async with self._store.transaction() as tx:
             jobs = await tx.jobs.claim(self.owner, now, now + self._lease_ms, free)
         claimed_at = time.monotonic()
+        loaded = await self._preload(jobs)
         for job in jobs:
             self._claimed_at[job.id] = claimed_at
-            task = asyncio.create_task(self._prepare(job), name=f"job-{job.id}")
+            task = asyncio.create_task(self._prepare(job, loaded), name=f"job-{job.id}")
             self._running.add(task)
             task.add_done_callback(self._running.discard)
         if len(jobs) == free:
@@ -207,9 +208,20 @@ class Worker:
             finally:
                 self._sleep_until_ms = None
 
-    async def _prepare(self, job: JobRecord) -> None:
+    async def _preload(self, jobs: list[JobRecord]) -> Loaded | None:
+        """What the jobs' preparations read, at once; None (each reads its own, and fails
+        on its own) if that failed."""
+        if not jobs:
+            return None
         try:
-            prepared = await self._transitions.prepare(self._store.reader, job)
+            return await self._transitions.preload(self._store.reader, jobs)
+        except Exception:
+            log.warning("reading a batch of jobs failed; each job reads its own", exc_info=True)
+            return None
+
+    async def _prepare(self, job: JobRecord, loaded: Loaded | None) -> None:
+        try:
+            prepared = await self._transitions.prepare(self._store.reader, job, loaded)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -231,9 +243,10 @@ class Worker:
             try:
                 async with self._store.transaction() as tx:
                     now = self._clock()
-                    for job, prepared in batch:
-                        if await tx.jobs.finish(job.id, self.owner):
-                            await self._transitions.apply(tx, job, prepared, now)
+                    finished = await tx.jobs.finish([job.id for job, _ in batch], self.owner)
+                    await self._transitions.apply_all(
+                        tx, [item for item in batch if item[0].id in finished], now
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -251,7 +264,7 @@ class Worker:
         job, prepared = item
         try:
             async with self._store.transaction() as tx:
-                if await tx.jobs.finish(job.id, self.owner):
+                if await tx.jobs.finish([job.id], self.owner):
                     await self._transitions.apply(tx, job, prepared, self._clock())
         except Exception as error:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
@@ -289,7 +302,7 @@ class Worker:
                     )
                     await tx.jobs.retry(job.id, self.owner, now + delay_ms)
                     outcome = "retried"
-                elif await tx.jobs.finish(job.id, self.owner):
+                elif await tx.jobs.finish([job.id], self.owner):
                     log.warning("job %s gave up: %s", job.id, reason)
                     await self._transitions.give_up(tx, job, reason, now)
                     outcome = "gave_up"

@@ -35,7 +35,7 @@ from sagemaker_images.store.spaces import SpaceReads, SpaceWrites
 from sagemaker_images.store.sql import Queries, Statements
 from sagemaker_images.store.tags import TagReads, TagWrites
 from sagemaker_images.store.user_profiles import UserProfileReads, UserProfileWrites
-from sagemaker_images.store.versions import VersionReads, VersionWrites
+from sagemaker_images.store.versions import ImageKey, VersionReads, VersionWrites
 
 
 class Reads:
@@ -78,6 +78,7 @@ class Writes(Reads):
 
     async def create_version(
         self,
+        image: ImageKey,
         version: VersionRecord,
         token: ClientTokenRecord,
         aliases: Sequence[str],
@@ -85,20 +86,22 @@ class Writes(Reads):
         *,
         status: str,
         limit: int,
-    ) -> int | None:
-        """Number a new version of `version.image_id` and write it with its aliases, its
-        client token and its job (kind, due time): the number given by the image's counter,
-        whatever `version` and `token` say. None, and nothing written, when the image is no
-        longer in `status` or holds `limit` versions. An alias or a client token that
-        another call took meanwhile raises DuplicateKey."""
-        number = await self.versions.allocate_number(version.image_id, status, limit)
-        if number is None:
+    ) -> tuple[str, int] | None:
+        """Number a new version of the image and write it with its aliases, its client
+        token and its job (kind, due time): the image and the number come from the image's
+        counter, whatever `version` and `token` say. The image's stored name and the number;
+        None, and nothing written, when there is no such image, or it is no longer in
+        `status`, holds `limit` versions or has a version made with the token. An alias or
+        a client token that another call took meanwhile raises DuplicateKey."""
+        allocated = await self.versions.allocate_number(image, status, limit, token.token)
+        if allocated is None:
             return None
-        await self.versions.insert(replace(version, version=number))
-        await self.aliases.add(version.image_id, number, aliases)
-        await self.versions.insert_client_token(replace(token, version=number))
-        await self.jobs.add(job[0], version.image_id, number, job[1])
-        return number
+        image_id, name, number = allocated
+        await self.versions.insert(replace(version, image_id=image_id, version=number))
+        await self.aliases.add(image_id, number, aliases)
+        await self.versions.insert_client_token(replace(token, image_id=image_id, version=number))
+        await self.jobs.add(job[0], image_id, number, job[1])
+        return name, number
 
     async def reset(self, account: str | None = None) -> None:
         """Delete every resource (of one account, if given), with its versions, aliases,
@@ -218,6 +221,7 @@ class Store(ABC):
 
     async def create_version(
         self,
+        image: ImageKey,
         version: VersionRecord,
         token: ClientTokenRecord,
         aliases: Sequence[str],
@@ -226,15 +230,15 @@ class Store(ABC):
         status: str,
         limit: int,
         renew_before_ms: int | None = None,
-    ) -> int | None:
+    ) -> tuple[str, int] | None:
         """`Writes.create_version` in a transaction of its own; `renew_before_ms`: the
         client token exists but was made before then (it has expired), and is replaced."""
         async with self.transaction() as tx:
             if renew_before_ms is not None:
-                await tx.versions.forget_client_token(
-                    version.image_id, token.token, renew_before_ms
-                )
-            return await tx.create_version(version, token, aliases, job, status=status, limit=limit)
+                await tx.versions.forget_client_token(image, token.token, renew_before_ms)
+            return await tx.create_version(
+                image, version, token, aliases, job, status=status, limit=limit
+            )
 
     def _jobs_committed(self, writes: Writes) -> None:
         self._job_added(writes.jobs.earliest_added_ms)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import select
 import time
 import zlib
 from collections.abc import AsyncIterator, Sequence
@@ -44,13 +45,14 @@ from sagemaker_images.store.dialect import Dialect
 from sagemaker_images.store.errors import DuplicateKey, StoreUnavailable, UnstorableValue
 from sagemaker_images.store.migrate import apply_migrations
 from sagemaker_images.store.open import redacted
+from sagemaker_images.store.pg_creates import NewVersion, Statement, VersionCreates
 from sagemaker_images.store.pg_presence import (
     CONNECT_TIMEOUT_SECONDS,
     JOB_CHANNEL,
     PRESENCE_SEED,
     PostgresPresence,
 )
-from sagemaker_images.store.versions import FORGET_TOKEN, VERSIONS
+from sagemaker_images.store.versions import FORGET_TOKEN, ImageKey
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,17 @@ def _unavailable(error: Exception) -> StoreUnavailable:
     failure = StoreUnavailable(f"the database cannot be reached: {type(error).__name__}")
     failure.__cause__ = error
     return failure
+
+
+def _spoke_while_idle(connection: AsyncConnection[Any]) -> bool:
+    """Whether the server wrote to a connection that had nothing to answer: what an idle
+    connection receives is its termination (a restart, `pg_terminate_backend`). One
+    non-blocking poll of its socket, no round trip."""
+    try:
+        readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
 
 
 def _unstorable(error: psycopg.DataError) -> UnstorableValue:
@@ -135,46 +148,6 @@ class _Statements:
         """For migrations: the statement as written; rows if it returns any."""
         cursor = await self._connection.execute(sql, params or None)
         return await cursor.fetchall() if cursor.description else []
-
-
-def _create_version_sql(announce: bool) -> str:
-    """CreateImageVersion's writes as one statement, committed alone: the image's counter
-    is locked and advanced (only while the image may take a version) and the version, its
-    aliases, its client token and its job are written from the number it gave, and with
-    `announce` the other servers are notified. The image's row stays locked for that one
-    statement instead of a transaction's round trips: creates on one image queue on that
-    lock, so its length is their throughput (measured: 220 creates/s with a transaction of
-    seven statements holding the lock, against 627/s with the lock over one statement and
-    its COMMIT, and more with this)."""
-    columns = [c.name for c in VERSIONS.columns if not c.generated]
-    values = [
-        "n.id" if c == "image_id" else "n.last_version" if c == "version" else "?" for c in columns
-    ]
-    notify = f", x AS (SELECT pg_notify('{JOB_CHANNEL}', ?) FROM n)" if announce else ""
-    return (
-        "WITH n AS (UPDATE images SET last_version = last_version + 1,"
-        " version_count = version_count + 1"
-        " WHERE id = ? AND status = ? AND version_count < ? RETURNING id, last_version),"
-        f" v AS (INSERT INTO image_versions ({', '.join(columns)})"
-        f" SELECT {', '.join(values)} FROM n),"
-        " a AS (INSERT INTO image_version_aliases (image_id, alias, version)"
-        " SELECT n.id, alias, n.last_version FROM n, unnest(?::text[]) AS alias),"
-        " t AS (INSERT INTO client_tokens (image_id, token, request_digest, version, created_ms)"
-        " SELECT n.id, ?, ?, n.last_version, ? FROM n),"
-        " j AS (INSERT INTO jobs (kind, subject_id, version, due_ms, attempts)"
-        f" SELECT ?, n.id, n.last_version, ?, 0 FROM n){notify}"
-        " SELECT last_version" + (", (SELECT COUNT(*) FROM x)" if announce else "") + " FROM n"
-    )
-
-
-_CREATE_VERSION = {announce: _create_version_sql(announce) for announce in (False, True)}
-# Where the version's own columns sit among its insert parameters (the statement takes the
-# image and the number from the counter instead).
-_OWN_COLUMNS = [
-    i
-    for i, c in enumerate(c for c in VERSIONS.columns if not c.generated)
-    if c.name not in ("image_id", "version")
-]
 
 
 class _PooledReads:
@@ -226,6 +199,7 @@ class PostgresStore(Store):
         self._reader = Reads(self._pooled)
         self._presences: set[PostgresPresence] = set()
         self._announced_ms = 0  # the due time this server last announced with NOTIFY
+        self._creates = VersionCreates(self._write_announcing)
 
     async def open(self) -> None:
         try:
@@ -281,6 +255,15 @@ class PostgresStore(Store):
         except TimeoutError as error:
             raise _unavailable(error) from error
         try:
+            for _ in range(self.pool_size):
+                connection = await self._pool.getconn()
+                if not _spoke_while_idle(connection):
+                    return connection
+                # Terminated while it sat in the pool: the statement a caller sends next
+                # would fail without having run, and a write answered 503 for that is
+                # a call refused after the database came back.
+                await connection.close()
+                await self._pool.putconn(connection)  # discarded, and replaced
             return await self._pool.getconn()
         except BaseException as error:
             self._slots.release()
@@ -346,6 +329,7 @@ class PostgresStore(Store):
 
     async def create_version(
         self,
+        image: ImageKey,
         version: VersionRecord,
         token: ClientTokenRecord,
         aliases: Sequence[str],
@@ -354,33 +338,28 @@ class PostgresStore(Store):
         status: str,
         limit: int,
         renew_before_ms: int | None = None,
-    ) -> int | None:
-        if renew_before_ms is not None:
-            await self._alone(FORGET_TOKEN, (version.image_id, token.token, renew_before_ms))
-        due = job[1]
-        announce = self._announcing(due)
-        inserted = VERSIONS.insert_params(version)
-        params = [
-            version.image_id,
-            status,
-            limit,
-            *(inserted[i] for i in _OWN_COLUMNS),
-            list(aliases),
-            token.token,
-            token.request_digest,
-            token.created_ms,
-            job[0],
-            due,
-        ]
-        if announce:
-            params.append(str(due))
-        rows = await self._alone(_CREATE_VERSION[announce], params)
-        if not rows:
-            return None
-        if announce:
-            self._announced(due)
-        self._job_added(due)
-        return int(rows[0][0])
+    ) -> tuple[str, int] | None:
+        new = NewVersion(image, version, token, aliases, job, status, limit)
+        if renew_before_ms is None:
+            created = await self._creates.create(new)
+        else:
+            await self._alone(FORGET_TOKEN, (token.token, renew_before_ms, *image))
+            created = await self._creates.alone(new)
+        if created is not None:
+            self._job_added(job[1])  # here, in the call's own context
+        return created
+
+    async def _write_announcing(
+        self, statement: Statement, params: Sequence[Any], due_ms: int
+    ) -> list[tuple[Any, ...]]:
+        """A statement that adds jobs due from `due_ms`, committed alone; with a NOTIFY of
+        them to the other servers when they are to hear of it."""
+        announce = self._announcing(due_ms)
+        sent = [*params, str(due_ms)] if announce else params
+        rows = await self._alone(statement[announce], sent)
+        if rows and announce:
+            self._announced(due_ms)
+        return rows
 
     async def _alone(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """One write committed by itself (the connection's autocommit). Never run again on

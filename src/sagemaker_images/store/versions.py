@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from sagemaker_images.records import (
     VersionRecord,
     listed_columns,
 )
+from sagemaker_images.states import VersionStatus
 from sagemaker_images.store.images import IMAGES, ImageReads
 from sagemaker_images.store.sql import PageRequest, Queries, Statements, TimeFilters, Where
 from sagemaker_images.store.tables import Table
@@ -29,11 +31,24 @@ _FIND_TOKEN = (
 )
 
 
-FORGET_TOKEN = "DELETE FROM client_tokens WHERE image_id = ? AND token = ? AND created_ms < ?"
-# Locks and advances an image's counter, only while the image may take one more version.
-_ALLOCATE = (
+# An image by its key: account, region and lower-cased name.
+ImageKey = tuple[str, str, str]
+# How a version's creation ended: (image id, number, container image, failure reason), the
+# container image None when it failed.
+CreateOutcome = tuple[int, int, str | None, str | None]
+# A client token made before a time (expired), of an image given by its key.
+FORGET_TOKEN = (
+    "DELETE FROM client_tokens WHERE token = ? AND created_ms < ? AND image_id ="
+    " (SELECT id FROM images WHERE account = ? AND region = ? AND name_key = ?)"
+)
+# Locks and advances the counter of an image given by its key, only while it may take one
+# more version and no version was made with a client token: its id, stored name and the
+# number. (Its parameters: the key, the status, the limit, the token.)
+ALLOCATE = (
     "UPDATE images SET last_version = last_version + 1, version_count = version_count + 1"
-    " WHERE id = ? AND status = ? AND version_count < ? RETURNING last_version"
+    " WHERE account = ? AND region = ? AND name_key = ? AND status = ? AND version_count < ?"
+    " AND NOT EXISTS (SELECT 1 FROM client_tokens c WHERE c.image_id = images.id"
+    " AND c.token = ?) RETURNING id, name, last_version"
 )
 
 
@@ -78,6 +93,18 @@ class VersionReads:
     async def find(self, image_id: int, version: int) -> VersionRecord | None:
         row = await self._q.one(_FIND, (image_id, version))
         return VERSIONS.record(row) if row else None
+
+    async def find_many(self, keys: Sequence[tuple[int, int]]) -> list[VersionRecord]:
+        """The versions of these (image id, number) pairs that exist, in one statement."""
+        if not keys:
+            return []
+        pairs = ", ".join("(?, ?)" for _ in keys)
+        rows = await self._q.all(
+            f"SELECT {VERSIONS.select_list} FROM image_versions"
+            f" WHERE (image_id, version) IN (VALUES {pairs})",
+            [value for key in keys for value in key],
+        )
+        return [VERSIONS.record(row) for row in rows]
 
     async def of_image(self, image_id: int) -> list[VersionRecord]:
         """Every version of an image, by number."""
@@ -161,11 +188,15 @@ class VersionWrites(VersionReads):
         super().__init__(s)
         self._s = s
 
-    async def allocate_number(self, image_id: int, status: str, limit: int) -> int | None:
-        """The next number of an image, counted in the image's row so racing creators queue;
-        None if the image is no longer in `status` or holds `limit` versions already."""
-        row = await self._s.one(_ALLOCATE, (image_id, status, limit))
-        return None if row is None else int(row[0])
+    async def allocate_number(
+        self, image: ImageKey, status: str, limit: int, token: str
+    ) -> tuple[int, str, int] | None:
+        """The next number of an image (with its id and stored name), counted in the
+        image's row so racing creators queue; None if there is no such image, or it is no
+        longer in `status`, holds `limit` versions already or has a version made with
+        `token`."""
+        row = await self._s.one(ALLOCATE, (*image, status, limit, token))
+        return None if row is None else (int(row[0]), str(row[1]), int(row[2]))
 
     async def insert(self, version: VersionRecord) -> None:
         await self._s.run(VERSIONS.insert_sql, VERSIONS.insert_params(version))
@@ -176,6 +207,37 @@ class VersionWrites(VersionReads):
             f"UPDATE image_versions SET {assignments} WHERE image_id = ? AND version = ?",
             [*params, image_id, version],
         )
+
+    async def finish_creating(
+        self, outcomes: Sequence[CreateOutcome], modified_ms: int
+    ) -> list[tuple[int, int, str, str, str]]:
+        """End versions still CREATING, in one statement: CREATED with the container image
+        of their outcome, or CREATE_FAILED with its reason where it has none. Those ended:
+        (image id, number, and their image's name, account and region, for log lines)."""
+        if not outcomes:
+            return []
+        given = ", ".join("(?, ?, ?, ?)" for _ in outcomes)
+        rows = await self._s.all(
+            "UPDATE image_versions SET container_image = x.container_image,"
+            " failure_reason = x.failure_reason, modified_ms = ?,"
+            " status = CASE WHEN x.container_image IS NULL THEN ? ELSE ? END"
+            " FROM (SELECT column1 AS image_id, column2 AS version, column3 AS container_image,"
+            f" column4 AS failure_reason FROM (VALUES {given}) AS given) AS x"
+            " WHERE image_versions.image_id = x.image_id AND image_versions.version = x.version"
+            " AND image_versions.status = ?"
+            " RETURNING image_versions.image_id, image_versions.version,"
+            " (SELECT name FROM images WHERE images.id = image_versions.image_id),"
+            " (SELECT account FROM images WHERE images.id = image_versions.image_id),"
+            " (SELECT region FROM images WHERE images.id = image_versions.image_id)",
+            [
+                modified_ms,
+                VersionStatus.CREATE_FAILED,
+                VersionStatus.CREATED,
+                *(value for outcome in outcomes for value in outcome),
+                VersionStatus.CREATING,
+            ],
+        )
+        return [(int(i), int(v), str(n), str(a), str(r)) for i, v, n, a, r in rows]
 
     async def mark_all(self, image_id: int, status: str, modified_ms: int) -> None:
         await self._s.run(
@@ -209,9 +271,9 @@ class VersionWrites(VersionReads):
         """A new token: one held already raises DuplicateKey."""
         await self._s.run(CLIENT_TOKENS.insert_sql, CLIENT_TOKENS.insert_params(record))
 
-    async def forget_client_token(self, image_id: int, token: str, before_ms: int) -> None:
+    async def forget_client_token(self, image: ImageKey, token: str, before_ms: int) -> None:
         """Remove a token made before `before_ms` (expired), so it can be made anew."""
-        await self._s.run(FORGET_TOKEN, (image_id, token, before_ms))
+        await self._s.run(FORGET_TOKEN, (token, before_ms, *image))
 
     async def purge_client_tokens(self, before_ms: int) -> int:
         return await self._s.run("DELETE FROM client_tokens WHERE created_ms < ?", (before_ms,))
