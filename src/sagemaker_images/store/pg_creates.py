@@ -232,7 +232,7 @@ class VersionCreates:
         """The first waiting calls that share the first one's status and limit."""
         first = self._waiting[0][0]
         group: list[Waiting] = []
-        rest = []
+        rest: list[Waiting] = []
         for item in self._waiting:
             new = item[0]
             alike = (new.status, new.limit) == (first.status, first.limit)
