@@ -25,7 +25,6 @@ itself), since every other server would see it dead and could take over what it 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import select
@@ -52,6 +51,7 @@ from sagemaker_images.store.pg_presence import (
     PRESENCE_SEED,
     PostgresPresence,
 )
+from sagemaker_images.store.pg_slots import Slots
 from sagemaker_images.store.versions import FORGET_TOKEN, ImageKey
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ class PostgresStore(Store):
             open=False,
             name="sagemaker-images",
         )
-        self._slots = asyncio.Semaphore(pool_size)
+        self._slots = Slots(pool_size, pool_timeout)
         self._pooled = _PooledReads(self)
         self._reader = Reads(self._pooled)
         self._presences: set[PostgresPresence] = set()
@@ -232,36 +232,33 @@ class PostgresStore(Store):
 
     def pool_stats(self) -> dict[str, int]:
         stats = self._pool.get_stats()
-        waiting = len(getattr(self._slots, "_waiters", None) or ())
+        waiting = self._slots.waiting()
         return {
             "pool_size": stats.get("pool_size", 0),
             "pool_available": stats.get("pool_available", 0),
             "waiting": waiting + stats.get("requests_waiting", 0),
         }
 
-    async def acquire(self) -> AsyncConnection[Any]:
+    async def acquire(self, *, for_write: bool = False) -> AsyncConnection[Any]:
         """A connection; callers queue here rather than in the pool.
 
         The pool's own queue of waiting clients costs far more per call than a semaphore
         (measured: 6k against 13-16k reads/s at 64 concurrent calls), so at most
-        `pool_size` callers ever ask it for a connection.
+        `pool_size` callers ever ask it for a connection. `for_write`: for a statement
+        that is not sent twice, so not one on a connection the database terminated while
+        it sat in the pool (reads pass over those as they fail: see `live`).
         """
         try:
-            if self._slots.locked():
-                async with asyncio.timeout(self._pool.timeout):
-                    await self._slots.acquire()
-            else:
-                await self._slots.acquire()
+            await self._slots.acquire()
         except TimeoutError as error:
             raise _unavailable(error) from error
         try:
-            for _ in range(self.pool_size):
+            for _ in range(self.pool_size if for_write else 0):
                 connection = await self._pool.getconn()
                 if not _spoke_while_idle(connection):
                     return connection
-                # Terminated while it sat in the pool: the statement a caller sends next
-                # would fail without having run, and a write answered 503 for that is
-                # a call refused after the database came back.
+                # The statement would fail without having run, and a write answered 503
+                # for that is a call refused after the database came back.
                 await connection.close()
                 await self._pool.putconn(connection)  # discarded, and replaced
             return await self._pool.getconn()
@@ -365,7 +362,7 @@ class PostgresStore(Store):
         """One write committed by itself (the connection's autocommit). Never run again on
         another connection when one fails: whether it committed is unknown, and the
         caller's retry (with its ClientToken) is what may safely repeat it."""
-        connection = await self.acquire()
+        connection = await self.acquire(for_write=True)
         try:
             cursor = await _Statements(connection)._execute(sql, params)
             return await cursor.fetchall() if cursor.description else []
