@@ -75,10 +75,39 @@ def pinned(command: list[str], cpu: int) -> list[str]:
     return command
 
 
+# The processes started (servers, the bare app), which `quiet` waits for.
+RUNNING: list[subprocess.Popen[bytes]] = []
+
+
+def quiet(most: float = 30.0) -> None:
+    """Wait until every started process is idle: a run must not measure the previous run's
+    leftovers (versions still completing their jobs on a server that shares the core).
+    Idle: under 8% of a core over a quarter of a second; at most `most` seconds."""
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+
+    def ticks() -> int:
+        total = 0
+        for child in RUNNING:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total
+
+    deadline = time.monotonic() + most
+    last = ticks()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = ticks()
+        if now - last <= 0.02 * ticks_per_second:
+            return
+        last = now
+
+
 @contextmanager
 def process(command: list[str], port: int, log: Path) -> Iterator[str]:
     with log.open("wb") as out:
         child = subprocess.Popen(pinned(command, 0), stdout=out, stderr=subprocess.STDOUT)
+    RUNNING.append(child)
     endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -94,6 +123,7 @@ def process(command: list[str], port: int, log: Path) -> Iterator[str]:
                 time.sleep(0.05)
         yield endpoint
     finally:
+        RUNNING.remove(child)
         child.terminate()
         child.wait(30)
 
@@ -120,6 +150,7 @@ def wrk(
     connections: int,
 ) -> Figure:
     """One wrk per endpoint at once, the connections split between them; rates add up."""
+    quiet()
     args = [operation, body, "", uuid.uuid4().hex[:8]]
     runs = [
         subprocess.Popen(
