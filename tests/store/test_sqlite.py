@@ -89,16 +89,16 @@ def test_an_idle_wal_is_checkpointed_into_the_database(loop, tmp_path, backend):
     path = tmp_path / "catalog.db"
     store = serving(loop, path)
 
-    async def write(count: int, prefix: str) -> None:
-        # One transaction: done well within a checkpoint interval even on a loaded machine,
-        # so the rows are all still in the WAL when it commits.
+    async def write(count: int, prefix: str) -> int:
+        """Rows in the main file just after the commit: read before the event loop turns,
+        so no checkpoint waiting for the write lock can run in between."""
         async with store.transaction() as tx:
             for n in range(count):
                 await tx.images.insert(image(f"{prefix}-{n}"))
+        return rows_in_main_file(path)
 
     try:
-        loop.run(write(200, "first"))
-        assert rows_in_main_file(path) < 200  # still in the WAL
+        assert loop.run(write(200, "first")) < 200  # still in the WAL
         deadline = time.monotonic() + 10 * CHECKPOINT_INTERVAL_SECONDS
         while rows_in_main_file(path) < 200 and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -70,6 +70,9 @@ class Worker:
         self._max_attempts = max_attempts
         # (kind, outcome: done, gave_up or retried, seconds from claim to outcome)
         self._observe = observe or (lambda kind, outcome, seconds: None)
+        # The jobs claimed and not yet recorded (preparing, or waiting to be committed),
+        # with when: at most `concurrency` of them, so a commit loop that falls behind
+        # holds claiming back rather than leasing ever more jobs it cannot record.
         self._claimed_at: dict[int, float] = {}
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
@@ -163,7 +166,7 @@ class Worker:
                 await asyncio.sleep(self._poll_seconds)
 
     async def _claim(self) -> None:
-        free = min(BATCH, self._concurrency - len(self._running))
+        free = min(BATCH, self._concurrency - len(self._claimed_at))
         if free <= 0:
             return
         now = self._clock()
@@ -189,7 +192,7 @@ class Worker:
 
     async def _idle(self) -> None:
         timeout = self._poll_seconds
-        if len(self._running) < self._concurrency and self._presence.held:
+        if len(self._claimed_at) < self._concurrency and self._presence.held:
             due, held_elsewhere = await self._store.reader.jobs.schedule(self.owner)
             now = self._clock()
             # What was heard of while reading is not in what was read; nothing is heard

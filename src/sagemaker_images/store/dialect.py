@@ -23,6 +23,9 @@ class Dialect:
     # Appended to "the job's lease has lapsed" when claiming (`{lease_holder_gone}`): where
     # servers share the database, "... or the server holding it is gone".
     lease_holder_gone: str = ""
+    # The jobs a claim chose in its `due` WITH query (`{chosen_jobs}`), as a condition on
+    # `jobs.id`; PostgreSQL's looks them up by key whatever its statistics say.
+    chosen_jobs: str = "id IN (SELECT id FROM due)"
 
     def render(self, sql: str) -> str:
         if self.placeholder == "?" and "{" not in sql:
@@ -45,6 +48,7 @@ def _render(dialect: Dialect, sql: str) -> str:
             sql.replace("{lock}", dialect.lock)
             .replace("{skip_locked}", dialect.skip_locked)
             .replace("{lease_holder_gone}", dialect.lease_holder_gone)
+            .replace("{chosen_jobs}", dialect.chosen_jobs)
         )
     if dialect.placeholder != "?":
         sql = sql.replace("?", dialect.placeholder)

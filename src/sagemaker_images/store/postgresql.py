@@ -72,6 +72,7 @@ POSTGRESQL = Dialect(
     lease_holder_gone=(
         f" OR pg_try_advisory_xact_lock(hashtextextended(lease_owner, {PRESENCE_SEED}))"
     ),
+    chosen_jobs="id = ANY(ARRAY(SELECT id FROM due))",
 )
 # From another session: the presence is held if the try fails (if it succeeds, the lock is
 # ours until the transaction ends, which keeps a returning presence waiting that long).
