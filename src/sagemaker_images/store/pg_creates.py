@@ -122,18 +122,19 @@ def _group_sql(announce: bool) -> str:
     tokens; its calls are numbered in their order in the group."""
     key = ("account", "region", "name_key")
     same = " AND ".join(f"images.{k} = c.{k}" for k in key)
-    of_group = " AND ".join(f"r.{k} = c.{k}" for k in key)
     joined = " AND ".join(f"r.{k} = n.{k}" for k in key)
     own = ", ".join(c.name for c in _OWN)
     notify, count = _notify(announce, "m")
     return (
         f"WITH r AS (SELECT * FROM json_to_recordset(?::json) AS r({', '.join(_GROUP_FIELDS)})),"
-        f" c AS (SELECT {', '.join(key)}, COUNT(*) AS k FROM r GROUP BY {', '.join(key)}),"
+        f" c AS (SELECT {', '.join(key)}, COUNT(*) AS k, array_agg(token) AS tokens"
+        f" FROM r GROUP BY {', '.join(key)}),"
         " n AS (UPDATE images SET last_version = last_version + c.k,"
         " version_count = version_count + c.k FROM c"
         f" WHERE {same} AND images.status = ? AND images.version_count + c.k <= ?"
-        " AND NOT EXISTS (SELECT 1 FROM r JOIN client_tokens t ON t.token = r.token"
-        f" WHERE t.image_id = images.id AND {of_group})"
+        # Each token looked up by key: an image may hold many thousands.
+        " AND NOT EXISTS (SELECT 1 FROM client_tokens t"
+        " WHERE t.image_id = images.id AND t.token = ANY (c.tokens))"
         " RETURNING images.id, images.name, c.account, c.region, c.name_key,"
         " images.last_version - c.k AS base),"
         " m AS (SELECT r.*, n.id AS image_id, n.name,"
