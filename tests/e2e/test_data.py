@@ -291,8 +291,11 @@ def test_import_into_a_served_sqlite_catalog_is_refused(source, archive):
 
 def test_copy_server_to_server_resumes_after_an_interruption(source, tmp_path):
     control = ControlClient(source.endpoint)
-    # Slow reads, so that the copy can be interrupted half-way.
-    control.faults(operation="ListAliases", latency_ms=150)
+    # Slow reads, so that the copy can be interrupted half-way: each image waits this long
+    # at least, which leaves seconds between the second image and the last for the
+    # interruption to land in, even on a loaded machine (with 150 ms the copy once
+    # finished first).
+    control.faults(operation="ListAliases", latency_ms=600)
     url = f"sqlite:///{tmp_path / 'copy.db'}"
     command = [
         sys.executable,
