@@ -291,11 +291,8 @@ def test_import_into_a_served_sqlite_catalog_is_refused(source, archive):
 
 def test_copy_server_to_server_resumes_after_an_interruption(source, tmp_path):
     control = ControlClient(source.endpoint)
-    # Slow reads, so that the copy can be interrupted half-way: each image waits this long
-    # at least, which leaves seconds between the second image and the last for the
-    # interruption to land in, even on a loaded machine (with 150 ms the copy once
-    # finished first).
-    control.faults(operation="ListAliases", latency_ms=600)
+    # Slow reads, so that the copy can be interrupted half-way.
+    control.faults(operation="ListAliases", latency_ms=150)
     url = f"sqlite:///{tmp_path / 'copy.db'}"
     command = [
         sys.executable,
@@ -316,7 +313,14 @@ def test_copy_server_to_server_resumes_after_an_interruption(source, tmp_path):
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     }
-    copying = subprocess.Popen(command, stderr=subprocess.PIPE, env=env)
+    # Ctrl-C as a terminal sends it: a test run started in the background (`make test &`,
+    # `nohup`) ignores SIGINT, its children inherit that, and the copy would finish.
+    copying = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
     def copied() -> int:
         try:
