@@ -29,7 +29,7 @@ from sagemaker_images.store import (
     UnstorableValue,
     open_store,
 )
-from sagemaker_images.store.versions import LISTED
+from sagemaker_images.store.versions import LISTED, NewVersion
 
 REGION = "us-store-1"
 EVERYTHING = TimeFilters()
@@ -215,13 +215,15 @@ def test_creates_made_at_once_answer_each_as_if_made_alone(run, account):
     async def create(name: str, token: str, aliases: tuple[str, ...] = ()) -> object:
         try:
             return await store_of[0].create_version(
-                (account, REGION, name.lower()),
-                version(0, 0),
-                ClientTokenRecord(0, token, f"digest-{token}", 0, 5000),
-                list(aliases),
-                ("version.create", 10**15),
-                status="CREATED",
-                limit=8,
+                NewVersion(
+                    image=(account, REGION, name.lower()),
+                    version=version(0, 0),
+                    token=ClientTokenRecord(0, token, f"digest-{token}", 0, 5000),
+                    aliases=list(aliases),
+                    job=("version.create", 10**15),
+                    status="CREATED",
+                    limit=8,
+                )
             )
         except DuplicateKey:
             return "clash"

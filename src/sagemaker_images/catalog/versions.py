@@ -30,7 +30,7 @@ from sagemaker_images.records import (
 )
 from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
 from sagemaker_images.store import DuplicateKey, Reads
-from sagemaker_images.store.versions import LISTED, ListedVersion
+from sagemaker_images.store.versions import LISTED, ListedVersion, NewVersion
 
 BUSY = frozenset({VersionStatus.CREATING, VersionStatus.DELETING})
 VERSION = Members(VersionRecord, "ImageVersionArn", "version", shared=("ImageArn",))
@@ -192,9 +192,9 @@ class Versions:
             if holders:
                 alias, holder = next(iter(holders.items()))
                 raise _alias_taken(image, alias, holder)
-        created = await self._store.create_version(
-            (ctx.account, ctx.region, name.lower()),
-            VersionRecord(
+        new = NewVersion(
+            image=(ctx.account, ctx.region, name.lower()),
+            version=VersionRecord(
                 image_id=0,
                 version=0,
                 container_image=None,
@@ -204,13 +204,13 @@ class Versions:
                 modified_ms=now,
                 **VERSION.given(request),
             ),
-            ClientTokenRecord(0, token, digest, 0, now),
-            aliases,
-            (JobKind.VERSION_CREATE, self._deps.transition_due(now)),
+            token=ClientTokenRecord(0, token, digest, 0, now),
+            aliases=aliases,
+            job=(JobKind.VERSION_CREATE, self._deps.transition_due(now)),
             status=ImageStatus.CREATED,
             limit=limit,
-            renew_before_ms=renew,
         )
+        created = await self._store.create_version(new, renew_before_ms=renew)
         if created is None:
             return None
         stored_name, number = created

@@ -152,7 +152,7 @@ async def _versions_ready(
             said = f"CREATED, ContainerImage {resolution.container_image}"
         else:
             said = f"CREATE_FAILED: {resolution.failure_reason}"
-        log.info("image version %s/%d (%s, %s): %s", name, number, account, region, said)
+        log.info("image version %s: %s", _version_label(name, number, account, region), said)
 
 
 async def _version_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
@@ -167,7 +167,11 @@ async def _image_name(tx: Writes, job: JobRecord) -> str:
     image = await tx.images.by_id(job.subject_id)
     if image is None:
         return f"{job.subject_id}/{job.version}"
-    return f"{image.name}/{job.version} ({image.account}, {image.region})"
+    return _version_label(image.name, job.version, image.account, image.region)
+
+
+def _version_label(name: str, number: int | None, account: str, region: str) -> str:
+    return f"{name}/{number} ({account}, {region})"
 
 
 # Studio resources: the family of a job kind, the noun its log lines use.

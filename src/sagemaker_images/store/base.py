@@ -10,7 +10,7 @@ portable SQL over the primitives a dialect provides (`sql.Queries`, `sql.Stateme
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 
@@ -20,8 +20,6 @@ from sagemaker_images.records import (
     IMAGE_TAGS,
     SPACE_TAGS,
     USER_PROFILE_TAGS,
-    ClientTokenRecord,
-    VersionRecord,
 )
 from sagemaker_images.states import JOB_SUBJECTS
 from sagemaker_images.store.aliases import AliasReads, AliasWrites
@@ -35,7 +33,7 @@ from sagemaker_images.store.spaces import SpaceReads, SpaceWrites
 from sagemaker_images.store.sql import Queries, Statements
 from sagemaker_images.store.tags import TagReads, TagWrites
 from sagemaker_images.store.user_profiles import UserProfileReads, UserProfileWrites
-from sagemaker_images.store.versions import ImageKey, VersionReads, VersionWrites
+from sagemaker_images.store.versions import NewVersion, VersionReads, VersionWrites
 
 
 class Reads:
@@ -76,31 +74,25 @@ class Writes(Reads):
         self.user_profiles = UserProfileWrites(s)
         self.spaces = SpaceWrites(s)
 
-    async def create_version(
-        self,
-        image: ImageKey,
-        version: VersionRecord,
-        token: ClientTokenRecord,
-        aliases: Sequence[str],
-        job: tuple[str, int],
-        *,
-        status: str,
-        limit: int,
-    ) -> tuple[str, int] | None:
+    async def create_version(self, new: NewVersion) -> tuple[str, int] | None:
         """Number a new version of the image and write it with its aliases, its client
-        token and its job (kind, due time): the image and the number come from the image's
-        counter, whatever `version` and `token` say. The image's stored name and the number;
-        None, and nothing written, when there is no such image, or it is no longer in
-        `status`, holds `limit` versions or has a version made with the token. An alias or
-        a client token that another call took meanwhile raises DuplicateKey."""
-        allocated = await self.versions.allocate_number(image, status, limit, token.token)
+        token and its job: the image and the number come from the image's counter. The
+        image's stored name and the number; None, and nothing written, when there is no
+        such image, or it is no longer in `new.status`, holds `new.limit` versions or has a
+        version made with the token. An alias or a client token that another call took
+        meanwhile raises DuplicateKey."""
+        allocated = await self.versions.allocate_number(
+            new.image, new.status, new.limit, new.token.token
+        )
         if allocated is None:
             return None
         image_id, name, number = allocated
-        await self.versions.insert(replace(version, image_id=image_id, version=number))
-        await self.aliases.add(image_id, number, aliases)
-        await self.versions.insert_client_token(replace(token, image_id=image_id, version=number))
-        await self.jobs.add(job[0], image_id, number, job[1])
+        await self.versions.insert(replace(new.version, image_id=image_id, version=number))
+        await self.aliases.add(image_id, number, new.aliases)
+        await self.versions.insert_client_token(
+            replace(new.token, image_id=image_id, version=number)
+        )
+        await self.jobs.add(new.job[0], image_id, number, new.job[1])
         return name, number
 
     async def reset(self, account: str | None = None) -> None:
@@ -220,25 +212,14 @@ class Store(ABC):
         self._job_listeners.append(listener)
 
     async def create_version(
-        self,
-        image: ImageKey,
-        version: VersionRecord,
-        token: ClientTokenRecord,
-        aliases: Sequence[str],
-        job: tuple[str, int],
-        *,
-        status: str,
-        limit: int,
-        renew_before_ms: int | None = None,
+        self, new: NewVersion, renew_before_ms: int | None = None
     ) -> tuple[str, int] | None:
         """`Writes.create_version` in a transaction of its own; `renew_before_ms`: the
         client token exists but was made before then (it has expired), and is replaced."""
         async with self.transaction() as tx:
             if renew_before_ms is not None:
-                await tx.versions.forget_client_token(image, token.token, renew_before_ms)
-            return await tx.create_version(
-                image, version, token, aliases, job, status=status, limit=limit
-            )
+                await tx.versions.forget_client_token(new.image, new.token.token, renew_before_ms)
+            return await tx.create_version(new)
 
     def _jobs_committed(self, writes: Writes) -> None:
         self._job_added(writes.jobs.earliest_added_ms)

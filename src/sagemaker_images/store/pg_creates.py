@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from sagemaker_images.records import ClientTokenRecord, VersionRecord
 from sagemaker_images.store.errors import DuplicateKey, UnstorableValue
 from sagemaker_images.store.pg_presence import JOB_CHANNEL
-from sagemaker_images.store.versions import ALLOCATE, VERSIONS, ImageKey
+from sagemaker_images.store.versions import ALLOCATE, VERSIONS, NewVersion
 
 # The most creates written in one statement.
 MOST_IN_A_GROUP = 64
@@ -50,21 +48,9 @@ _OWN_AT = [_INSERTED.index(c) for c in _OWN]
 _SQL_TYPES = {str: "text", int: "bigint", bool: "smallint"}
 
 
-@dataclass(frozen=True, slots=True)
-class NewVersion:
-    """One call's writes: the image and the number come from the image's counter."""
-
-    image: ImageKey
-    version: VersionRecord
-    token: ClientTokenRecord
-    aliases: Sequence[str]
-    job: tuple[str, int]  # kind, due time
-    status: str  # the image takes a version only in this status
-    limit: int  # and while it holds fewer versions
-
-    def own_values(self) -> list[Any]:
-        inserted = VERSIONS.insert_params(self.version)
-        return [inserted[i] for i in _OWN_AT]
+def _own_values(new: NewVersion) -> list[Any]:
+    inserted = VERSIONS.insert_params(new.version)
+    return [inserted[i] for i in _OWN_AT]
 
 
 def _notify(announce: bool, source: str) -> tuple[str, str]:
@@ -113,6 +99,8 @@ _GROUP_FIELDS = [
     "aliases json",
     *(f"{c.name} {_SQL_TYPES[c.type]}" for c in _OWN),
 ]
+
+_GROUP_NAMES = [field.split()[0] for field in _GROUP_FIELDS]
 
 
 def _group_sql(announce: bool) -> str:
@@ -165,7 +153,7 @@ def single_params(new: NewVersion) -> list[Any]:
         new.status,
         new.limit,
         token.token,
-        *new.own_values(),
+        *_own_values(new),
         list(new.aliases),
         token.token,
         token.request_digest,
@@ -175,11 +163,10 @@ def single_params(new: NewVersion) -> list[Any]:
 
 
 def group_params(group: Sequence[NewVersion]) -> list[Any]:
-    names = [field.split()[0] for field in _GROUP_FIELDS]
     rows = [
         dict(
             zip(
-                names,
+                _GROUP_NAMES,
                 [
                     ord_,
                     *new.image,
@@ -188,7 +175,7 @@ def group_params(group: Sequence[NewVersion]) -> list[Any]:
                     new.token.created_ms,
                     *new.job,
                     list(new.aliases),
-                    *new.own_values(),
+                    *_own_values(new),
                 ],
                 strict=True,
             )

@@ -39,13 +39,12 @@ from psycopg import AsyncConnection, errors
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from sagemaker_images.records import ClientTokenRecord, VersionRecord
 from sagemaker_images.store.base import JobListener, Presence, Reads, Store, Writes
 from sagemaker_images.store.dialect import Dialect
 from sagemaker_images.store.errors import DuplicateKey, StoreUnavailable, UnstorableValue
 from sagemaker_images.store.migrate import apply_migrations
 from sagemaker_images.store.open import redacted
-from sagemaker_images.store.pg_creates import NewVersion, Statement, VersionCreates
+from sagemaker_images.store.pg_creates import Statement, VersionCreates
 from sagemaker_images.store.pg_presence import (
     CONNECT_TIMEOUT_SECONDS,
     JOB_CHANNEL,
@@ -53,7 +52,7 @@ from sagemaker_images.store.pg_presence import (
     PostgresPresence,
 )
 from sagemaker_images.store.pg_slots import Slots
-from sagemaker_images.store.versions import FORGET_TOKEN, ImageKey
+from sagemaker_images.store.versions import FORGET_TOKEN, NewVersion
 
 log = logging.getLogger(__name__)
 
@@ -351,25 +350,15 @@ class PostgresStore(Store):
         self._jobs_committed(writes)
 
     async def create_version(
-        self,
-        image: ImageKey,
-        version: VersionRecord,
-        token: ClientTokenRecord,
-        aliases: Sequence[str],
-        job: tuple[str, int],
-        *,
-        status: str,
-        limit: int,
-        renew_before_ms: int | None = None,
+        self, new: NewVersion, renew_before_ms: int | None = None
     ) -> tuple[str, int] | None:
-        new = NewVersion(image, version, token, aliases, job, status, limit)
         if renew_before_ms is None:
             created = await self._creates.create(new)
         else:
-            await self._alone(FORGET_TOKEN, (token.token, renew_before_ms, *image))
+            await self._alone(FORGET_TOKEN, (new.token.token, renew_before_ms, *new.image))
             created = await self._creates.alone(new)
         if created is not None:
-            self._job_added(job[1])  # here, in the call's own context
+            self._job_added(new.job[1])  # here, in the call's own context
         return created
 
     async def _write_announcing(

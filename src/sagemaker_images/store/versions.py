@@ -33,6 +33,22 @@ _FIND_TOKEN = (
 
 # An image by its key: account, region and lower-cased name.
 ImageKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """One CreateImageVersion's writes: the image's id and the version's number in
+    `version` and `token` are placeholders, filled from the image's counter."""
+
+    image: ImageKey
+    version: VersionRecord
+    token: ClientTokenRecord
+    aliases: Sequence[str]
+    job: tuple[str, int]  # kind, due time
+    status: str  # the image takes a version only in this status
+    limit: int  # and while it holds fewer versions
+
+
 # How a version's creation ended: (image id, number, container image, failure reason), the
 # container image None when it failed.
 CreateOutcome = tuple[int, int, str | None, str | None]
