@@ -161,6 +161,16 @@ class Metrics:
                 "Calls waiting for a PostgreSQL connection.",
                 value=self.pool.get("waiting", 0),
             )
+            yield CounterMetricFamily(
+                "sagemaker_images_database_read_groups",
+                "Statements that answered several reads waiting for a connection at once.",
+                value=self.pool.get("read_groups", 0),
+            )
+            yield CounterMetricFamily(
+                "sagemaker_images_database_grouped_reads",
+                "Reads answered by those statements.",
+                value=self.pool.get("grouped_reads", 0),
+            )
         info = GaugeMetricFamily(
             "sagemaker_images_build_info",
             "The version of sagemaker-images and the database backend it serves from.",
@@ -186,4 +196,5 @@ def describe_pool(stats: dict[str, Any]) -> dict[str, int]:
     """psycopg_pool's statistics as the gauges above read them."""
     size = int(stats.get("pool_size", 0))
     idle = int(stats.get("pool_available", 0))
-    return {"in_use": max(0, size - idle), "idle": idle, "waiting": int(stats.get("waiting", 0))}
+    counts = {name: int(stats.get(name, 0)) for name in ("waiting", "read_groups", "grouped_reads")}
+    return {"in_use": max(0, size - idle), "idle": idle, **counts}

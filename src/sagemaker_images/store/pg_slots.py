@@ -19,6 +19,10 @@ class Slots:
         self._timeout = timeout
         self._waiters: deque[asyncio.Future[None]] = deque()
 
+    def free(self) -> bool:
+        """Whether a holder would get a place at once."""
+        return self._free > 0
+
     def waiting(self) -> int:
         return sum(1 for waiter in self._waiters if not waiter.done())
 

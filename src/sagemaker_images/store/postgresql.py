@@ -30,7 +30,7 @@ import logging
 import select
 import time
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -51,6 +51,7 @@ from sagemaker_images.store.pg_presence import (
     PRESENCE_SEED,
     PostgresPresence,
 )
+from sagemaker_images.store.pg_reads import GroupedReads, Rows
 from sagemaker_images.store.pg_slots import Slots
 from sagemaker_images.store.versions import FORGET_TOKEN, NewVersion
 
@@ -155,13 +156,19 @@ class _Statements:
 
 
 class _PooledReads:
-    """Each query on whichever pooled connection is free, in its own implicit transaction."""
+    """Each query on whichever pooled connection is free, in its own implicit transaction;
+    single-row reads that have to wait for one go together (pg_reads.py)."""
 
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
+        self.grouped = GroupedReads(self._fetch, store.connection_free)
 
-    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        connection, cursor = await self._store.live(POSTGRESQL.render(sql), params)
+    async def _fetch(self, statement: Callable[[], tuple[str, Sequence[Any]]]) -> Rows:
+        def rendered() -> tuple[str, Sequence[Any]]:
+            sql, params = statement()
+            return POSTGRESQL.render(sql), params
+
+        connection, cursor = await self._store.live_made(rendered)
         try:
             return await cursor.fetchall()
         except psycopg.OperationalError as error:
@@ -170,11 +177,11 @@ class _PooledReads:
             await self._store.release(connection)
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        rows = await self._fetch(sql, params)
+        rows = await self.grouped.rows(sql, params)
         return rows[0] if rows else None
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return await self._fetch(sql, params)
+        return await self._fetch(lambda: (sql, params))
 
 
 class PostgresStore(Store):
@@ -243,6 +250,8 @@ class PostgresStore(Store):
             "pool_size": stats.get("pool_size", 0),
             "pool_available": stats.get("pool_available", 0) + len(self._idle),
             "waiting": waiting + stats.get("requests_waiting", 0),
+            "read_groups": self._pooled.grouped.groups,
+            "grouped_reads": self._pooled.grouped.grouped,
         }
 
     async def acquire(self, *, for_write: bool = False) -> AsyncConnection[Any]:
@@ -299,14 +308,25 @@ class PostgresStore(Store):
         finally:
             self._slots.release()
 
+    def connection_free(self) -> bool:
+        """Whether a caller would be given a connection without waiting."""
+        return self._slots.free()
+
     async def live(
         self, sql: str, params: Sequence[Any] = ()
     ) -> tuple[AsyncConnection[Any], psycopg.AsyncCursor[Any]]:
         """A pooled connection that has run `sql` (a read, or BEGIN: safe to run again),
         passing over connections that died while idle. The caller releases it."""
+        return await self.live_made(lambda: (sql, params))
+
+    async def live_made(
+        self, statement: Callable[[], tuple[str, Sequence[Any]]]
+    ) -> tuple[AsyncConnection[Any], psycopg.AsyncCursor[Any]]:
+        """`live`, for a statement made once a connection is held (the same each time)."""
         for _ in range(self.pool_size + 1):
             connection = await self.acquire()
             try:
+                sql, params = statement()
                 return connection, await connection.execute(sql, params)
             except psycopg.DataError as error:
                 await self.release(connection)
@@ -316,6 +336,9 @@ class PostgresStore(Store):
                 if not connection.broken:
                     raise _unavailable(error) from error
                 last = error
+            except BaseException:
+                await self.release(connection)
+                raise
         raise _unavailable(last)
 
     @asynccontextmanager
