@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -647,3 +648,41 @@ def test_image_quota_holds_across_servers(make_server, region):
     assert outcomes.count("created") == 3
     assert outcomes.count("ResourceLimitExceeded") == 7
     assert len(first.client(region).list_images()["Images"]) == 3
+
+
+def test_reads_grouped_under_load_see_every_write_acknowledged_before(make_server, region):
+    """A server of one connection under Describe load answers its waiting reads by the
+    statement-full (grouped); a client that creates a version through another server and
+    then describes it through this one finds it every time."""
+    first = make_server()
+    second = make_server("--database-pool-size", "1", database_url=first.database_url)
+    writer, reader = first.client(region), second.client(region)
+    create_image(writer, "seen")
+    writer.create_image_version(ImageName="seen", BaseImage="r/x:1")
+    stop = threading.Event()
+
+    def describe_until_stopped() -> int:
+        client = second.client(region)
+        calls = 0
+        while not stop.is_set():
+            client.describe_image_version(ImageName="seen", Version=1)
+            calls += 1
+        return calls
+
+    missed = []
+    with ThreadPoolExecutor(8) as pool:
+        load = [pool.submit(describe_until_stopped) for _ in range(8)]
+        try:
+            for _ in range(150):
+                arn = writer.create_image_version(ImageName="seen", BaseImage="r/x:1")
+                number = int(arn["ImageVersionArn"].rsplit("/", 1)[1])
+                if version_status(reader, "seen", number) is None:
+                    missed.append(number)
+        finally:
+            stop.set()
+        assert all(future.result() > 0 for future in load)
+    assert missed == []
+    with urllib.request.urlopen(second.endpoint + "/metrics", timeout=10) as answer:
+        exposition = answer.read().decode()
+    grouped = re.search(r"^sagemaker_images_database_grouped_reads_total (\S+)$", exposition, re.M)
+    assert grouped is not None and float(grouped.group(1)) > 0, exposition

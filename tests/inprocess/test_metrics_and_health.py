@@ -126,5 +126,8 @@ def test_the_postgresql_pool_is_gauged(make_app):
     # The scrape itself and the worker may hold connections meanwhile; never more than 3.
     assert 1 <= in_use + idle <= 3
     assert found[("sagemaker_images_database_waiting_callers", ())] == 0
+    # One call at a time: no read ever waited with another of its statement.
+    assert found[("sagemaker_images_database_read_groups_total", ())] == 0
+    assert found[("sagemaker_images_database_grouped_reads_total", ())] == 0
     build = ("sagemaker_images_build_info", (("backend", "postgresql"), ("version", __version__)))
     assert found[build] == 1

@@ -13,7 +13,7 @@ from inprocess import LoopThread
 from support import fresh_database, image_record
 
 from sagemaker_images.config import Settings
-from sagemaker_images.store import Store, UnstorableValue, open_store
+from sagemaker_images.store import Store, StoreUnavailable, UnstorableValue, open_store
 from sagemaker_images.store.postgresql import PostgresStore
 
 pytestmark = pytest.mark.backends("postgresql")
@@ -21,12 +21,16 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 Read = Callable[[], Awaitable[Any]]
 
 
+POOL_TIMEOUT = 0.3
+
+
 @pytest.fixture
 def store(backend, databases, tmp_path) -> Iterator[tuple[LoopThread, PostgresStore]]:
     """A store of one connection, so that a read asked while it is held has to wait."""
     loop = LoopThread()
     url = fresh_database(backend, databases, tmp_path)
-    opened = loop.run(open_store(Settings(database_url=url, database_pool_size=1)))
+    settings = Settings(database_url=url, database_pool_size=1, database_pool_timeout=POOL_TIMEOUT)
+    opened = loop.run(open_store(settings))
     assert isinstance(opened, PostgresStore)
     loop.run(_catalog(opened))
     yield loop, opened
@@ -191,3 +195,26 @@ def test_statements_that_cannot_be_grouped_are_asked_alone_and_remembered(store,
     assert opened.pool_stats()["read_groups"] == 0
     refusals = [r for r in caplog.records if "not grouped" in r.getMessage()]
     assert len(refusals) == 1  # the count's statement, once: the second wave went alone
+
+
+def test_a_group_that_never_got_a_connection_takes_no_more_reads(store):
+    """Reads that waited longer than the pool's timeout are answered unavailable together;
+    a read asked after that starts a group of its own instead of joining theirs (which no
+    one would ever answer)."""
+    loop, opened = store
+    lookup = opened.reader.versions.lookup
+
+    def read() -> Awaitable[Any]:
+        return _answer(lambda: lookup(ACCOUNT, REGION, "looked", version=1, alias=None))
+
+    async def scenario() -> tuple[list[Any], Any]:
+        async with opened.transaction():
+            timed_out = await asyncio.gather(read(), read())
+            later = asyncio.ensure_future(read())
+            await asyncio.sleep(0.05)
+        return timed_out, await asyncio.wait_for(later, POOL_TIMEOUT * 10)
+
+    timed_out, later = loop.run(scenario())
+
+    assert timed_out == [StoreUnavailable, StoreUnavailable]
+    assert later.version.version == 1

@@ -6,18 +6,19 @@ here, one lookup a statement ran at about 6k/s where eight lookups a statement r
 lookups/s, with a third of the database's CPU per lookup. So when every connection is busy,
 reads of the same statement that queue for the next one free become one statement:
 
-    SELECT call.n, q.* FROM json_to_recordset(?) AS call(n integer, arg0 text, ...)
-    CROSS JOIN LATERAL (<the read, each ? replaced by call.argN>) q
+    SELECT grouped_call.n, q.*
+    FROM json_to_recordset(?) AS grouped_call(n integer, arg0 text, ...)
+    CROSS JOIN LATERAL (<the read, each ? replaced by grouped_call.argN>) q
 
 one row of arguments per read, and each read gets the rows numbered with its own `n`. A
 read that finds a connection free runs alone, as before: grouping only ever replaces
 waiting. Each read of a group still sees every write acknowledged before it was asked
 (the statement starts after the last of them arrived).
 
-A read that cannot be written so (a `LIMIT ?`, a parameter that is always NULL, a value
-JSON cannot carry) runs alone: statements PostgreSQL refuses to group are remembered, and
-a group refused for its values is run again read by read, so each gets the answer it
-would have had alone.
+A read that cannot be written so (one without parameters, a parameter that is NULL in
+every read of a group, an aggregate of a parameter alone, a value PostgreSQL cannot hold)
+runs alone: statements PostgreSQL refuses to group are remembered, and a group refused
+for its values is run again read by read, so each gets the answer it would have had alone.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ class _Group:
     def __init__(self, sql: str) -> None:
         self.sql = sql
         self.members: list[tuple[Sequence[Any], asyncio.Future[Rows]]] = []
-        self.closed = False
         self.statement: tuple[str, Sequence[Any]] | None = None
 
 
@@ -71,7 +71,7 @@ class GroupedReads:
 
     async def rows(self, sql: str, params: Sequence[Any]) -> Rows:
         """The rows of one read: alone when a connection is free, else with others."""
-        if self._connection_free() or sql in self._refused:
+        if not params or self._connection_free() or sql in self._refused:
             return await self._alone(sql, params)
         group = self._forming.get(sql)
         if group is None or len(group.members) >= MOST_PER_GROUP:
@@ -89,24 +89,19 @@ class GroupedReads:
     async def _run(self, group: _Group) -> None:
         try:
             rows = await self._fetch(lambda: self._close(group))
-        except StoreUnavailable as error:
-            for _, answer in group.members:
+        except BaseException as error:
+            # Before anything else: a read that joined a group already answered (here, one
+            # that never got a connection) would wait for ever.
+            self._seal(group)
+            if isinstance(error, (psycopg.Error, UnstorableValue, ValueError)):
+                await self._ask_alone(group, error)
+                return
+            for _, answer in group.members:  # unavailable, or cancelled with the server
                 if not answer.done():
                     answer.set_exception(error)
+            if not isinstance(error, StoreUnavailable):
+                raise
             return
-        except (psycopg.Error, UnstorableValue, ValueError) as error:
-            # Refused for its values (a text PostgreSQL cannot hold) or for its form: each
-            # read again alone, for the answer (or error) it would have had.
-            if isinstance(error, psycopg.ProgrammingError):
-                log.debug("reads of this statement are not grouped: %s", error)
-                self._refused.add(group.sql)
-            await asyncio.gather(*(self._answer_alone(group.sql, *m) for m in group.members))
-            return
-        except BaseException as error:  # cancelled with the server, or a fault: said to all
-            for _, answer in group.members:
-                if not answer.done():
-                    answer.set_exception(error)
-            raise
         if len(group.members) == 1:
             _, answer = group.members[0]
             if not answer.done():
@@ -120,6 +115,14 @@ class GroupedReads:
         for (_, answer), found in zip(group.members, by_member, strict=True):
             if not answer.done():
                 answer.set_result(found)
+
+    async def _ask_alone(self, group: _Group, error: Exception) -> None:
+        """A group PostgreSQL refused, for its values (a text it cannot hold) or for its
+        form: each read again alone, for the answer (or error) it would have had."""
+        if isinstance(error, psycopg.ProgrammingError):
+            log.debug("reads of this statement are not grouped: %s", error)
+            self._refused.add(group.sql)
+        await asyncio.gather(*(self._answer_alone(group.sql, *m) for m in group.members))
 
     async def _answer_alone(
         self, sql: str, params: Sequence[Any], answer: asyncio.Future[Rows]
@@ -136,13 +139,14 @@ class GroupedReads:
     def _close(self, group: _Group) -> tuple[str, Sequence[Any]]:
         """The group's statement, made when its connection is held: no member joins after
         that (a later read starts the next group). The same statement on every call."""
-        if not group.closed:
-            group.closed = True
-            if self._forming.get(group.sql) is group:
-                del self._forming[group.sql]
+        if group.statement is None:
+            self._seal(group)
             group.statement = _statement(group)
-        assert group.statement is not None
         return group.statement
+
+    def _seal(self, group: _Group) -> None:
+        if self._forming.get(group.sql) is group:
+            del self._forming[group.sql]
 
 
 def _statement(group: _Group) -> tuple[str, Sequence[Any]]:
