@@ -53,6 +53,7 @@ from sagemaker_images.store.pg_presence import (
 )
 from sagemaker_images.store.pg_reads import GroupedReads, Rows
 from sagemaker_images.store.pg_slots import Slots
+from sagemaker_images.store.sql import BATCH
 from sagemaker_images.store.versions import FORGET_TOKEN, NewVersion
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,12 @@ def _spoke_while_idle(connection: AsyncConnection[Any]) -> bool:
     return bool(readable)
 
 
+def _prepare(sql: str) -> bool | None:
+    """psycopg's `prepare`: never for a batch's statement (see BATCH), else its default
+    (prepared once it has run a few times on the connection)."""
+    return False if sql.startswith(BATCH) else None
+
+
 def _unstorable(error: psycopg.DataError) -> UnstorableValue:
     """A value the validator let through that PostgreSQL cannot hold: the caller's to fix."""
     log.warning("value refused by the database: %s", error)
@@ -121,7 +128,9 @@ class _Statements:
 
     async def _execute(self, sql: str, params: Sequence[Any]) -> psycopg.AsyncCursor[Any]:
         try:
-            return await self._connection.execute(POSTGRESQL.render(sql), params)
+            return await self._connection.execute(
+                POSTGRESQL.render(sql), params, prepare=_prepare(sql)
+            )
         except errors.UniqueViolation as error:
             raise DuplicateKey(str(error)) from error
         except psycopg.OperationalError as error:
@@ -327,7 +336,7 @@ class PostgresStore(Store):
             connection = await self.acquire()
             try:
                 sql, params = statement()
-                return connection, await connection.execute(sql, params)
+                return connection, await connection.execute(sql, params, prepare=_prepare(sql))
             except psycopg.DataError as error:
                 await self.release(connection)
                 raise _unstorable(error) from error

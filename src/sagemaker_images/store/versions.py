@@ -15,7 +15,14 @@ from sagemaker_images.records import (
 )
 from sagemaker_images.states import VersionStatus
 from sagemaker_images.store.images import IMAGES, ImageReads
-from sagemaker_images.store.sql import PageRequest, Queries, Statements, TimeFilters, Where
+from sagemaker_images.store.sql import (
+    BATCH,
+    PageRequest,
+    Queries,
+    Statements,
+    TimeFilters,
+    Where,
+)
 from sagemaker_images.store.tables import Table
 
 VERSIONS = Table("image_versions", VersionRecord)
@@ -116,7 +123,7 @@ class VersionReads:
             return []
         pairs = ", ".join("(?, ?)" for _ in keys)
         rows = await self._q.all(
-            f"SELECT {VERSIONS.select_list} FROM image_versions"
+            f"{BATCH}SELECT {VERSIONS.select_list} FROM image_versions"
             f" WHERE (image_id, version) IN (VALUES {pairs})",
             [value for key in keys for value in key],
         )
@@ -234,7 +241,7 @@ class VersionWrites(VersionReads):
             return []
         given = ", ".join("(?, ?, ?, ?)" for _ in outcomes)
         rows = await self._s.all(
-            "UPDATE image_versions SET container_image = x.container_image,"
+            f"{BATCH}UPDATE image_versions SET container_image = x.container_image,"
             " failure_reason = x.failure_reason, modified_ms = ?,"
             " status = CASE WHEN x.container_image IS NULL THEN ? ELSE ? END"
             " FROM (SELECT column1 AS image_id, column2 AS version, column3 AS container_image,"
