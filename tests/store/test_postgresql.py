@@ -15,6 +15,7 @@ from support import fresh_database, image_record
 from sagemaker_images.config import Settings
 from sagemaker_images.store import Store, StoreUnavailable, UnstorableValue, open_store
 from sagemaker_images.store.postgresql import PostgresStore
+from sagemaker_images.store.sql import BATCH
 
 pytestmark = pytest.mark.backends("postgresql")
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -218,3 +219,26 @@ def test_a_group_that_never_got_a_connection_takes_no_more_reads(store):
 
     assert timed_out == [StoreUnavailable, StoreUnavailable]
     assert later.version.version == 1
+
+
+def test_batch_statements_are_never_prepared(store):
+    """A statement for a batch of rows is planned for its values each time it runs; a
+    one-row read is prepared once it has run a few times, as psycopg does."""
+    loop, opened = store
+
+    async def scenario() -> list[str]:
+        for _ in range(8):
+            await opened.reader.versions.find_many([(1, 1), (1, 2)])
+            await opened.reader.images.find(ACCOUNT, REGION, "looked")
+        connection = await opened.acquire()  # the one connection every read above used
+        try:
+            cursor = await connection.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in await cursor.fetchall()]
+        finally:
+            await opened.release(connection)
+
+    prepared = loop.run(scenario())
+
+    assert any("FROM images" in statement for statement in prepared), prepared
+    assert not any(statement.startswith(BATCH) for statement in prepared), prepared
+    assert not any("image_versions" in statement for statement in prepared), prepared
