@@ -242,3 +242,22 @@ def test_batch_statements_are_never_prepared(store):
     assert any("FROM images" in statement for statement in prepared), prepared
     assert not any(statement.startswith(BATCH) for statement in prepared), prepared
     assert not any("image_versions" in statement for statement in prepared), prepared
+
+
+def test_sorted_reads_keep_their_order(store):
+    """A read sorted and limited is grouped (its subquery keeps its order); one sorted but
+    not limited runs alone, since PostgreSQL may merge it into the group's join."""
+    loop, opened = store
+    queries = opened.reader.images._q
+    limited = "SELECT name FROM images WHERE account = ? ORDER BY name DESC LIMIT 1"
+    unlimited = "SELECT name FROM images WHERE account = ? ORDER BY name DESC"
+    reads: list[Read] = [
+        *(lambda: queries.one(limited, (ACCOUNT,)) for _ in range(3)),
+        *(lambda: queries.one(unlimited, (ACCOUNT,)) for _ in range(3)),
+    ]
+
+    alone, waiting = loop.run(_alone_and_waiting(opened, reads))
+
+    assert waiting == alone == [("Other",)] * 6
+    assert opened.pool_stats()["read_groups"] == 1
+    assert opened.pool_stats()["grouped_reads"] == 3

@@ -74,6 +74,9 @@ class GroupedReads:
         if not params or self._connection_free() or sql in self._refused:
             return await self._alone(sql, params)
         group = self._forming.get(sql)
+        if group is None and not _keeps_its_order(sql):
+            self._refused.add(sql)
+            return await self._alone(sql, params)
         if group is None or len(group.members) >= MOST_PER_GROUP:
             group = self._forming[sql] = _Group(sql)
             task = asyncio.get_running_loop().create_task(self._run(group))
@@ -168,6 +171,14 @@ def _statement(group: _Group) -> tuple[str, Sequence[Any]]:
         for n, (params, _) in enumerate(group.members)
     ]
     return sql, (json.dumps(rows),)
+
+
+def _keeps_its_order(sql: str) -> bool:
+    """Whether a read's rows come out of a group in its own order. A read sorted but not
+    limited may be merged into the group's join by PostgreSQL, which then orders rows as it
+    likes; one that is limited (or not sorted) stays a subquery of its own."""
+    words = sql.upper()
+    return "ORDER BY" not in words or "LIMIT" in words
 
 
 def _width(group: _Group) -> int:
