@@ -15,9 +15,9 @@ read that finds a connection free runs alone, as before: grouping only ever repl
 waiting. Each read of a group still sees every write acknowledged before it was asked
 (the statement starts after the last of them arrived).
 
-A read that cannot be written so (one without parameters, a parameter that is NULL in
-every read of a group, an aggregate of a parameter alone, a value PostgreSQL cannot hold)
-runs alone: statements PostgreSQL refuses to group are remembered, and a group refused
+A read that cannot be written so (one without parameters, one sorted but not limited, a
+parameter that is NULL in every read of a group, an aggregate of a parameter alone, a
+value PostgreSQL cannot hold) runs alone: statements PostgreSQL refuses to group are remembered, and a group refused
 for its values is run again read by read, so each gets the answer it would have had alone.
 """
 
