@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from inprocess import LoopThread
 from support import fresh_database, image_record
@@ -245,19 +246,35 @@ def test_batch_statements_are_never_prepared(store):
 
 
 def test_sorted_reads_keep_their_order(store):
-    """A read sorted and limited is grouped (its subquery keeps its order); one sorted but
-    not limited runs alone, since PostgreSQL may merge it into the group's join."""
+    """SQL promises no order to a join's rows: a sorted read is grouped only when it yields
+    one row; sorted to more, or to all, it runs alone."""
     loop, opened = store
     queries = opened.reader.images._q
     limited = "SELECT name FROM images WHERE account = ? ORDER BY name DESC LIMIT 1"
     unlimited = "SELECT name FROM images WHERE account = ? ORDER BY name DESC"
+    two = "SELECT name FROM images WHERE account = ? ORDER BY name DESC LIMIT 2"
     reads: list[Read] = [
         *(lambda: queries.one(limited, (ACCOUNT,)) for _ in range(3)),
         *(lambda: queries.one(unlimited, (ACCOUNT,)) for _ in range(3)),
+        *(lambda: queries.one(two, (ACCOUNT,)) for _ in range(3)),
     ]
 
     alone, waiting = loop.run(_alone_and_waiting(opened, reads))
 
-    assert waiting == alone == [("Other",)] * 6
+    assert waiting == alone == [("Other",)] * 9
     assert opened.pool_stats()["read_groups"] == 1
     assert opened.pool_stats()["grouped_reads"] == 3
+
+
+def test_a_read_waiting_alone_gets_its_own_error(store, caplog):
+    """A group of one read runs that read as written: its error is its own, not taken for
+    a refusal of grouping (the statement is grouped again when reads wait together)."""
+    caplog.set_level(logging.DEBUG, logger="sagemaker_images.store.pg_reads")
+    loop, opened = store
+    queries = opened.reader.images._q
+    broken = "SELECT no_such_column FROM images WHERE account = ?"
+
+    alone, waiting = loop.run(_alone_and_waiting(opened, [lambda: queries.one(broken, (ACCOUNT,))]))
+
+    assert alone == waiting == [psycopg.errors.UndefinedColumn]
+    assert not [r for r in caplog.records if "not grouped" in r.getMessage()]

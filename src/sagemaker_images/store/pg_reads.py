@@ -15,10 +15,12 @@ read that finds a connection free runs alone, as before: grouping only ever repl
 waiting. Each read of a group still sees every write acknowledged before it was asked
 (the statement starts after the last of them arrived).
 
-A read that cannot be written so (one without parameters, one sorted but not limited, a
+A read that cannot be written so (one without parameters, one sorted but not to one row, a
 parameter that is NULL in every read of a group, an aggregate of a parameter alone, a
-value PostgreSQL cannot hold) runs alone: statements PostgreSQL refuses to group are remembered, and a group refused
-for its values is run again read by read, so each gets the answer it would have had alone.
+value PostgreSQL cannot hold) runs alone: statements PostgreSQL refuses to group are
+remembered, and a group refused for its values is run again read by read, so each gets the
+answer it would have had alone. When the group's wait for a connection times out, all its
+reads are answered unavailable (503) together, including those that joined it late.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -44,8 +47,15 @@ Fetch = Callable[[Callable[[], tuple[str, Sequence[Any]]]], Awaitable[Rows]]
 MOST_PER_GROUP = 64
 _ALIAS = "grouped_call"
 
-# How each Python value a read passes travels in the JSON rows.
-_SQL_TYPES: dict[type, str] = {bool: "boolean", int: "bigint", float: "float8", str: "text"}
+# How each Python value a read passes travels in the JSON rows (bool before int: a bool is
+# an int to Python).
+_SQL_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (int, "bigint"),
+    (float, "float8"),
+    (str, "text"),
+)
+_LIMIT_ONE = re.compile(r"\bLIMIT 1\b")
 
 
 class _Group:
@@ -86,6 +96,12 @@ class GroupedReads:
         group.members.append((params, answer))
         return await answer
 
+    async def close(self) -> None:
+        """Stop the groups still waiting (their reads are told they were cancelled)."""
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
     async def _alone(self, sql: str, params: Sequence[Any]) -> Rows:
         return await self._fetch(lambda: (sql, params))
 
@@ -96,13 +112,14 @@ class GroupedReads:
             # Before anything else: a read that joined a group already answered (here, one
             # that never got a connection) would wait for ever.
             self._seal(group)
-            if isinstance(error, (psycopg.Error, UnstorableValue, ValueError)):
+            alone = len(group.members) == 1  # its own statement: its own error
+            if not alone and isinstance(error, (psycopg.Error, UnstorableValue, ValueError)):
                 await self._ask_alone(group, error)
                 return
             for _, answer in group.members:  # unavailable, or cancelled with the server
                 if not answer.done():
                     answer.set_exception(error)
-            if not isinstance(error, StoreUnavailable):
+            if not isinstance(error, (StoreUnavailable, psycopg.Error, UnstorableValue)):
                 raise
             return
         if len(group.members) == 1:
@@ -132,9 +149,11 @@ class GroupedReads:
     ) -> None:
         try:
             rows = await self._alone(sql, params)
-        except Exception as error:
+        except BaseException as error:
             if not answer.done():
                 answer.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
         else:
             if not answer.done():
                 answer.set_result(rows)
@@ -174,11 +193,10 @@ def _statement(group: _Group) -> tuple[str, Sequence[Any]]:
 
 
 def _keeps_its_order(sql: str) -> bool:
-    """Whether a read's rows come out of a group in its own order. A read sorted but not
-    limited may be merged into the group's join by PostgreSQL, which then orders rows as it
-    likes; one that is limited (or not sorted) stays a subquery of its own."""
+    """Whether a read's first row is the same in a group: SQL promises no order to the
+    rows of a join, so a sorted read is grouped only when it yields one row (LIMIT 1)."""
     words = sql.upper()
-    return "ORDER BY" not in words or "LIMIT" in words
+    return "ORDER BY" not in words or _LIMIT_ONE.search(words) is not None
 
 
 def _width(group: _Group) -> int:
@@ -186,5 +204,13 @@ def _width(group: _Group) -> int:
 
 
 def _sql_type(values: list[Any]) -> str | None:
-    kinds = {type(value) for value in values if value is not None}
-    return _SQL_TYPES.get(kinds.pop()) if len(kinds) == 1 else None
+    """The one type that every value given is of (enumerations by their values' type)."""
+    kinds = {_kind(value) for value in values if value is not None}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _kind(value: Any) -> str | None:
+    for python_type, sql_type in _SQL_TYPES:
+        if isinstance(value, python_type):
+            return sql_type
+    return None

@@ -447,6 +447,7 @@ class PostgresStore(Store):
             await self.release(connection)
 
     async def close(self) -> None:
+        await self._pooled.grouped.close()
         for presence in list(self._presences):
             await presence.stop()
         while self._idle:
