@@ -30,6 +30,7 @@ from sagemaker_images.store.errors import DuplicateKey, UnstorableValue
 from sagemaker_images.store.pg_presence import JOB_CHANNEL
 from sagemaker_images.store.sql import BATCH
 from sagemaker_images.store.versions import ALLOCATE, VERSIONS, NewVersion
+from sagemaker_images.store.waiting import answer, fail
 
 # The most creates written in one statement.
 MOST_IN_A_GROUP = 64
@@ -245,31 +246,21 @@ class VersionCreates:
             except (DuplicateKey, UnstorableValue):
                 pass  # whose alias, token or value it was, each call's own statement says
             except BaseException as error:  # the database is out of reach, or shutting down
-                _fail(group, error)
+                fail((future for _, future in group), error)
                 raise
             else:
                 written = {int(row[0]): (str(row[1]), int(row[2])) for row in rows}
                 for n, (_, future) in enumerate(group):
-                    if n in written and not future.done():
-                        future.set_result(written[n])
+                    if n in written:
+                        answer(future, written[n])
                 group = [item for n, item in enumerate(group) if n not in written]
         for at, (new, future) in enumerate(group):
             try:
                 outcome = await self.alone(new)
             except Exception as error:
-                _fail([(new, future)], error)
+                fail([future], error)
             except BaseException as error:
-                _fail(group[at:], error)
+                fail((waiting for _, waiting in group[at:]), error)
                 raise
             else:
-                if not future.done():
-                    future.set_result(outcome)
-
-
-def _fail(group: list[Waiting], error: BaseException) -> None:
-    for _, future in group:
-        if not future.done():
-            if isinstance(error, Exception):
-                future.set_exception(error)
-            else:
-                future.cancel()
+                answer(future, outcome)

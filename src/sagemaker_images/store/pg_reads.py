@@ -35,6 +35,7 @@ from typing import Any
 import psycopg
 
 from sagemaker_images.store.errors import StoreUnavailable, UnstorableValue
+from sagemaker_images.store.waiting import answer, fail
 
 log = logging.getLogger(__name__)
 
@@ -116,25 +117,20 @@ class GroupedReads:
             if not alone and isinstance(error, (psycopg.Error, UnstorableValue, ValueError)):
                 await self._ask_alone(group, error)
                 return
-            for _, answer in group.members:  # unavailable, or cancelled with the server
-                if not answer.done():
-                    answer.set_exception(error)
+            fail((waiting for _, waiting in group.members), error)  # unavailable, or stopped
             if not isinstance(error, (StoreUnavailable, psycopg.Error, UnstorableValue)):
                 raise
             return
         if len(group.members) == 1:
-            _, answer = group.members[0]
-            if not answer.done():
-                answer.set_result(rows)
+            answer(group.members[0][1], rows)
             return
         self.groups += 1
         self.grouped += len(group.members)
         by_member: list[Rows] = [[] for _ in group.members]
         for row in rows:
             by_member[row[0]].append(row[1:])
-        for (_, answer), found in zip(group.members, by_member, strict=True):
-            if not answer.done():
-                answer.set_result(found)
+        for (_, waiting), found in zip(group.members, by_member, strict=True):
+            answer(waiting, found)
 
     async def _ask_alone(self, group: _Group, error: Exception) -> None:
         """A group PostgreSQL refused, for its values (a text it cannot hold) or for its
@@ -145,18 +141,16 @@ class GroupedReads:
         await asyncio.gather(*(self._answer_alone(group.sql, *m) for m in group.members))
 
     async def _answer_alone(
-        self, sql: str, params: Sequence[Any], answer: asyncio.Future[Rows]
+        self, sql: str, params: Sequence[Any], waiting: asyncio.Future[Rows]
     ) -> None:
         try:
             rows = await self._alone(sql, params)
         except BaseException as error:
-            if not answer.done():
-                answer.set_exception(error)
+            fail([waiting], error)
             if not isinstance(error, Exception):
                 raise
         else:
-            if not answer.done():
-                answer.set_result(rows)
+            answer(waiting, rows)
 
     def _close(self, group: _Group) -> tuple[str, Sequence[Any]]:
         """The group's statement, made when its connection is held: no member joins after
