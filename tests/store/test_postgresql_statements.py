@@ -231,12 +231,12 @@ def test_batch_statements_are_never_prepared(store):
         for _ in range(8):
             await opened.reader.versions.find_many([(1, 1), (1, 2)])
             await opened.reader.images.find(ACCOUNT, REGION, "looked")
-        connection = await opened.acquire()  # the one connection every read above used
+        connection = await opened.connections.acquire()  # the one every read above used
         try:
             cursor = await connection.execute("SELECT statement FROM pg_prepared_statements")
             return [row[0] for row in await cursor.fetchall()]
         finally:
-            await opened.release(connection)
+            await opened.connections.release(connection)
 
     prepared = loop.run(scenario())
 

@@ -35,14 +35,15 @@ from typing import Any
 import psycopg
 
 from sagemaker_images.store.errors import StoreUnavailable, UnstorableValue
+from sagemaker_images.store.pg_connections import StatementMaker
 from sagemaker_images.store.waiting import answer, fail
 
 log = logging.getLogger(__name__)
 
 Rows = list[tuple[Any, ...]]
-# Runs a statement (`?` placeholders) on a pooled connection; a maker, called once the
-# connection is held, gives the statement to run (a group takes no member after that).
-Fetch = Callable[[Callable[[], tuple[str, Sequence[Any]]]], Awaitable[Rows]]
+# Runs a statement (`?` placeholders) on a pooled connection; its maker is called once the
+# connection is held (a group takes no member after that).
+Fetch = Callable[[StatementMaker], Awaitable[Rows]]
 
 # Reads in one statement at most: beyond it, the next group.
 MOST_PER_GROUP = 64

@@ -8,9 +8,8 @@ and unique indexes keep names unique. Workers claim jobs with `FOR UPDATE SKIP L
 each pending job goes to exactly one server.
 
 A lost connection is the client's to retry (`ServiceUnavailable`, 503) and never leaves a
-half-written call behind: the transaction it was in is rolled back by the database. The pool
-replaces broken connections by itself; a connection found dead before any statement of the
-call ran (the database restarted while it sat idle) is silently swapped for another.
+half-written call behind: the transaction it was in is rolled back by the database. The
+server's connections, and how a dead one is passed over, are pg_connections.py's.
 
 Beside the pool, a serving server keeps one connection of its own (pg_presence.py). It
 holds a session-level advisory lock named by the server's job owner id for as long as the server
@@ -27,33 +26,34 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import select
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection, errors
-from psycopg.pq import TransactionStatus
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from sagemaker_images.store.base import JobListener, Presence, Reads, Store, Writes
 from sagemaker_images.store.dialect import Dialect
-from sagemaker_images.store.errors import DuplicateKey, StoreUnavailable, UnstorableValue
+from sagemaker_images.store.errors import DuplicateKey
 from sagemaker_images.store.migrate import apply_migrations
 from sagemaker_images.store.open import redacted
+from sagemaker_images.store.pg_connections import (
+    Connections,
+    StatementMaker,
+    prepared,
+    unavailable,
+    unstorable,
+)
 from sagemaker_images.store.pg_creates import Statement, VersionCreates
 from sagemaker_images.store.pg_presence import (
-    CONNECT_TIMEOUT_SECONDS,
     JOB_CHANNEL,
     PRESENCE_SEED,
     PostgresPresence,
 )
 from sagemaker_images.store.pg_reads import GroupedReads, Rows
-from sagemaker_images.store.pg_slots import Slots
-from sagemaker_images.store.sql import BATCH
 from sagemaker_images.store.versions import FORGET_TOKEN, NewVersion
 
 log = logging.getLogger(__name__)
@@ -79,45 +79,9 @@ POSTGRESQL = Dialect(
 # From another session: the presence is held if the try fails (if it succeeds, the lock is
 # ours until the transaction ends, which keeps a returning presence waiting that long).
 _PRESENT = f"SELECT NOT pg_try_advisory_xact_lock(hashtextextended(?, {PRESENCE_SEED}))"
-# How long a server keeps a connection it took from the pool before handing it back, so
-# that the pool's own upkeep (its connections' lifetime) still applies.
-KEPT_SECONDS = 300.0
-# How long the pool keeps retrying one lost connection before leaving the next request to
-# open a fresh one (which it then does at once): short, so recovery follows the database.
-RECONNECT_SECONDS = 2.0
 # A job due after one this server announced is not announced while that one is still this
 # far off: the other servers look at the jobs when it falls due, and find this one then.
 ANNOUNCED_AHEAD_MS = 100
-
-
-def _unavailable(error: Exception) -> StoreUnavailable:
-    log.warning("database unavailable: %s", error)
-    failure = StoreUnavailable(f"the database cannot be reached: {type(error).__name__}")
-    failure.__cause__ = error
-    return failure
-
-
-def _spoke_while_idle(connection: AsyncConnection[Any]) -> bool:
-    """Whether the server wrote to a connection that had nothing to answer: what an idle
-    connection receives is its termination (a restart, `pg_terminate_backend`). One
-    non-blocking poll of its socket, no round trip."""
-    try:
-        readable, _, _ = select.select([connection.fileno()], [], [], 0)
-    except (OSError, ValueError, psycopg.Error):
-        return True
-    return bool(readable)
-
-
-def _prepare(sql: str) -> bool | None:
-    """psycopg's `prepare`: never for a batch's statement (see BATCH), else its default
-    (prepared once it has run a few times on the connection)."""
-    return False if sql.startswith(BATCH) else None
-
-
-def _unstorable(error: psycopg.DataError) -> UnstorableValue:
-    """A value the validator let through that PostgreSQL cannot hold: the caller's to fix."""
-    log.warning("value refused by the database: %s", error)
-    return UnstorableValue(str(error))
 
 
 class _Statements:
@@ -129,15 +93,15 @@ class _Statements:
     async def _execute(self, sql: str, params: Sequence[Any]) -> psycopg.AsyncCursor[Any]:
         try:
             return await self._connection.execute(
-                POSTGRESQL.render(sql), params, prepare=_prepare(sql)
+                POSTGRESQL.render(sql), params, prepare=prepared(sql)
             )
         except errors.UniqueViolation as error:
             raise DuplicateKey(str(error)) from error
         except psycopg.OperationalError as error:
             # Lost connections, a shutting-down server, deadlocks: nothing was committed.
-            raise _unavailable(error) from error
+            raise unavailable(error) from error
         except psycopg.DataError as error:
-            raise _unstorable(error) from error
+            raise unstorable(error) from error
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         # fetchall, not fetchone: a RETURNING statement must run to completion before COMMIT.
@@ -170,20 +134,20 @@ class _PooledReads:
 
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
-        self.grouped = GroupedReads(self._fetch, store.connection_free)
+        self.grouped = GroupedReads(self._fetch, store.connections.free)
 
-    async def _fetch(self, statement: Callable[[], tuple[str, Sequence[Any]]]) -> Rows:
+    async def _fetch(self, statement: StatementMaker) -> Rows:
         def rendered() -> tuple[str, Sequence[Any]]:
             sql, params = statement()
             return POSTGRESQL.render(sql), params
 
-        connection, cursor = await self._store.live_made(rendered)
+        connection, cursor = await self._store.connections.live_made(rendered)
         try:
             return await cursor.fetchall()
         except psycopg.OperationalError as error:
-            raise _unavailable(error) from error
+            raise unavailable(error) from error
         finally:
-            await self._store.release(connection)
+            await self._store.connections.release(connection)
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         rows = await self.grouped.rows(sql, params)
@@ -196,27 +160,8 @@ class _PooledReads:
 class PostgresStore(Store):
     def __init__(self, url: str, pool_size: int = 10, pool_timeout: float = 5.0) -> None:
         super().__init__()
-        if pool_size < 1:
-            raise ValueError("the database pool needs at least one connection")
         self.url = url
-        self.pool_size = pool_size
-        self._pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            url,
-            min_size=1,
-            max_size=pool_size,
-            timeout=pool_timeout,
-            reconnect_timeout=RECONNECT_SECONDS,
-            kwargs={
-                "autocommit": True,
-                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-                "application_name": "sagemaker-images",
-            },
-            open=False,
-            name="sagemaker-images",
-        )
-        self._slots = Slots(pool_size, pool_timeout)
-        self._idle: list[AsyncConnection[Any]] = []  # taken from the pool, free for use
-        self._kept_until: dict[int, float] = {}  # by id(): when to hand it back to the pool
+        self.connections = Connections(url, pool_size, pool_timeout)
         self._pooled = _PooledReads(self)
         self._reader = Reads(self._pooled)
         self._presences: set[PostgresPresence] = set()
@@ -224,16 +169,15 @@ class PostgresStore(Store):
         self._creates = VersionCreates(self._write_announcing)
 
     async def open(self) -> None:
+        await self.connections.open()
         try:
-            await self._pool.open(wait=True, timeout=self._pool.timeout * 2)
-        except PoolTimeout as error:
-            await self._pool.close()
-            raise StoreUnavailable(f"cannot connect to {redacted(self.url)}") from error
-        try:
-            async with self._pool.connection() as connection:
+            connection = await self.connections.acquire()
+            try:
                 applied = await apply_migrations(_Statements(connection), POSTGRESQL)
+            finally:
+                await self.connections.release(connection)
         except BaseException:
-            await self._pool.close()
+            await self.connections.close()
             raise
         if applied:
             log.info("applied migrations %s to %s", applied, redacted(self.url))
@@ -253,106 +197,15 @@ class PostgresStore(Store):
         return made
 
     def pool_stats(self) -> dict[str, int]:
-        stats = self._pool.get_stats()
-        waiting = self._slots.waiting()
         return {
-            "pool_size": stats.get("pool_size", 0),
-            "pool_available": stats.get("pool_available", 0) + len(self._idle),
-            "waiting": waiting + stats.get("requests_waiting", 0),
+            **self.connections.stats(),
             "read_groups": self._pooled.grouped.groups,
             "grouped_reads": self._pooled.grouped.grouped,
         }
 
-    async def acquire(self, *, for_write: bool = False) -> AsyncConnection[Any]:
-        """A connection; callers queue here rather than in the pool.
-
-        The pool's own queue of waiting clients costs far more per call than a semaphore
-        (measured: 6k against 13-16k reads/s at 64 concurrent calls), so at most
-        `pool_size` callers ever ask it for a connection. `for_write`: for a statement
-        that is not sent twice, so not one on a connection the database terminated while
-        it sat in the pool (reads pass over those as they fail: see `live`).
-        """
-        try:
-            await self._slots.acquire()
-        except TimeoutError as error:
-            raise _unavailable(error) from error
-        try:
-            for _ in range(self.pool_size if for_write else 0):
-                connection = await self._next_connection()
-                if not _spoke_while_idle(connection):
-                    return connection
-                # The statement would fail without having run, and a write answered 503
-                # for that is a call refused after the database came back.
-                await connection.close()
-                self._kept_until.pop(id(connection), None)
-                await self._pool.putconn(connection)  # discarded, and replaced
-            return await self._next_connection()
-        except BaseException as error:
-            self._slots.release()
-            if isinstance(error, PoolTimeout):
-                raise _unavailable(error) from error
-            raise
-
-    async def _next_connection(self) -> AsyncConnection[Any]:
-        """The connection released last, else one from the pool. A server keeps the
-        connections it has used rather than handing each back to the pool between calls:
-        the pool's checks and locks on every call cost 6% of a read."""
-        if self._idle:
-            return self._idle.pop()
-        connection = await self._pool.getconn()
-        self._kept_until[id(connection)] = time.monotonic() + KEPT_SECONDS
-        return connection
-
-    async def release(self, connection: AsyncConnection[Any]) -> None:
-        try:
-            if (
-                connection.info.transaction_status == TransactionStatus.IDLE
-                and time.monotonic() < self._kept_until.get(id(connection), 0)
-            ):
-                self._idle.append(connection)  # kept for the next caller
-            else:
-                # The pool resets it, or replaces it (broken, or past its lifetime).
-                self._kept_until.pop(id(connection), None)
-                await self._pool.putconn(connection)
-        finally:
-            self._slots.release()
-
-    def connection_free(self) -> bool:
-        """Whether a caller would be given a connection without waiting."""
-        return self._slots.free()
-
-    async def live(
-        self, sql: str, params: Sequence[Any] = ()
-    ) -> tuple[AsyncConnection[Any], psycopg.AsyncCursor[Any]]:
-        """A pooled connection that has run `sql` (a read, or BEGIN: safe to run again),
-        passing over connections that died while idle. The caller releases it."""
-        return await self.live_made(lambda: (sql, params))
-
-    async def live_made(
-        self, statement: Callable[[], tuple[str, Sequence[Any]]]
-    ) -> tuple[AsyncConnection[Any], psycopg.AsyncCursor[Any]]:
-        """`live`, for a statement made once a connection is held (the same each time)."""
-        for _ in range(self.pool_size + 1):
-            connection = await self.acquire()
-            try:
-                sql, params = statement()
-                return connection, await connection.execute(sql, params, prepare=_prepare(sql))
-            except psycopg.DataError as error:
-                await self.release(connection)
-                raise _unstorable(error) from error
-            except psycopg.OperationalError as error:
-                await self.release(connection)
-                if not connection.broken:
-                    raise _unavailable(error) from error
-                last = error
-            except BaseException:
-                await self.release(connection)
-                raise
-        raise _unavailable(last)
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Writes]:
-        connection, _ = await self.live("BEGIN")
+        connection, _ = await self.connections.live("BEGIN")
         writes = Writes(_Statements(connection))
         try:
             try:
@@ -373,9 +226,9 @@ class PostgresStore(Store):
                     f"NOTIFY {JOB_CHANNEL}, '{due}'; COMMIT" if announce else "COMMIT"
                 )
             except psycopg.OperationalError as error:
-                raise _unavailable(error) from error
+                raise unavailable(error) from error
         finally:
-            await self.release(connection)
+            await self.connections.release(connection)
         if announce:
             assert due is not None
             self._announced(due)
@@ -409,14 +262,14 @@ class PostgresStore(Store):
         """One write committed by itself (the connection's autocommit). Never run again on
         another connection when one fails: whether it committed is unknown, and the
         caller's retry (with its ClientToken) is what may safely repeat it."""
-        connection = await self.acquire(for_write=True)
+        connection = await self.connections.acquire(for_write=True)
         try:
             cursor = await _Statements(connection)._execute(sql, params)
             return await cursor.fetchall() if cursor.description else []
         except psycopg.OperationalError as error:  # lost while fetching
-            raise _unavailable(error) from error
+            raise unavailable(error) from error
         finally:
-            await self.release(connection)
+            await self.connections.release(connection)
 
     def _announcing(self, due_ms: int) -> bool:
         """Whether to NOTIFY the other servers of a job due at `due_ms`: not while they are
@@ -437,20 +290,19 @@ class PostgresStore(Store):
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Reads]:
-        connection, _ = await self.live("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        connection, _ = await self.connections.live(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        )
         try:
             yield Reads(_Statements(connection))
         finally:
             if not connection.broken:
                 with contextlib.suppress(psycopg.Error):
                     await connection.execute("ROLLBACK")
-            await self.release(connection)
+            await self.connections.release(connection)
 
     async def close(self) -> None:
         await self._pooled.grouped.close()
         for presence in list(self._presences):
             await presence.stop()
-        while self._idle:
-            await self._pool.putconn(self._idle.pop())
-        self._kept_until.clear()
-        await self._pool.close()
+        await self.connections.close()
