@@ -16,7 +16,7 @@ from support import fresh_database, image_record
 from sagemaker_images.config import Settings
 from sagemaker_images.store import Store, StoreUnavailable, UnstorableValue, open_store
 from sagemaker_images.store.postgresql import PostgresStore
-from sagemaker_images.store.sql import BATCH
+from sagemaker_images.store.sql import BATCH_STATEMENT
 
 pytestmark = pytest.mark.backends("postgresql")
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -241,7 +241,7 @@ def test_batch_statements_are_never_prepared(store):
     prepared = loop.run(scenario())
 
     assert any("FROM images" in statement for statement in prepared), prepared
-    assert not any(statement.startswith(BATCH) for statement in prepared), prepared
+    assert not any(statement.startswith(BATCH_STATEMENT) for statement in prepared), prepared
     assert not any("image_versions" in statement for statement in prepared), prepared
 
 

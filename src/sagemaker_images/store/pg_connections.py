@@ -30,7 +30,7 @@ from sagemaker_images.store.errors import StoreUnavailable, UnstorableValue
 from sagemaker_images.store.open import redacted
 from sagemaker_images.store.pg_presence import CONNECT_TIMEOUT_SECONDS
 from sagemaker_images.store.pg_slots import Slots
-from sagemaker_images.store.sql import BATCH
+from sagemaker_images.store.sql import BATCH_STATEMENT
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,9 @@ def _spoke_while_idle(connection: AsyncConnection[Any]) -> bool:
 
 
 def prepared(sql: str) -> bool | None:
-    """psycopg's `prepare`: never for a batch's statement (see BATCH), else its default
-    (prepared once it has run a few times on the connection)."""
-    return False if sql.startswith(BATCH) else None
+    """psycopg's `prepare`: never for a batch's statement (see BATCH_STATEMENT), else its
+    default (prepared once it has run a few times on the connection)."""
+    return False if sql.startswith(BATCH_STATEMENT) else None
 
 
 def unstorable(error: psycopg.DataError) -> UnstorableValue:

@@ -28,7 +28,7 @@ import orjson
 
 from sagemaker_images.store.errors import DuplicateKey, UnstorableValue
 from sagemaker_images.store.pg_presence import JOB_CHANNEL
-from sagemaker_images.store.sql import BATCH
+from sagemaker_images.store.sql import BATCH_STATEMENT
 from sagemaker_images.store.versions import ALLOCATE, VERSIONS, NewVersion
 from sagemaker_images.store.waiting import answer, fail
 
@@ -117,7 +117,7 @@ def _group_sql(announce: bool) -> str:
     own = ", ".join(c.name for c in _OWN)
     notify, count = _notify(announce, "m")
     return (
-        f"{BATCH}WITH r AS (SELECT * FROM json_to_recordset(?::json)"
+        f"{BATCH_STATEMENT}WITH r AS (SELECT * FROM json_to_recordset(?::json)"
         f" AS r({', '.join(_GROUP_FIELDS)})),"
         f" c AS (SELECT {', '.join(key)}, COUNT(*) AS k, array_agg(token) AS tokens"
         f" FROM r GROUP BY {', '.join(key)}),"

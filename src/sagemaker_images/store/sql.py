@@ -19,7 +19,7 @@ from typing import Any, Protocol
 # tables were small until they are next analyzed: seen scanning 66,000 versions to finish
 # a batch of 64 jobs, and every token of an image to group creates). Its planning is
 # shared by the batch; a one-row statement keeps the saved plan, which costs a third.
-BATCH = "/* batch */ "
+BATCH_STATEMENT = "/* batch */ "
 
 
 class Queries(Protocol):

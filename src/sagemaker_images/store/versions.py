@@ -16,7 +16,7 @@ from sagemaker_images.records import (
 from sagemaker_images.states import VersionStatus
 from sagemaker_images.store.images import IMAGES, ImageReads
 from sagemaker_images.store.sql import (
-    BATCH,
+    BATCH_STATEMENT,
     PageRequest,
     Queries,
     Statements,
@@ -123,7 +123,7 @@ class VersionReads:
             return []
         pairs = ", ".join("(?, ?)" for _ in keys)
         rows = await self._q.all(
-            f"{BATCH}SELECT {VERSIONS.select_list} FROM image_versions"
+            f"{BATCH_STATEMENT}SELECT {VERSIONS.select_list} FROM image_versions"
             f" WHERE (image_id, version) IN (VALUES {pairs})",
             [value for key in keys for value in key],
         )
@@ -241,7 +241,7 @@ class VersionWrites(VersionReads):
             return []
         given = ", ".join("(?, ?, ?, ?)" for _ in outcomes)
         rows = await self._s.all(
-            f"{BATCH}UPDATE image_versions SET container_image = x.container_image,"
+            f"{BATCH_STATEMENT}UPDATE image_versions SET container_image = x.container_image,"
             " failure_reason = x.failure_reason, modified_ms = ?,"
             " status = CASE WHEN x.container_image IS NULL THEN ? ELSE ? END"
             " FROM (SELECT column1 AS image_id, column2 AS version, column3 AS container_image,"
