@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sagemaker_images.app import Application
+    from sagemaker_images.server.app import Application
 
 HERE = Path(__file__).resolve().parent
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -101,8 +101,8 @@ def _application(database: str, options: list[str] = ()) -> Application:  # type
     settings changed."""
     from dataclasses import fields
 
-    from sagemaker_images.app import Application
     from sagemaker_images.config import Settings
+    from sagemaker_images.server.app import Application
 
     kinds = {f.name: type(f.default) for f in fields(Settings)}
     changed: dict[str, Any] = {}

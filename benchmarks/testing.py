@@ -28,6 +28,7 @@ import boto3
 import uvicorn
 from botocore.config import Config
 
+from sagemaker_images.resources.kinds import IMAGE
 from sagemaker_images.testing import SageMakerImagesServer
 
 ROLE = "arn:aws:iam::123456789012:role/Bench"
@@ -72,7 +73,7 @@ def fill(server: SageMakerImagesServer, images: int, versions_each: int) -> None
     """Rows straight into the catalog's store, as fast as it takes them."""
     import asyncio
 
-    from sagemaker_images.records import ImageRecord, VersionRecord
+    from sagemaker_images.resources.records import ImageRecord, VersionRecord
     from sagemaker_images.store import open_store
 
     async def write() -> None:
@@ -80,7 +81,7 @@ def fill(server: SageMakerImagesServer, images: int, versions_each: int) -> None
         async with store.transaction() as tx:
             for n in range(images):
                 name = f"image-{n}"
-                image_id = await tx.images.insert(
+                image_id = await tx.of(IMAGE).insert(
                     ImageRecord(0, "123456789012", "us-east-1", name, name, None, None, ROLE,
                                 "CREATED", None, 1, 1, versions_each, versions_each)
                 )  # fmt: skip

@@ -20,8 +20,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sagemaker_images.app import Application
 from sagemaker_images.config import Settings
+from sagemaker_images.server.app import Application
 
 ROLE = "arn:aws:iam::123456789012:role/bench"
 PAGES = (

@@ -2,8 +2,8 @@
 
     python scripts/ship_model.py
 
-Run it with the botocore the test extras pin (it says which it used) after adding an
-operation to `catalog/service.py`; tests/unit/test_model.py fails until the shipped file is
+Run it with the botocore the test extras pin (it says which it used) after declaring an
+operation (`resources/kinds.py`); tests/unit/test_model.py fails until the shipped file is
 what this script makes.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import botocore
 import botocore.session
 
-from sagemaker_images.catalog.service import OPERATIONS
 from sagemaker_images.protocol.subset import FILE_NAME, subset
+from sagemaker_images.resources.kinds import OPERATIONS
 
 TARGET = Path(__file__).resolve().parents[1] / "src" / "sagemaker_images" / "protocol" / FILE_NAME
 

@@ -2,7 +2,9 @@
 
 Tests that take a `backend` run once per database backend (`[sqlite]`, `[postgresql]`);
 `--backend` picks one, and `@pytest.mark.backends("sqlite")` keeps a test to the backends
-named. Every server a test starts, in process or not, checks each of its answers against
+named. The store's own tests (tests/store) also run on `[postgresql-grouped]`: PostgreSQL
+with every lookup and every create taking the grouping path, as calls that arrive together
+do under load, so that both paths are exercised on every run. Every server a test starts, in process or not, checks each of its answers against
 the model's output shape (`SAGEMAKER_IMAGES_CHECK_RESPONSES`): an answer that does not fit
 is a 500 and fails the test.
 """
@@ -14,12 +16,13 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from support import POSTGRESQL_URL_VARIABLE, Databases
+from support import GROUPED, POSTGRESQL_URL_VARIABLE, Databases
 
 os.environ["SAGEMAKER_IMAGES_CHECK_RESPONSES"] = "1"
 pytest_plugins = ("pytester",)
 
 BACKENDS = ("sqlite", "postgresql")
+STORE_TIER = os.path.join("tests", "store")
 _regions = itertools.count(1)
 
 
@@ -40,6 +43,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("backend")
         backends = BACKENDS if chosen == "all" else (chosen,)
+        if "postgresql" in backends and STORE_TIER in str(metafunc.definition.path):
+            backends = (*backends, GROUPED)
         only = metafunc.definition.get_closest_marker("backends")
         if only is not None:
             backends = tuple(b for b in backends if b in only.args)

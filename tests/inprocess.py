@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from support import Server
 
-from sagemaker_images.app import Application
 from sagemaker_images.config import Settings
+from sagemaker_images.server.app import Application
 
 T = TypeVar("T")
 

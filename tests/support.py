@@ -396,9 +396,13 @@ class Databases:
         return query_database(url, sql, params)
 
 
+# The store's tests also run on PostgreSQL with every lookup and create grouped (conftest.py).
+GROUPED = "postgresql-grouped"
+
+
 def fresh_database(backend: str, databases: Databases, workdir: Path) -> str:
     """The URL of a new, empty database: a file in `workdir`, or a new PostgreSQL database."""
-    if backend == "postgresql":
+    if backend.startswith("postgresql"):
         return databases.create()
     workdir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{workdir / 'catalog.db'}"
@@ -497,7 +501,7 @@ def image_record(
     """An ImageRecord as a CreateImage at `at` would store it, with `changes` applied."""
     from dataclasses import replace
 
-    from sagemaker_images.records import ImageRecord
+    from sagemaker_images.resources.records import ImageRecord
 
     made = ImageRecord(
         id=0,

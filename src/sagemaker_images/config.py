@@ -9,10 +9,12 @@ else from `SAGEMAKER_IMAGES_<NAME>` in the environment, else the default.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "SAGEMAKER_IMAGES_"
 SERVE, MIGRATE, DRIFT = "serve", "migrate", "drift"
@@ -57,17 +59,46 @@ class Pacing:
         return f"{self.seconds:g}" if self.mode == "seconds" else self.mode
 
 
-def check_database_url(text: str) -> str:
-    """A database URL the stores understand; raises ValueError saying what is wrong."""
-    from sagemaker_images.store.open import check_url
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///relative.db` or `sqlite:////absolute/path.db`, as SQLAlchemy spells them."""
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/") or rest in {"/", "/:memory:"}:
+        raise ValueError(
+            f"{url!r}: give a file, e.g. sqlite:///catalog.db or sqlite:////var/lib/catalog.db"
+            " (the catalog is never held only in memory)"
+        )
+    return Path(rest[1:]).expanduser()
 
-    return check_url(text)
+
+_PASSWORD_IN_NETLOC = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:?#]*:)([^/@?#]*)@")
+_PASSWORD_IN_QUERY = re.compile(r"([?&]password=)[^&#]*")
 
 
-def check_address(text: str) -> tuple[str, int]:
-    from sagemaker_images.metrics_server import parse_address
+def redacted(url: str) -> str:
+    """The URL exactly as given, but for its password, for logs."""
+    url = _PASSWORD_IN_NETLOC.sub(r"\1***@", url)
+    return _PASSWORD_IN_QUERY.sub(r"\1***", url)
 
-    return parse_address(text)
+
+def check_database_url(url: str) -> str:
+    """`url` if a store can open it; raises ValueError saying what is wrong."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        sqlite_path(url)
+    elif scheme not in {"postgresql", "postgres"}:
+        raise ValueError(
+            f"unsupported database URL {redacted(url)!r}"
+            " (expected sqlite:///... or postgresql://...)"
+        )
+    return url
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """`host:port` (`[::1]:9100` for IPv6); raises ValueError saying what is wrong."""
+    host, colon, port = text.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{text!r} is not HOST:PORT with a port from 1 to 65535")
+    return host.strip("[]"), int(port)
 
 
 def parse_transitions(text: str) -> Pacing:
@@ -271,7 +302,7 @@ class Settings:
         Flag(
             "--metrics-address",
             "serve the metrics at `HOST:PORT/metrics` instead, unsigned, as exporters do",
-            check=check_address,
+            check=parse_address,
             shown_default="none",
         ),
     )

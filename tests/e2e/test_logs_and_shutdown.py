@@ -24,7 +24,7 @@ from support import (
 )
 
 from sagemaker_images import __version__
-from sagemaker_images.catalog.service import OPERATIONS
+from sagemaker_images.resources.kinds import OPERATIONS
 from sagemaker_images.testing import ControlClient
 
 ACCESS_LINE = re.compile(

@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 
 import pytest
 from inprocess import LoopThread
-from support import Databases, fresh_database
+from support import GROUPED, Databases, fresh_database
 
 from sagemaker_images.config import Settings
 from sagemaker_images.store import Store, open_store
+from sagemaker_images.store.postgresql import PostgresStore
 
 T = TypeVar("T")
 _accounts = itertools.count(100_000_000_000)
@@ -38,7 +39,11 @@ def opened(
 ) -> Iterator[OpenStore]:
     loop = LoopThread()
     url = fresh_database(backend, databases, tmp_path_factory.mktemp("store"))
-    store = loop.run(open_store(Settings(database_url=url, database_pool_size=4)))
+    if backend == GROUPED:
+        store: Store = PostgresStore(url, pool_size=4, group_always=True)
+        loop.run(store.open())
+    else:
+        store = loop.run(open_store(Settings(database_url=url, database_pool_size=4)))
     yield OpenStore(loop, store, url)
     loop.run(store.close())
     loop.close()

@@ -12,9 +12,8 @@ import pytest
 from support import fresh_database, image_record, query_database
 
 from sagemaker_images.config import Settings
-from sagemaker_images.records import (
-    APP_IMAGE_CONFIG_TAGS,
-    IMAGE_TAGS,
+from sagemaker_images.resources.kinds import APP_IMAGE_CONFIG, IMAGE
+from sagemaker_images.resources.records import (
     AppImageConfigRecord,
     ClientTokenRecord,
     ImageRecord,
@@ -29,7 +28,7 @@ from sagemaker_images.store import (
     UnstorableValue,
     open_store,
 )
-from sagemaker_images.store.versions import LISTED, NewVersion
+from sagemaker_images.store.versions import LISTED, Created, NewVersion, Refused, Why
 
 REGION = "us-store-1"
 EVERYTHING = TimeFilters()
@@ -78,13 +77,13 @@ def config(account: str, name: str, *, at: int = 1000, **documents: object) -> A
 
 async def add_image(store: Store, record: ImageRecord) -> int:
     async with store.transaction() as tx:
-        return await tx.images.insert(record)
+        return await tx.of(IMAGE).insert(record)
 
 
 async def add_versions(store: Store, image_id: int, count: int, **changes: object) -> list[int]:
     numbers = []
     async with store.transaction() as tx:
-        image = await tx.images.by_id(image_id)
+        image = await tx.of(IMAGE).by_row(image_id)
         assert image is not None
         key = (image.account, image.region, image.name_key)
         for _ in range(count):
@@ -102,15 +101,15 @@ async def add_versions(store: Store, image_id: int, count: int, **changes: objec
 def test_images_are_found_by_name_key_and_id(run, account):
     async def scenario(store: Store) -> None:
         image_id = await add_image(store, image(account, "Mixed-Case", description="d"))
-        found = await store.reader.images.find(account, REGION, "mixed-case")
+        found = await store.reader.of(IMAGE).find(account, REGION, "mixed-case")
         assert found == image(account, "Mixed-Case", description="d", id=image_id)
-        assert await store.reader.images.find(account, REGION, "Mixed-Case") is None
-        assert await store.reader.images.find(account, "elsewhere", "mixed-case") is None
-        assert await store.reader.images.by_id(image_id) == found
+        assert await store.reader.of(IMAGE).find(account, REGION, "Mixed-Case") is None
+        assert await store.reader.of(IMAGE).find(account, "elsewhere", "mixed-case") is None
+        assert await store.reader.of(IMAGE).by_row(image_id) == found
         async with store.transaction() as tx:
-            assert await tx.images.find(account, REGION, "mixed-case", lock=True) == found
-            assert await tx.images.by_id(image_id, lock=True) == found
-        assert await store.reader.images.count(account, REGION) == 1
+            assert await tx.of(IMAGE).find(account, REGION, "mixed-case", lock=True) == found
+            assert await tx.of(IMAGE).by_row(image_id, lock=True) == found
+        assert await store.reader.of(IMAGE).count(account, REGION) == 1
 
     run(scenario)
 
@@ -121,7 +120,7 @@ def test_a_name_is_taken_once_per_account_and_region(run, account):
         with pytest.raises(DuplicateKey):
             await add_image(store, image(account, "TAKEN"))
         await add_image(store, image(account, "taken", region="elsewhere"))
-        assert await store.reader.images.count(account, REGION) == 1
+        assert await store.reader.of(IMAGE).count(account, REGION) == 1
 
     run(scenario)
 
@@ -130,10 +129,10 @@ def test_image_updates_change_only_what_they_name(run, account):
     async def scenario(store: Store) -> None:
         image_id = await add_image(store, image(account, "updated", description="old"))
         async with store.transaction() as tx:
-            await tx.images.update(image_id, description=None, status="UPDATING", modified_ms=5)
+            await tx.of(IMAGE).update(image_id, description=None, status="UPDATING", modified_ms=5)
             with pytest.raises(ValueError, match="no updatable columns"):
-                await tx.images.update(image_id, id=7)
-        found = await store.reader.images.by_id(image_id)
+                await tx.of(IMAGE).update(image_id, id=7)
+        found = await store.reader.of(IMAGE).by_row(image_id)
         assert found is not None
         assert (found.description, found.status, found.modified_ms) == (None, "UPDATING", 5)
         assert found.role_arn == image(account, "x").role_arn
@@ -145,7 +144,7 @@ def test_image_pages_filter_sort_and_resume(run, account):
     async def scenario(store: Store) -> None:
         for n, name in enumerate(["a_b", "a%c", "a!d", "abe", "zzz"]):
             await add_image(store, image(account, name, at=1000 + n, modified_ms=5000 - n))
-        reads = store.reader.images
+        reads = store.reader.of(IMAGE)
 
         async def names(
             filters: TimeFilters = EVERYTHING,
@@ -156,7 +155,8 @@ def test_image_pages_filter_sort_and_resume(run, account):
             limit: int = 10,
         ) -> list[str]:
             page = PageRequest(sort, descending, after, limit)
-            return [i.name for i in await reads.page(account, REGION, filters, contains, page)]
+            found = await reads.page(account, REGION, page, times=filters, name_contains=contains)
+            return [i.name for i in found]
 
         assert await names() == ["a!d", "a%c", "a_b", "abe", "zzz"]
         # LIKE's wildcards and the escape character match only themselves.
@@ -190,15 +190,15 @@ def test_deleting_an_image_removes_everything_that_hangs_off_it(run, account, op
         async with store.transaction() as tx:
             await tx.aliases.add(image_id, 1, ["stable"])
             await tx.versions.put_client_token(ClientTokenRecord(image_id, "t", "d", 1, 1))
-            await tx.tags.put(IMAGE_TAGS, image_id, [("k", "v")])
+            await tx.tags.put("image", image_id, [("k", "v")])
             await tx.jobs.add("image.delete", image_id, None, 10**15)
         async with store.transaction() as tx:
-            await tx.images.delete(image_id)
-        assert await store.reader.images.by_id(image_id) is None
+            await tx.of(IMAGE).delete(image_id)
+        assert await store.reader.of(IMAGE).by_row(image_id) is None
         assert await store.reader.versions.find(image_id, 1) is None
         assert await store.reader.aliases.version_of(image_id, "stable") is None
         assert await store.reader.versions.client_token(image_id, "t") is None
-        assert await store.reader.tags.keys(IMAGE_TAGS, image_id) == set()
+        assert await store.reader.tags.keys("image", image_id) == set()
         return image_id
 
     image_id = run(scenario)
@@ -210,23 +210,24 @@ def test_deleting_an_image_removes_everything_that_hangs_off_it(run, account, op
 
 def test_creates_made_at_once_answer_each_as_if_made_alone(run, account):
     """Many creates at once (PostgreSQL writes them as one statement): each is numbered,
-    or refused, as it would have been by itself, and nothing else is written."""
+    or refused with why, as it would have been by itself, and nothing else is written; a
+    client token used again is answered with the version it made."""
 
     async def create(name: str, token: str, aliases: tuple[str, ...] = ()) -> object:
-        try:
-            return await store_of[0].create_version(
-                NewVersion(
-                    image=(account, REGION, name.lower()),
-                    version=version(0, 0),
-                    token=ClientTokenRecord(0, token, f"digest-{token}", 0, 5000),
-                    aliases=list(aliases),
-                    job=("version.create", 10**15),
-                    status="CREATED",
-                    limit=8,
-                )
+        made = await store_of[0].create_version(
+            NewVersion(
+                image=(account, REGION, name.lower()),
+                version=version(0, 0),
+                token=ClientTokenRecord(0, token, f"digest-{token}", 0, 5000),
+                aliases=list(aliases),
+                job=("version.create", 10**15),
+                status="CREATED",
+                limit=8,
             )
-        except DuplicateKey:
-            return "clash"
+        )
+        if isinstance(made, Refused):
+            return made.why if made.why is not Why.ALIAS_TAKEN else (made.alias, made.holder)
+        return made
 
     store_of: list[Store] = []
 
@@ -246,13 +247,13 @@ def test_creates_made_at_once_answer_each_as_if_made_alone(run, account):
             create("missing", "m0"),  # no such image
         )
         assert written == [
-            ("Grouped", 1),
-            ("Grouped", 2),
-            ("Capped", 8),
-            None,
-            ("Grouped", 3),
-            None,
-            None,
+            Created("Grouped", 1),
+            Created("Grouped", 2),
+            Created("Capped", 8),
+            Why.AT_LIMIT,
+            Created("Grouped", 3),
+            Why.NOT_READY,
+            Why.NO_IMAGE,
         ]
         clashing = await asyncio.gather(
             create("grouped", "t3", ("w", "x")),  # "x" is held: refused whole
@@ -260,13 +261,17 @@ def test_creates_made_at_once_answer_each_as_if_made_alone(run, account):
             create("grouped", "same"),  # the one token twice: one version
             create("grouped", "t4", ("w",)),
         )
-        assert clashing[0] == "clash"
-        assert clashing[1] == ("Grouped", 4)
-        assert clashing[2] in ("clash", None)  # refused either way: the catalog checks why
-        assert clashing[3] == ("Grouped", 5)
+        assert clashing[1:] == [
+            Created("Grouped", 4),
+            Created("Grouped", 4, replayed=True),
+            Created("Grouped", 5),
+        ]
+        # Refused for an alias held: "x", or "w" if the last create took it first.
+        refused_for, holder = clashing[0]
+        assert (refused_for, holder) in (("x", 1), ("w", 5))
         again = await asyncio.gather(create("grouped", "t0"), create("grouped", "t5"))
-        assert again == [None, ("Grouped", 6)]  # t0 made a version already
-        counters = await store.reader.images.by_id(grouped)
+        assert again == [Created("Grouped", 1, replayed=True), Created("Grouped", 6)]
+        counters = await store.reader.of(IMAGE).by_row(grouped)
         assert counters is not None
         assert (counters.last_version, counters.version_count) == (6, 6)
         made_by = ((1, "t0"), (2, "t1"), (3, "t2"), (4, "same"), (5, "t4"), (6, "t5"))
@@ -291,7 +296,7 @@ def test_version_numbers_count_up_and_stay_used(run, account):
         async with store.transaction() as tx:
             await tx.versions.delete(image_id, 3)
             await tx.versions.delete(image_id, 3)  # gone already: counts nothing twice
-        counted = await store.reader.images.by_id(image_id)
+        counted = await store.reader.of(IMAGE).by_row(image_id)
         assert counted is not None
         assert (counted.last_version, counted.version_count) == (3, 2)
         assert await add_versions(store, image_id, 1) == [4]
@@ -510,31 +515,30 @@ def test_app_image_configs_keep_their_documents(run, account):
     async def scenario(store: Store) -> None:
         kernel = {"KernelSpecs": [{"Name": "python3", "DisplayName": "Ünïcode"}]}
         async with store.transaction() as tx:
-            config_id = await tx.app_image_configs.insert(
+            config_id = await tx.of(APP_IMAGE_CONFIG).insert(
                 config(account, "Conf", kernel_gateway=kernel)
             )
-            await tx.tags.put(APP_IMAGE_CONFIG_TAGS, config_id, [("k", "v")])
-        reads = store.reader.app_image_configs
+            await tx.tags.put("app-image-config", config_id, [("k", "v")])
+        reads = store.reader.of(APP_IMAGE_CONFIG)
         found = await reads.find(account, REGION, "conf")
         assert found is not None
         assert (found.name, found.kernel_gateway, found.jupyter_lab) == ("Conf", kernel, None)
         lab = {"ContainerConfig": {"ContainerEnvironmentVariables": {"A": "1"}}}
         async with store.transaction() as tx:
-            await tx.app_image_configs.update(config_id, jupyter_lab=lab, modified_ms=7)
+            await tx.of(APP_IMAGE_CONFIG).update(config_id, jupyter_lab=lab, modified_ms=7)
         found = await reads.find(account, REGION, "conf")
         assert found is not None
         assert (found.kernel_gateway, found.jupyter_lab, found.modified_ms) == (kernel, lab, 7)
         page = PageRequest(("name_key",), False, None, 10)
-        assert [c.name for c in await reads.page(account, REGION, EVERYTHING, "on", page)] == [
-            "Conf"
-        ]
+        listed = await reads.page(account, REGION, page, times=EVERYTHING, name_contains="on")
+        assert [c.name for c in listed] == ["Conf"]
         with pytest.raises(DuplicateKey):
             async with store.transaction() as tx:
-                await tx.app_image_configs.insert(config(account, "CONF"))
+                await tx.of(APP_IMAGE_CONFIG).insert(config(account, "CONF"))
         async with store.transaction() as tx:
-            await tx.app_image_configs.delete(config_id)
+            await tx.of(APP_IMAGE_CONFIG).delete(config_id)
         assert await reads.find(account, REGION, "conf") is None
-        assert await store.reader.tags.keys(APP_IMAGE_CONFIG_TAGS, config_id) == set()
+        assert await store.reader.tags.keys("app-image-config", config_id) == set()
 
     run(scenario)
 
@@ -543,16 +547,16 @@ def test_tags_are_put_paged_and_deleted(run, account):
     async def scenario(store: Store) -> None:
         image_id = await add_image(store, image(account, "tagged"))
         async with store.transaction() as tx:
-            await tx.tags.put(IMAGE_TAGS, image_id, [("b", "1"), ("a", "2"), ("c", "3")])
-            await tx.tags.put(IMAGE_TAGS, image_id, [("b", "changed")])
+            await tx.tags.put("image", image_id, [("b", "1"), ("a", "2"), ("c", "3")])
+            await tx.tags.put("image", image_id, [("b", "changed")])
         reads = store.reader.tags
-        assert await reads.keys(IMAGE_TAGS, image_id) == {"a", "b", "c"}
-        assert await reads.keys(APP_IMAGE_CONFIG_TAGS, image_id) == set()
-        assert await reads.page(IMAGE_TAGS, image_id, None, 2) == [("a", "2"), ("b", "changed")]
-        assert await reads.page(IMAGE_TAGS, image_id, "b", 2) == [("c", "3")]
+        assert await reads.keys("image", image_id) == {"a", "b", "c"}
+        assert await reads.keys("app-image-config", image_id) == set()
+        assert await reads.page("image", image_id, None, 2) == [("a", "2"), ("b", "changed")]
+        assert await reads.page("image", image_id, "b", 2) == [("c", "3")]
         async with store.transaction() as tx:
-            await tx.tags.delete(IMAGE_TAGS, image_id, ["a", "absent"])
-        assert await reads.keys(IMAGE_TAGS, image_id) == {"b", "c"}
+            await tx.tags.delete("image", image_id, ["a", "absent"])
+        assert await reads.keys("image", image_id) == {"b", "c"}
 
     run(scenario)
 
@@ -564,11 +568,11 @@ def test_a_failed_transaction_writes_nothing(run, account):
     async def scenario(store: Store) -> None:
         with pytest.raises(RuntimeError, match="halfway"):
             async with store.transaction() as tx:
-                image_id = await tx.images.insert(image(account, "half"))
-                await tx.tags.put(IMAGE_TAGS, image_id, [("k", "v")])
+                image_id = await tx.of(IMAGE).insert(image(account, "half"))
+                await tx.tags.put("image", image_id, [("k", "v")])
                 raise RuntimeError("halfway")
-        assert await store.reader.images.find(account, REGION, "half") is None
-        assert await store.reader.tags.keys(IMAGE_TAGS, image_id) == set()
+        assert await store.reader.of(IMAGE).find(account, REGION, "half") is None
+        assert await store.reader.tags.keys("image", image_id) == set()
         await add_image(store, image(account, "half"))  # the name was never taken
 
     run(scenario)
@@ -577,10 +581,10 @@ def test_a_failed_transaction_writes_nothing(run, account):
 def test_readers_see_commits_only(run, account):
     async def scenario(store: Store) -> None:
         async with store.transaction() as tx:
-            await tx.images.insert(image(account, "pending"))
-            assert await tx.images.find(account, REGION, "pending") is not None
-            assert await store.reader.images.find(account, REGION, "pending") is None
-        assert await store.reader.images.find(account, REGION, "pending") is not None
+            await tx.of(IMAGE).insert(image(account, "pending"))
+            assert await tx.of(IMAGE).find(account, REGION, "pending") is not None
+            assert await store.reader.of(IMAGE).find(account, REGION, "pending") is None
+        assert await store.reader.of(IMAGE).find(account, REGION, "pending") is not None
 
     run(scenario)
 
@@ -590,10 +594,10 @@ def test_values_a_database_cannot_hold_are_unstorable(run, account, backend):
         unstorable = image(account, "big", created_ms=2**64)
         with pytest.raises(UnstorableValue):
             await add_image(store, unstorable)
-        if backend == "postgresql":  # SQLite keeps NUL characters; PostgreSQL text cannot
+        if backend.startswith("postgresql"):  # SQLite keeps NUL; PostgreSQL text cannot
             with pytest.raises(UnstorableValue):
                 await add_image(store, image(account, "nul", description="a\x00b"))
-        assert await store.reader.images.count(account, REGION) == 0
+        assert await store.reader.of(IMAGE).count(account, REGION) == 0
 
     run(scenario)
 
@@ -609,7 +613,7 @@ def test_quota_locks_serialise_creates_in_one_account(run, account, opened):
 
         async def first() -> None:
             async with store.transaction() as tx:
-                await tx.images.lock_quota(account, REGION)
+                await tx.of(IMAGE).lock_quota(account, REGION)
                 first_has_lock.set()
                 await asyncio.sleep(0.2)
                 order.append("first")
@@ -617,7 +621,7 @@ def test_quota_locks_serialise_creates_in_one_account(run, account, opened):
         async def second() -> None:
             await first_has_lock.wait()
             async with store.transaction() as tx:
-                await tx.images.lock_quota(account, REGION)
+                await tx.of(IMAGE).lock_quota(account, REGION)
                 order.append("second")
 
         await asyncio.gather(first(), second())
@@ -666,7 +670,7 @@ def test_a_claim_leases_no_more_than_its_limit(backend, databases, tmp_path, ope
     two minutes). Which plan the planner takes depends on statistics this test cannot
     pin; the statement now locks its rows in a WITH query, run once whatever the plan."""
     url = fresh_database(backend, databases, tmp_path)
-    vacuum = "VACUUM ANALYZE jobs" if backend == "postgresql" else "ANALYZE jobs"
+    vacuum = "VACUUM ANALYZE jobs" if backend.startswith("postgresql") else "ANALYZE jobs"
 
     async def scenario() -> None:
         store = await open_store(Settings(database_url=url, database_pool_size=2))

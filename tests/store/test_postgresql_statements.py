@@ -14,9 +14,10 @@ from inprocess import LoopThread
 from support import fresh_database, image_record
 
 from sagemaker_images.config import Settings
+from sagemaker_images.resources.kinds import IMAGE
 from sagemaker_images.store import Store, StoreUnavailable, UnstorableValue, open_store
 from sagemaker_images.store.postgresql import PostgresStore
-from sagemaker_images.store.sql import BATCH_STATEMENT
+from sagemaker_images.store.sql import Lookup
 
 pytestmark = pytest.mark.backends("postgresql")
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -44,10 +45,10 @@ async def _catalog(store: Store) -> None:
     """Two images, one of three versions (the last deleted) with an alias on the second."""
     async with store.transaction() as tx:
         for name in ("Looked", "Other"):
-            image_id = await tx.images.insert(
+            image_id = await tx.of(IMAGE).insert(
                 image_record(name, account=ACCOUNT, region=REGION, name_key=name.lower())
             )
-        looked = await tx.images.find(ACCOUNT, REGION, "looked")
+        looked = await tx.of(IMAGE).find(ACCOUNT, REGION, "looked")
         assert looked is not None
         key = (ACCOUNT, REGION, "looked")
         for _ in range(3):
@@ -60,7 +61,7 @@ async def _catalog(store: Store) -> None:
 
 
 def _version(image_id: int, number: int) -> Any:
-    from sagemaker_images.records import VersionRecord
+    from sagemaker_images.resources.records import VersionRecord
 
     return VersionRecord(
         image_id=image_id,
@@ -101,7 +102,7 @@ async def _alone_and_waiting(store: PostgresStore, reads: list[Read]) -> tuple[l
 
 def _lookups(store: Store) -> list[Read]:
     lookup = store.reader.versions.lookup
-    find = store.reader.images.find
+    find = store.reader.of(IMAGE).find
     return [
         lambda: lookup(ACCOUNT, REGION, "looked", version=1, alias=None),
         lambda: lookup(ACCOUNT, REGION, "looked", version=2, alias=None),
@@ -159,7 +160,7 @@ def test_a_value_postgresql_cannot_hold_fails_only_its_own_read(store):
     """JSON carries a NUL character that PostgreSQL text refuses: the group is refused for
     it and each read is asked again alone, so only that read fails, as it would alone."""
     loop, opened = store
-    find = opened.reader.images.find
+    find = opened.reader.of(IMAGE).find
     reads: list[Read] = [
         lambda: find(ACCOUNT, REGION, "looked"),
         lambda: find(ACCOUNT, REGION, "lo\x00oked"),
@@ -179,9 +180,11 @@ def test_statements_that_cannot_be_grouped_are_asked_alone_and_remembered(store,
     to be given in the JSON rows: such reads still get their answers, alone."""
     caplog.set_level(logging.DEBUG, logger="sagemaker_images.store.pg_reads")
     loop, opened = store
-    queries = opened.reader.images._q  # the raw reads every table of the store uses
-    counted = "SELECT count(?::text) FROM images WHERE account = ?"
-    nulls = "SELECT name FROM images WHERE account = ? AND name = COALESCE(?, name) ORDER BY name"
+    queries = opened.reader.of(IMAGE)._q  # the raw reads every table of the store uses
+    counted = Lookup("SELECT count(?::text) FROM images WHERE account = ?")
+    nulls = Lookup(
+        "SELECT name FROM images WHERE account = ? AND name = COALESCE(?, name) ORDER BY name"
+    )
     reads: list[Read] = [
         lambda: queries.one(counted, ("x", ACCOUNT)),
         lambda: queries.one(counted, ("y", ACCOUNT)),
@@ -230,7 +233,7 @@ def test_batch_statements_are_never_prepared(store):
     async def scenario() -> list[str]:
         for _ in range(8):
             await opened.reader.versions.find_many([(1, 1), (1, 2)])
-            await opened.reader.images.find(ACCOUNT, REGION, "looked")
+            await opened.reader.of(IMAGE).find(ACCOUNT, REGION, "looked")
         connection = await opened.connections.acquire()  # the one every read above used
         try:
             cursor = await connection.execute("SELECT statement FROM pg_prepared_statements")
@@ -241,27 +244,23 @@ def test_batch_statements_are_never_prepared(store):
     prepared = loop.run(scenario())
 
     assert any("FROM images" in statement for statement in prepared), prepared
-    assert not any(statement.startswith(BATCH_STATEMENT) for statement in prepared), prepared
     assert not any("image_versions" in statement for statement in prepared), prepared
 
 
-def test_sorted_reads_keep_their_order(store):
-    """SQL promises no order to a join's rows: a sorted read is grouped only when it yields
-    one row; sorted to more, or to all, it runs alone."""
+def test_only_lookups_are_grouped(store):
+    """A statement is grouped only when declared a lookup (`sql.Lookup`: at most one row,
+    by key): SQL promises no order to a join's rows, so any other read runs alone."""
     loop, opened = store
-    queries = opened.reader.images._q
-    limited = "SELECT name FROM images WHERE account = ? ORDER BY name DESC LIMIT 1"
-    unlimited = "SELECT name FROM images WHERE account = ? ORDER BY name DESC"
-    two = "SELECT name FROM images WHERE account = ? ORDER BY name DESC LIMIT 2"
+    queries = opened.reader.of(IMAGE)._q
+    sorted_read = "SELECT name FROM images WHERE account = ? ORDER BY name DESC"
     reads: list[Read] = [
-        *(lambda: queries.one(limited, (ACCOUNT,)) for _ in range(3)),
-        *(lambda: queries.one(unlimited, (ACCOUNT,)) for _ in range(3)),
-        *(lambda: queries.one(two, (ACCOUNT,)) for _ in range(3)),
+        *(lambda: queries.one(sorted_read, (ACCOUNT,)) for _ in range(3)),
+        *(lambda: queries.one(Lookup(sorted_read + " LIMIT 1"), (ACCOUNT,)) for _ in range(3)),
     ]
 
     alone, waiting = loop.run(_alone_and_waiting(opened, reads))
 
-    assert waiting == alone == [("Other",)] * 9
+    assert waiting == alone == [("Other",)] * 6
     assert opened.pool_stats()["read_groups"] == 1
     assert opened.pool_stats()["grouped_reads"] == 3
 
@@ -271,8 +270,8 @@ def test_a_read_waiting_alone_gets_its_own_error(store, caplog):
     a refusal of grouping (the statement is grouped again when reads wait together)."""
     caplog.set_level(logging.DEBUG, logger="sagemaker_images.store.pg_reads")
     loop, opened = store
-    queries = opened.reader.images._q
-    broken = "SELECT no_such_column FROM images WHERE account = ?"
+    queries = opened.reader.of(IMAGE)._q
+    broken = Lookup("SELECT no_such_column FROM images WHERE account = ?")
 
     alone, waiting = loop.run(_alone_and_waiting(opened, [lambda: queries.one(broken, (ACCOUNT,))]))
 

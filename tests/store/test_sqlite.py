@@ -13,7 +13,8 @@ from inprocess import LoopThread
 from support import image_record
 
 from sagemaker_images.config import Settings
-from sagemaker_images.records import ImageRecord
+from sagemaker_images.resources.kinds import IMAGE
+from sagemaker_images.resources.records import ImageRecord
 from sagemaker_images.store import DatabaseInUse, Store, open_store
 from sagemaker_images.store.sqlite import CHECKPOINT_INTERVAL_SECONDS
 
@@ -73,12 +74,12 @@ def test_rows_kept_between_commits_are_forgotten_at_each_commit(loop, tmp_path, 
 
     async def scenario() -> None:
         async with store.transaction() as tx:
-            image_id = await tx.images.insert(image("kept"))
-        before = await store.reader.images.find(ACCOUNT, REGION, "kept")
+            image_id = await tx.of(IMAGE).insert(image("kept"))
+        before = await store.reader.of(IMAGE).find(ACCOUNT, REGION, "kept")
         assert before is not None and before.description is None
         async with store.transaction() as tx:
-            await tx.images.update(image_id, description="changed")
-        after = await store.reader.images.find(ACCOUNT, REGION, "kept")
+            await tx.of(IMAGE).update(image_id, description="changed")
+        after = await store.reader.of(IMAGE).find(ACCOUNT, REGION, "kept")
         assert after is not None and after.description == "changed"
         await store.close()
 
@@ -94,7 +95,7 @@ def test_an_idle_wal_is_checkpointed_into_the_database(loop, tmp_path, backend):
         so no checkpoint waiting for the write lock can run in between."""
         async with store.transaction() as tx:
             for n in range(count):
-                await tx.images.insert(image(f"{prefix}-{n}"))
+                await tx.of(IMAGE).insert(image(f"{prefix}-{n}"))
         return rows_in_main_file(path)
 
     try:
@@ -127,7 +128,7 @@ def test_a_busy_writer_does_not_keep_the_wal_from_restarting(loop, tmp_path, bac
         until = time.monotonic() + seconds
         while time.monotonic() < until:
             async with store.transaction() as tx:
-                await tx.images.insert(image(f"busy-{written}"))
+                await tx.of(IMAGE).insert(image(f"busy-{written}"))
             written += 1
             await asyncio.sleep(0)  # as requests do between transactions
         return written, wal_restarts(path) - first

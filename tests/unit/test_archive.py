@@ -9,7 +9,7 @@ import pytest
 from support import image_record
 
 from sagemaker_images.data import archive
-from sagemaker_images.records import (
+from sagemaker_images.resources.records import (
     AppImageConfigRecord,
     DomainRecord,
     ImageRecord,
@@ -144,7 +144,7 @@ def _with_studio() -> list[bytes]:
 
 def test_studio_resources_read_back():
     catalog = archive.read(_with_studio())
-    (domain,) = catalog.domains
+    (domain,) = catalog.entries["domain"]
     assert domain.record.subnet_ids == ["subnet-1", "subnet-2"]
     assert (domain.record.name_key, domain.record.last_uid, domain.due_ms) == (
         "studio",
@@ -152,7 +152,7 @@ def test_studio_resources_read_back():
         99,
     )
     assert domain.tags == {"k": "v"}
-    (profile,) = catalog.user_profiles
+    (profile,) = catalog.entries["user_profile"]
     assert (profile.record.name, profile.record.home_efs_uid) == ("Alice", "200001")
 
 
@@ -165,7 +165,7 @@ def test_a_version_1_file_reads():
         {k: end[k] for k in ("kind", "images", "versions", "app_image_configs")}
     ).encode()
     catalog = archive.read(lines)
-    assert len(catalog.images) == 1 and len(catalog.app_image_configs) == 1
+    assert len(catalog.images) == 1 and len(catalog.entries["app_image_config"]) == 1
 
 
 def test_what_is_written_reads_back():
@@ -178,7 +178,7 @@ def test_what_is_written_reads_back():
     assert image.versions[0].record.container_image == _version(1).container_image
     assert image.versions[1].due_ms == 1_700_000_001_000
     assert image.versions[0].record.horovod is False
-    (config,) = catalog.app_image_configs
+    (config,) = catalog.entries["app_image_config"]
     assert config.record.kernel_gateway == {"KernelSpecs": [{"Name": "python3"}]}
     assert config.tags == {"a": "b"}
 

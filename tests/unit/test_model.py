@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from sagemaker_images.catalog.service import OPERATIONS
 from sagemaker_images.protocol import model
 from sagemaker_images.protocol.subset import FILE_NAME
+from sagemaker_images.resources.kinds import OPERATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 

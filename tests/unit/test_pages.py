@@ -10,7 +10,7 @@ import pytest
 from sagemaker_images.catalog import pages
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ValidationError
-from sagemaker_images.records import ImageRecord, VersionRecord
+from sagemaker_images.resources.records import ImageRecord, VersionRecord
 
 CTX = RequestContext("111111111111", "us-east-1", "request")
 REQUEST = {"SortBy": "IMAGE_NAME", "NameContains": "ab", "MaxResults": 5}

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from sagemaker_images.catalog.answers import Members
-from sagemaker_images.records import AppImageConfigRecord, ImageRecord, VersionRecord, columns_of
-from sagemaker_images.store.app_image_configs import APP_IMAGE_CONFIGS
-from sagemaker_images.store.images import IMAGES
+from sagemaker_images.catalog.answers import Wire
+from sagemaker_images.resources.kinds import APP_IMAGE_CONFIG, IMAGE, VERSION
+from sagemaker_images.resources.records import (
+    ImageRecord,
+    VersionRecord,
+    columns_of,
+)
+from sagemaker_images.store.rows import table_of
 from sagemaker_images.store.versions import LISTED, VERSIONS
+
+IMAGES = table_of(IMAGE)
+APP_IMAGE_CONFIGS = table_of(APP_IMAGE_CONFIG)
 
 
 def test_columns_follow_the_declaration_in_order():
@@ -43,7 +50,7 @@ def test_answers_carry_present_members_under_their_wire_names():
     image = ImageRecord(
         7, "a", "r", "Name", "name", None, "Shown", "role", "CREATED", None, 1, 2, 0, 0
     )
-    members = Members(ImageRecord, "ImageArn", "name_key")
+    members = Wire(IMAGE)
     assert members.described(image, "arn:image/") == {
         "ImageArn": "arn:image/name",
         "ImageName": "Name",
@@ -54,7 +61,7 @@ def test_answers_carry_present_members_under_their_wire_names():
         "LastModifiedTime": 2,
     }
     assert "RoleArn" not in members.listed(image, "arn:image/")
-    versions = Members(VersionRecord, "ImageVersionArn", "version", shared=("ImageArn",))
+    versions = Wire(VERSION, shared=("ImageArn",))
     rows = [(3, "CREATE_FAILED", "why", 10, 11), (4, "CREATED", None, 12, 12)]
     assert versions.listed_rows(rows, "arn:v/", "arn:i") == [
         {
@@ -79,7 +86,7 @@ def test_answers_carry_present_members_under_their_wire_names():
 
 def test_requests_give_and_change_the_declared_members():
     request = {"ImageName": "n", "RoleArn": "r", "Description": "d", "Tags": []}
-    images = Members(ImageRecord, "ImageArn", "name_key")
+    images = Wire(IMAGE)
     assert images.given(request) == {
         "name": "n",
         "description": "d",
@@ -87,6 +94,4 @@ def test_requests_give_and_change_the_declared_members():
         "role_arn": "r",
     }
     assert images.changes(request) == {"description": "d", "role_arn": "r"}
-    assert Members(AppImageConfigRecord, "AppImageConfigArn", "name_key").changes(
-        {"JupyterLabAppImageConfig": {}}
-    ) == {"jupyter_lab": {}}
+    assert Wire(APP_IMAGE_CONFIG).changes({"JupyterLabAppImageConfig": {}}) == {"jupyter_lab": {}}

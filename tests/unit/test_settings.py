@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from sagemaker_images import __version__
 from sagemaker_images.cli import main
-from sagemaker_images.cli_options import settings_from, settings_options
+from sagemaker_images.cli.options import settings_from, settings_options
 from sagemaker_images.config import (
     SERVE,
     Settings,

@@ -10,14 +10,14 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from sagemaker_images.credentials import AccessKey
+from sagemaker_images.auth.credentials import AccessKey
+from sagemaker_images.auth.sigv4 import Verifier, credential_scope
 from sagemaker_images.errors import (
     IncompleteSignature,
     InvalidSignature,
     MissingAuthenticationToken,
     UnrecognizedClient,
 )
-from sagemaker_images.protocol.sigv4 import Verifier, credential_scope
 
 NOW = datetime.datetime(2026, 11, 30, 12, 0, 0)
 KEYS = {

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from sagemaker_images.store.open import check_url, redacted, sqlite_path
+from sagemaker_images.config import check_database_url, redacted, sqlite_path
 
 
 @pytest.mark.parametrize(
@@ -48,4 +48,4 @@ def test_sqlite_paths_follow_sqlalchemy():
 )
 def test_urls_no_store_can_open_are_refused(url, complaint):
     with pytest.raises(ValueError, match=re.escape(complaint)):
-        check_url(url)
+        check_database_url(url)

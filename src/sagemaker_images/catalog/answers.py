@@ -15,41 +15,37 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sagemaker_images.codegen import function
-from sagemaker_images.records import Column, columns_of, listed_columns
+from sagemaker_images.resources.codegen import function
+from sagemaker_images.resources.kinds import ResourceKind
+from sagemaker_images.resources.records import Column, columns_of, listed_columns
 
 Answer = Callable[..., dict[str, Any]]
-Answers = Callable[..., list[dict[str, Any]]]
+AnswerList = Callable[..., list[dict[str, Any]]]
 
 
-class Members:
-    """The members of one record type, and its ARN: member `arn_member`, made of a prefix
-    (given per call, from arns.py) and the value of column `arn_key`.
+class Wire:
+    """One kind's records as the wire carries them: its answers (Describe's, a List's
+    items), and the columns a Create or an Update request gives.
 
-    Each builder is called with the record (or rows), the ARN prefix, then one value for
-    each member of `shared`: members every answer carries alike (an image version's
-    ImageArn).
+    An answer carries the kind's ARN (`{wire}Arn`): a prefix given per call
+    (`kind.arn_prefix(...)`) and the value of the key's last column. Each builder is called
+    with the record (or rows), the ARN prefix, then one value for each member of `shared`:
+    members every answer carries alike (an image version's ImageArn).
     """
 
-    def __init__(
-        self,
-        record_type: type,
-        arn_member: str,
-        arn_key: str,
-        shared: Sequence[str] = (),
-        *,
-        listed_arn: bool = True,
-    ) -> None:
+    def __init__(self, kind: ResourceKind[Any], shared: Sequence[str] = ()) -> None:
+        record_type = kind.record
+        listed_arn = kind.listed_arn
         columns = columns_of(record_type)
         listed = listed_columns(record_type)
-        arn = (arn_member, next(c for c in columns if c.name == arn_key))
+        arn = (kind.arn_member, next(c for c in columns if c.name == kind.key[-1]))
         # Every member the record carries, with its ARN: a Describe answer.
         self.described: Answer = _builder([c for c in columns if c.member], arn, shared)
         # The members list calls show, from a record or from rows of the listed columns
         # (without the ARN where the listing's shape has none: user profiles, spaces).
         self.listed: Answer = _builder(listed, arn if listed_arn else None, shared)
         if listed_arn and arn[1] in listed:
-            self.listed_rows: Answers = _builder(listed, arn, shared, rows=True)
+            self.listed_rows: AnswerList = _builder(listed, arn, shared, rows=True)
         self._given = tuple((str(c.member), c.name) for c in columns if c.create)
         self._updated = tuple((str(c.member), c.name) for c in columns if c.update)
 

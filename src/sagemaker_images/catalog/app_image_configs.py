@@ -11,26 +11,27 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.catalog import pages
-from sagemaker_images.catalog.answers import Members
-from sagemaker_images.catalog.arns import app_image_config_arn, app_image_config_arn_prefix
-from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps, time_filters
+from sagemaker_images.catalog.answers import Wire
+from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Handlers, time_filters
 from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound
-from sagemaker_images.records import APP_IMAGE_CONFIG_TAGS, AppImageConfigRecord
+from sagemaker_images.resources.kinds import APP_IMAGE_CONFIG
+from sagemaker_images.resources.records import AppImageConfigRecord
 from sagemaker_images.store import DuplicateKey, Reads
 
-CONFIG = Members(AppImageConfigRecord, "AppImageConfigArn", "name_key")
+CONFIG_WIRE = Wire(APP_IMAGE_CONFIG)
 SORT_KEYS = pages.named_sort_keys(AppImageConfigRecord, "CreationTime", "LastModifiedTime", "Name")
 
 
 async def require_app_image_config(
     reads: Reads, ctx: RequestContext, name: str, *, lock: bool = False
 ) -> AppImageConfigRecord:
-    config = await reads.app_image_configs.find(ctx.account, ctx.region, name.lower(), lock=lock)
+    rows = reads.of(APP_IMAGE_CONFIG)
+    config = await rows.find(ctx.account, ctx.region, name.lower(), lock=lock)
     if config is None:
         raise ResourceNotFound(
-            f"AppImageConfig with ARN {app_image_config_arn(ctx.region, ctx.account, name)}"
+            f"AppImageConfig with ARN {APP_IMAGE_CONFIG.arn(ctx.region, ctx.account, name)}"
             " does not exist"
         )
     return config
@@ -40,17 +41,15 @@ def _name_taken() -> ResourceInUse:
     return ResourceInUse("The ID or Name specified is already in use.")
 
 
-class AppImageConfigs:
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
-        self._store = deps.store
+class AppImageConfigs(Handlers):
+    kind = APP_IMAGE_CONFIG
 
     async def create_app_image_config(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         name = request["AppImageConfigName"]
         tags = tag_pairs(request.get("Tags", ()))
-        now = self._deps.clock()
+        now = self._runtime.clock()
         record = AppImageConfigRecord(
             id=0,
             account=ctx.account,
@@ -58,17 +57,18 @@ class AppImageConfigs:
             name_key=name.lower(),
             created_ms=now,
             modified_ms=now,
-            **CONFIG.given(request),
+            **CONFIG_WIRE.given(request),
         )
         async with self._store.transaction() as tx:
-            if await tx.app_image_configs.find(ctx.account, ctx.region, record.name_key):
+            configs = tx.of(APP_IMAGE_CONFIG)
+            if await configs.find(ctx.account, ctx.region, record.name_key):
                 raise _name_taken()
             try:
-                config_id = await tx.app_image_configs.insert(record)
+                config_id = await configs.insert(record)
             except DuplicateKey:
                 raise _name_taken() from None
-            await attach(tx, (APP_IMAGE_CONFIG_TAGS, config_id), tags)
-        return {"AppImageConfigArn": app_image_config_arn(ctx.region, ctx.account, name)}
+            await attach(tx, (APP_IMAGE_CONFIG.arn_type, config_id), tags)
+        return {"AppImageConfigArn": APP_IMAGE_CONFIG.arn(ctx.region, ctx.account, name)}
 
     async def describe_app_image_config(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -76,20 +76,21 @@ class AppImageConfigs:
         config = await require_app_image_config(
             self._store.reader, ctx, request["AppImageConfigName"]
         )
-        prefix = app_image_config_arn_prefix(ctx.region, ctx.account)
-        return CONFIG.described(config, prefix)
+        prefix = APP_IMAGE_CONFIG.arn_prefix(ctx.region, ctx.account)
+        return CONFIG_WIRE.described(config, prefix)
 
     async def update_app_image_config(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        changes = CONFIG.changes(request)
-        now = self._deps.clock()
+        changes = CONFIG_WIRE.changes(request)
+        now = self._runtime.clock()
         async with self._store.transaction() as tx:
             config = await require_app_image_config(
                 tx, ctx, request["AppImageConfigName"], lock=True
             )
-            await tx.app_image_configs.update(config.id, modified_ms=now, **changes)
-        return {"AppImageConfigArn": app_image_config_arn(ctx.region, ctx.account, config.name)}
+            await tx.of(APP_IMAGE_CONFIG).update(config.id, modified_ms=now, **changes)
+        arn = APP_IMAGE_CONFIG.arn(ctx.region, ctx.account, config.name)
+        return {"AppImageConfigArn": arn}
 
     async def delete_app_image_config(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -98,7 +99,7 @@ class AppImageConfigs:
             config = await require_app_image_config(
                 tx, ctx, request["AppImageConfigName"], lock=True
             )
-            await tx.app_image_configs.delete(config.id)
+            await tx.of(APP_IMAGE_CONFIG).delete(config.id)
         return {}
 
     async def list_app_image_configs(
@@ -113,15 +114,15 @@ class AppImageConfigs:
             descending="Descending",
             page_size=DEFAULT_PAGE_SIZE,
         )
-        rows = await self._store.reader.app_image_configs.page(
+        rows = await self._store.reader.of(APP_IMAGE_CONFIG).page(
             ctx.account,
             ctx.region,
-            time_filters(request, modified_prefix="ModifiedTime"),
-            (request.get("NameContains") or "").lower() or None,
             listing.page,
+            times=time_filters(request, modified_prefix="ModifiedTime"),
+            name_contains=(request.get("NameContains") or "").lower() or None,
         )
-        prefix = app_image_config_arn_prefix(ctx.region, ctx.account)
+        prefix = APP_IMAGE_CONFIG.arn_prefix(ctx.region, ctx.account)
         return {
-            "AppImageConfigs": [CONFIG.listed(r, prefix) for r in rows[: listing.limit]],
+            "AppImageConfigs": [CONFIG_WIRE.listed(r, prefix) for r in rows[: listing.limit]],
             "NextToken": listing.next_token(rows),
         }

@@ -11,32 +11,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagemaker_images.catalog.app_image_configs import (
-    CONFIG,
+    CONFIG_WIRE,
     AppImageConfigs,
     require_app_image_config,
 )
-from sagemaker_images.catalog.arns import (
-    app_image_config_arn_prefix,
-    domain_arn_prefix,
-    image_arn_prefix,
-    in_domain_arn_prefix,
-)
-from sagemaker_images.catalog.common import Deps, require_image
-from sagemaker_images.catalog.domains import DOMAIN
-from sagemaker_images.catalog.images import IMAGE, Images
-from sagemaker_images.catalog.spaces import SPACE
+from sagemaker_images.catalog.common import Runtime, require_image
+from sagemaker_images.catalog.domains import DOMAIN_WIRE
+from sagemaker_images.catalog.images import IMAGE_WIRE, Images
+from sagemaker_images.catalog.spaces import SPACE_WIRE
 from sagemaker_images.catalog.studio import custom_images
-from sagemaker_images.catalog.user_profiles import PROFILE
+from sagemaker_images.catalog.user_profiles import PROFILE_WIRE
 from sagemaker_images.catalog.versions import Versions, require_version, version_details
 from sagemaker_images.context import RequestContext
-from sagemaker_images.records import (
-    APP_IMAGE_CONFIG_TAGS,
-    DOMAIN_TAGS,
-    IMAGE_TAGS,
-    SPACE_TAGS,
-    USER_PROFILE_TAGS,
-    DomainRecord,
-)
+from sagemaker_images.resources.kinds import APP_IMAGE_CONFIG, DOMAIN, IMAGE, SPACE, USER_PROFILE
+from sagemaker_images.resources.records import DomainRecord
 
 PAGE_SIZE = 50
 
@@ -114,11 +102,11 @@ def _attachments(kind: str, domain_id: str, name: str, answer: dict[str, Any]) -
 
 
 class Browse:
-    def __init__(self, deps: Deps) -> None:
-        self._reads = deps.store.reader
-        self._images = Images(deps)
-        self._versions = Versions(deps)
-        self._configs = AppImageConfigs(deps)
+    def __init__(self, runtime: Runtime) -> None:
+        self._reads = runtime.store.reader
+        self._images = Images(runtime)
+        self._versions = Versions(runtime)
+        self._configs = AppImageConfigs(runtime)
 
     async def regions(self, account: str) -> list[str]:
         return await self._reads.browse.regions(account)
@@ -131,7 +119,7 @@ class Browse:
         summaries = answer["Images"]
         keys = [summary["ImageName"].lower() for summary in summaries]
         facts = await self._reads.browse.image_facts(ctx.account, ctx.region, keys)
-        tags = await self._reads.browse.tags_of(IMAGE_TAGS, [f[0] for f in facts.values()])
+        tags = await self._reads.browse.tags_of(IMAGE.arn_type, [f[0] for f in facts.values()])
         rows = []
         for key, summary in zip(keys, summaries, strict=True):
             row_id, count, latest = facts.get(key, (0, 0, None))  # (gone since the list)
@@ -143,8 +131,8 @@ class Browse:
     ) -> tuple[dict[str, Any], dict[str, str], list[VersionRow], str | None]:
         """DescribeImage, the image's tags, and a page of its versions, newest first."""
         image = await require_image(self._reads, ctx, name)
-        described = IMAGE.described(image, image_arn_prefix(ctx.region, ctx.account))
-        tags = (await self._reads.browse.tags_of(IMAGE_TAGS, [image.id]))[image.id]
+        described = IMAGE_WIRE.described(image, IMAGE.arn_prefix(ctx.region, ctx.account))
+        tags = (await self._reads.browse.tags_of(IMAGE.arn_type, [image.id]))[image.id]
         request: dict[str, Any] = {
             "ImageName": name,
             "SortBy": "VERSION",
@@ -184,29 +172,30 @@ class Browse:
         self, ctx: RequestContext, name: str
     ) -> tuple[dict[str, Any], dict[str, str]]:
         record = await require_app_image_config(self._reads, ctx, name)
-        described = CONFIG.described(record, app_image_config_arn_prefix(ctx.region, ctx.account))
-        tags = (await self._reads.browse.tags_of(APP_IMAGE_CONFIG_TAGS, [record.id]))[record.id]
+        prefix = APP_IMAGE_CONFIG.arn_prefix(ctx.region, ctx.account)
+        described = CONFIG_WIRE.described(record, prefix)
+        tags = (await self._reads.browse.tags_of(APP_IMAGE_CONFIG.arn_type, [record.id]))[record.id]
         return described, tags
 
     async def studio(self, ctx: RequestContext) -> list[StudioDomain]:
         """Every domain of the region with its user profiles and spaces."""
         domains, profiles, spaces = await self._reads.browse.studio(ctx.account, ctx.region)
         tags = self._reads.browse.tags_of
-        domain_tags = await tags(DOMAIN_TAGS, [d.id for d in domains])
-        profile_tags = await tags(USER_PROFILE_TAGS, [p.id for p in profiles])
-        space_tags = await tags(SPACE_TAGS, [s.id for s in spaces])
+        domain_tags = await tags(DOMAIN.arn_type, [d.id for d in domains])
+        profile_tags = await tags(USER_PROFILE.arn_type, [p.id for p in profiles])
+        space_tags = await tags(SPACE.arn_type, [s.id for s in spaces])
         shown: dict[str, StudioDomain] = {}
         for domain in domains:
             shown[domain.domain_id] = self._domain(ctx, domain, domain_tags[domain.id])
-        for kind, members, member_tags, build, arn_kind in (
-            ("UserProfile", profiles, profile_tags, PROFILE.described, "user-profile"),
-            ("Space", spaces, space_tags, SPACE.described, "space"),
+        for kind, members, member_tags, build, resource_kind in (
+            ("UserProfile", profiles, profile_tags, PROFILE_WIRE.described, USER_PROFILE),
+            ("Space", spaces, space_tags, SPACE_WIRE.described, SPACE),
         ):
             for member in members:
                 holder = shown.get(member.domain_id)
                 if holder is None:
                     continue
-                prefix = in_domain_arn_prefix(arn_kind, ctx.region, ctx.account, member.domain_id)
+                prefix = resource_kind.arn_prefix(ctx.region, ctx.account, member.domain_id)
                 details = build(member, prefix)
                 attached = _attachments(kind, member.domain_id, member.name, details)
                 listed = holder.user_profiles if kind == "UserProfile" else holder.spaces
@@ -215,7 +204,7 @@ class Browse:
 
     @staticmethod
     def _domain(ctx: RequestContext, domain: DomainRecord, tags: dict[str, str]) -> StudioDomain:
-        details = DOMAIN.described(domain, domain_arn_prefix(ctx.region, ctx.account))
+        details = DOMAIN_WIRE.described(domain, DOMAIN.arn_prefix(ctx.region, ctx.account))
         return StudioDomain(
             details, tags, _attachments("Domain", domain.domain_id, domain.name, details)
         )

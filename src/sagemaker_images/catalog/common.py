@@ -1,17 +1,18 @@
-"""What every catalog module shares: its dependencies, lookups and errors."""
+"""What every catalog module shares: what the catalog runs with, the base of each kind's
+handlers, lookups and errors."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from sagemaker_images.catalog.arns import image_arn
 from sagemaker_images.config import Pacing, Settings
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceLimitExceeded, ResourceNotFound, ValidationError
-from sagemaker_images.records import ImageRecord
+from sagemaker_images.resources.kinds import IMAGE, ResourceKind
+from sagemaker_images.resources.records import ImageRecord
 from sagemaker_images.store import Reads, Store, TimeFilters
 
 DEFAULT_PAGE_SIZE = 10
@@ -22,7 +23,10 @@ def wall_clock_ms() -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Deps:
+class Runtime:
+    """What the catalog runs with: its store, its settings, a clock, and the pacing of
+    asynchronous transitions."""
+
     store: Store
     settings: Settings
     clock: Callable[[], int] = field(default=wall_clock_ms)
@@ -32,25 +36,56 @@ class Deps:
         """When the worker should finish a transition that starts now."""
         return self.pacing.due(now_ms)
 
+    def limit(self, kind: ResourceKind[Any]) -> int:
+        """How many of `kind` one scope may hold (its quota's setting)."""
+        assert kind.quota is not None, f"{kind.name} has no quota"
+        limit: int = getattr(self.settings, kind.quota.setting)
+        return limit
+
+
+class Handlers:
+    """The handlers of one kind's operations (`kind.operations`, or `operations`): each a
+    method named as its operation in snake case (`describe_image` serves DescribeImage).
+    Every subclass is found by `catalog/service.py`; none is listed anywhere."""
+
+    kind: ClassVar[ResourceKind[Any] | None] = None
+    operations: ClassVar[tuple[str, ...]] = ()
+    every: ClassVar[list[type[Handlers]]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Handlers.every.append(cls)
+
+    @classmethod
+    def served(cls) -> tuple[str, ...]:
+        return cls.operations or (cls.kind.operations if cls.kind else ())
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._store = runtime.store
+
 
 def image_not_found(ctx: RequestContext, name: str) -> ResourceNotFound:
     return ResourceNotFound(
-        f"Image with ARN {image_arn(ctx.region, ctx.account, name)} does not exist"
+        f"Image with ARN {IMAGE.arn(ctx.region, ctx.account, name)} does not exist"
     )
 
 
 async def require_image(
     reads: Reads, ctx: RequestContext, name: str, *, lock: bool = False
 ) -> ImageRecord:
-    image = await reads.images.find(ctx.account, ctx.region, name.lower(), lock=lock)
+    image = await reads.of(IMAGE).find(ctx.account, ctx.region, name.lower(), lock=lock)
     if image is None:
         raise image_not_found(ctx, name)
     return image
 
 
-def limit_exceeded(limit_name: str, limit: int, used: int, unit: str) -> ResourceLimitExceeded:
+def limit_exceeded(kind: ResourceKind[Any], limit: int, used: int) -> ResourceLimitExceeded:
+    quota = kind.quota
+    assert quota is not None, f"{kind.name} has no quota"
+    unit = quota.unit
     return ResourceLimitExceeded(
-        f"The account-level service limit '{limit_name}' is {limit} {unit}, with current"
+        f"The account-level service limit '{quota.name}' is {limit} {unit}, with current"
         f" utilization of {used} {unit} and a request delta of 1 {unit}. Please contact AWS"
         " support to request an increase for this limit."
     )

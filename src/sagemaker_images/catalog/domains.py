@@ -11,18 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.catalog import pages
-from sagemaker_images.catalog.answers import Members
-from sagemaker_images.catalog.arns import domain_arn, domain_arn_prefix
-from sagemaker_images.catalog.common import Deps, limit_exceeded
+from sagemaker_images.catalog.answers import Wire
+from sagemaker_images.catalog.common import Handlers, limit_exceeded
 from sagemaker_images.catalog.studio import (
-    FIRST_UID,
     UPDATABLE,
-    arn_of_domain,
     begin_transition,
     check_custom_images,
     merged,
-    new_domain_id,
-    new_hex_id,
     refuse_if_busy,
     refuse_unless,
     require_domain,
@@ -32,11 +27,13 @@ from sagemaker_images.catalog.studio import (
 from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ValidationError
-from sagemaker_images.records import DOMAIN_TAGS, DomainRecord
-from sagemaker_images.states import JobKind, StudioStatus
+from sagemaker_images.resources.ids import new_domain_id, new_hex_id
+from sagemaker_images.resources.kinds import DOMAIN, SPACE, USER_PROFILE
+from sagemaker_images.resources.records import DomainRecord
+from sagemaker_images.resources.states import StudioStatus
 from sagemaker_images.store import DuplicateKey
 
-DOMAIN = Members(DomainRecord, "DomainArn", "domain_id")
+DOMAIN_WIRE = Wire(DOMAIN)
 SORT_KEYS = {"CreationTime": pages.record_key(DomainRecord, "created_ms", "domain_id")}
 # DomainSettingsForUpdate's members, as DomainSettings names them.
 _SETTINGS_FOR_UPDATE = {"RStudioServerProDomainSettingsForUpdate": "RStudioServerProDomainSettings"}
@@ -54,17 +51,15 @@ def _check_group_management(request: dict[str, Any], settings: dict[str, Any] | 
         )
 
 
-class Domains:
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
-        self._store = deps.store
+class Domains(Handlers):
+    kind = DOMAIN
 
     async def create_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         if "VpcId" not in request or "SubnetIds" not in request:
             raise ValidationError("VpcId and SubnetIds are required.")
         _check_group_management(request, request.get("DomainSettings"))
         tags = tag_pairs(request.get("Tags", ()))
-        given = DOMAIN.given(request)
+        given = DOMAIN_WIRE.given(request)
         given["default_user_settings"] = {
             "AutoMountHomeEFS": "Enabled",
             **given["default_user_settings"],
@@ -74,7 +69,7 @@ class Domains:
         # The deprecated key member and its successor name one key: each echoes the other.
         kms = given["kms_key_id"] or given["home_efs_kms_key_id"]
         given["kms_key_id"] = given["home_efs_kms_key_id"] = kms
-        now = self._deps.clock()
+        now = self._runtime.clock()
         domain_id = new_domain_id()
         sso = request["AuthMode"] == "SSO"
         instance = new_hex_id("ssoins-", 16)
@@ -99,36 +94,36 @@ class Domains:
             failure_reason=None,
             created_ms=now,
             modified_ms=now,
-            last_uid=FIRST_UID,
             **given,
         )
-        limit = self._deps.settings.max_domains
+        limit = self._runtime.limit(DOMAIN)
         async with self._store.transaction() as tx:
-            await tx.domains.lock_quota(ctx.account, ctx.region)
-            held = await tx.domains.named(ctx.account, ctx.region, record.name_key)
+            domains = tx.of(DOMAIN)
+            await domains.lock_quota(ctx.account, ctx.region)
+            held = await domains.with_name(ctx.account, ctx.region, record.name_key)
             if held is not None:
-                raise ResourceInUse(f"Domain {arn_of_domain(held)} already exists.")
-            used = await tx.domains.count(ctx.account, ctx.region)
+                raise ResourceInUse(f"Domain {DOMAIN.arn_of(held)} already exists.")
+            used = await domains.count(ctx.account, ctx.region)
             if used >= limit:
-                raise limit_exceeded("Maximum number of domains per Region", limit, used, "Domains")
+                raise limit_exceeded(DOMAIN, limit, used)
             await check_custom_images(
                 tx, ctx, (record.default_user_settings, record.default_space_settings)
             )
             try:
-                row = await tx.domains.insert(record)
+                row = await domains.insert(record)
             except DuplicateKey:  # a name taken meanwhile (or, once in an age, the id)
                 raise ResourceInUse(f"Domain {request['DomainName']} already exists.") from None
-            await attach(tx, (DOMAIN_TAGS, row), tags)
-            await tx.jobs.add(JobKind.DOMAIN_CREATE, row, None, self._deps.transition_due(now))
+            await attach(tx, (DOMAIN.arn_type, row), tags)
+            await tx.jobs.add(DOMAIN.job("create"), row, None, self._runtime.transition_due(now))
         return {
-            "DomainArn": domain_arn(ctx.region, ctx.account, domain_id),
+            "DomainArn": DOMAIN.arn(ctx.region, ctx.account, domain_id),
             "DomainId": domain_id,
             "Url": record.url,
         }
 
     async def describe_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         domain = await require_domain(self._store.reader, ctx, request["DomainId"])
-        return DOMAIN.described(domain, domain_arn_prefix(ctx.region, ctx.account))
+        return DOMAIN_WIRE.described(domain, DOMAIN.arn_prefix(ctx.region, ctx.account))
 
     async def update_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         if request.get("AppNetworkAccessType") == "VpcOnly" and not (
@@ -137,10 +132,10 @@ class Domains:
             raise ValidationError(
                 "VpcId and Subnet IDs are required for updating domains to VpcOnly mode."
             )
-        changes = DOMAIN.changes(request)
+        changes = DOMAIN_WIRE.changes(request)
         async with self._store.transaction() as tx:
             domain = await require_domain(tx, ctx, request["DomainId"], lock=True)
-            arn = arn_of_domain(domain)
+            arn = DOMAIN.arn_of(domain)
             refuse_unless("Domain", arn, domain.status, UPDATABLE)
             if domain.vpc_id and request.get("VpcId", domain.vpc_id) != domain.vpc_id:
                 raise ValidationError(
@@ -164,40 +159,31 @@ class Domains:
                 tx, ctx, (request.get("DefaultUserSettings"), request.get("DefaultSpaceSettings"))
             )
             await begin_transition(
-                self._deps,
-                tx,
-                tx.domains,
-                JobKind.DOMAIN_UPDATE,
-                domain.id,
-                StudioStatus.UPDATING,
-                failure_reason=None,
-                **changes,
+                self._runtime, tx, DOMAIN, "update", domain.id, failure_reason=None, **changes
             )
         return {"DomainArn": arn}
 
     async def delete_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         async with self._store.transaction() as tx:
             domain = await require_domain(tx, ctx, request["DomainId"], lock=True)
-            arn = arn_of_domain(domain)
+            arn = DOMAIN.arn_of(domain)
             refuse_if_busy("Domain", arn, domain.status)
-            members = await tx.user_profiles.count_in_domain(
-                ctx.account, ctx.region, domain.domain_id
-            ) + await tx.spaces.count_in_domain(ctx.account, ctx.region, domain.domain_id)
+            in_domain = {"domain_id": domain.domain_id}
+            members = await tx.of(USER_PROFILE).count(ctx.account, ctx.region, **in_domain)
+            members += await tx.of(SPACE).count(ctx.account, ctx.region, **in_domain)
             if members:
                 raise ResourceInUse(
                     f"Unable to delete Domain [{arn}] because UserProfile(s) or Space(s) are"
                     " associated with it."
                 )
-            await begin_transition(
-                self._deps, tx, tx.domains, JobKind.DOMAIN_DELETE, domain.id, StudioStatus.DELETING
-            )
+            await begin_transition(self._runtime, tx, DOMAIN, "delete", domain.id)
         return {}
 
     async def list_domains(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         listing = studio_listing("ListDomains", ctx, request, SORT_KEYS)
-        rows = await self._store.reader.domains.page(ctx.account, ctx.region, listing.page)
-        prefix = domain_arn_prefix(ctx.region, ctx.account)
+        rows = await self._store.reader.of(DOMAIN).page(ctx.account, ctx.region, listing.page)
+        prefix = DOMAIN.arn_prefix(ctx.region, ctx.account)
         return {
-            "Domains": [DOMAIN.listed(row, prefix) for row in rows[: listing.limit]],
+            "Domains": [DOMAIN_WIRE.listed(row, prefix) for row in rows[: listing.limit]],
             "NextToken": listing.next_token(rows),
         }

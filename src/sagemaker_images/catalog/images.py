@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.catalog import pages
-from sagemaker_images.catalog.answers import Members
-from sagemaker_images.catalog.arns import image_arn, image_arn_prefix
+from sagemaker_images.catalog.answers import Wire
 from sagemaker_images.catalog.common import (
     DEFAULT_PAGE_SIZE,
-    Deps,
+    Handlers,
     limit_exceeded,
     require_image,
     time_filters,
@@ -17,12 +16,13 @@ from sagemaker_images.catalog.common import (
 from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ValidationError
-from sagemaker_images.records import IMAGE_TAGS, ImageRecord
-from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
+from sagemaker_images.resources.kinds import IMAGE
+from sagemaker_images.resources.records import ImageRecord
+from sagemaker_images.resources.states import ImageStatus, VersionStatus
 from sagemaker_images.store import DuplicateKey
 
 BUSY = frozenset({ImageStatus.CREATING, ImageStatus.UPDATING, ImageStatus.DELETING})
-IMAGE = Members(ImageRecord, "ImageArn", "name_key")
+IMAGE_WIRE = Wire(IMAGE)
 SORT_KEYS = pages.named_sort_keys(ImageRecord, "CREATION_TIME", "LAST_MODIFIED_TIME", "IMAGE_NAME")
 
 
@@ -33,16 +33,14 @@ def refuse_if_busy(image: ImageRecord) -> None:
         )
 
 
-class Images:
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
-        self._store = deps.store
+class Images(Handlers):
+    kind = IMAGE
 
     async def create_image(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         name = request["ImageName"]
         tags = tag_pairs(request.get("Tags", ()))
-        now = self._deps.clock()
-        limit = self._deps.settings.max_images
+        now = self._runtime.clock()
+        limit = self._runtime.limit(IMAGE)
         record = ImageRecord(
             id=0,
             account=ctx.account,
@@ -54,26 +52,28 @@ class Images:
             modified_ms=now,
             last_version=0,
             version_count=0,
-            **IMAGE.given(request),
+            **IMAGE_WIRE.given(request),
         )
         async with self._store.transaction() as tx:
-            await tx.images.lock_quota(ctx.account, ctx.region)
-            if await tx.images.find(ctx.account, ctx.region, record.name_key) is not None:
+            images = tx.of(IMAGE)
+            await images.lock_quota(ctx.account, ctx.region)
+            if await images.find(ctx.account, ctx.region, record.name_key) is not None:
                 raise _name_taken(name)
-            used = await tx.images.count(ctx.account, ctx.region)
+            used = await images.count(ctx.account, ctx.region)
             if used >= limit:
-                raise limit_exceeded("Maximum number of images per Region", limit, used, "Images")
+                raise limit_exceeded(IMAGE, limit, used)
             try:
-                image_id = await tx.images.insert(record)
+                image_id = await images.insert(record)
             except DuplicateKey:
                 raise _name_taken(name) from None
-            await attach(tx, (IMAGE_TAGS, image_id), tags)
-            await tx.jobs.add(JobKind.IMAGE_CREATE, image_id, None, self._deps.transition_due(now))
-        return {"ImageArn": image_arn(ctx.region, ctx.account, name)}
+            await attach(tx, (IMAGE.arn_type, image_id), tags)
+            due = self._runtime.transition_due(now)
+            await tx.jobs.add(IMAGE.job("create"), image_id, None, due)
+        return {"ImageArn": IMAGE.arn(ctx.region, ctx.account, name)}
 
     async def describe_image(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         image = await require_image(self._store.reader, ctx, request["ImageName"])
-        return IMAGE.described(image, image_arn_prefix(ctx.region, ctx.account))
+        return IMAGE_WIRE.described(image, IMAGE.arn_prefix(ctx.region, ctx.account))
 
     async def update_image(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         deleted = set(request.get("DeleteProperties", ()))
@@ -82,30 +82,32 @@ class Images:
             raise ValidationError(
                 f"Property {both[0]} cannot be both updated and deleted in one request."
             )
-        changes = IMAGE.changes(request)
-        changes.update({IMAGE.column_of(member): None for member in deleted})
-        now = self._deps.clock()
+        changes = IMAGE_WIRE.changes(request)
+        changes.update({IMAGE_WIRE.column_of(member): None for member in deleted})
+        now = self._runtime.clock()
         async with self._store.transaction() as tx:
             image = await require_image(tx, ctx, request["ImageName"], lock=True)
             refuse_if_busy(image)
-            await tx.images.update(
+            await tx.of(IMAGE).update(
                 image.id,
                 status=ImageStatus.UPDATING,
                 failure_reason=None,
                 modified_ms=now,
                 **changes,
             )
-            await tx.jobs.add(JobKind.IMAGE_UPDATE, image.id, None, self._deps.transition_due(now))
-        return {"ImageArn": image_arn(ctx.region, ctx.account, image.name)}
+            due = self._runtime.transition_due(now)
+            await tx.jobs.add(IMAGE.job("update"), image.id, None, due)
+        return {"ImageArn": IMAGE.arn(ctx.region, ctx.account, image.name)}
 
     async def delete_image(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        now = self._deps.clock()
+        now = self._runtime.clock()
         async with self._store.transaction() as tx:
             image = await require_image(tx, ctx, request["ImageName"], lock=True)
             refuse_if_busy(image)
-            await tx.images.update(image.id, status=ImageStatus.DELETING, modified_ms=now)
+            await tx.of(IMAGE).update(image.id, status=ImageStatus.DELETING, modified_ms=now)
             await tx.versions.mark_all(image.id, VersionStatus.DELETING, now)
-            await tx.jobs.add(JobKind.IMAGE_DELETE, image.id, None, self._deps.transition_due(now))
+            due = self._runtime.transition_due(now)
+            await tx.jobs.add(IMAGE.job("delete"), image.id, None, due)
         return {}
 
     async def list_images(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -118,16 +120,16 @@ class Images:
             descending="DESCENDING",
             page_size=DEFAULT_PAGE_SIZE,
         )
-        rows = await self._store.reader.images.page(
+        rows = await self._store.reader.of(IMAGE).page(
             ctx.account,
             ctx.region,
-            time_filters(request),
-            (request.get("NameContains") or "").lower() or None,
             listing.page,
+            times=time_filters(request),
+            name_contains=(request.get("NameContains") or "").lower() or None,
         )
-        prefix = image_arn_prefix(ctx.region, ctx.account)
+        prefix = IMAGE.arn_prefix(ctx.region, ctx.account)
         return {
-            "Images": [IMAGE.listed(r, prefix) for r in rows[: listing.limit]],
+            "Images": [IMAGE_WIRE.listed(r, prefix) for r in rows[: listing.limit]],
             "NextToken": listing.next_token(rows),
         }
 

@@ -20,7 +20,7 @@ import orjson
 
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ValidationError
-from sagemaker_images.records import column_types
+from sagemaker_images.resources.records import column_types
 from sagemaker_images.store import PageRequest
 
 _FORMAT = 1

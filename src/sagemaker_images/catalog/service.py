@@ -1,104 +1,54 @@
-"""The catalog's operations by their SageMaker names: what the dispatcher serves."""
+"""The catalog's operations by their SageMaker names: what the dispatcher serves.
+
+Each kind of resource declares its operations (`resources/kinds.py`); each has a class of
+handlers in this package (`common.Handlers`), a method per operation named in snake case.
+Here every module of the package is imported, and each operation finds its method: an
+operation without one, or with two, stops the server at start.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sagemaker_images.catalog.app_image_configs import AppImageConfigs
-from sagemaker_images.catalog.common import Deps
-from sagemaker_images.catalog.domains import Domains
-from sagemaker_images.catalog.images import Images
-from sagemaker_images.catalog.spaces import Spaces
-from sagemaker_images.catalog.tags import Tags
-from sagemaker_images.catalog.user_profiles import UserProfiles
-from sagemaker_images.catalog.versions import Versions
+from sagemaker_images import catalog
+from sagemaker_images.catalog.common import Handlers, Runtime
 from sagemaker_images.context import RequestContext
+from sagemaker_images.errors import ServiceError, ServiceUnavailable, ValidationError
+from sagemaker_images.resources.kinds import OPERATIONS, snake_case
+from sagemaker_images.store import StoreUnavailable, UnstorableValue
+
+UNAVAILABLE = "The service is unavailable: its database cannot be reached. Please retry."
+UNSTORABLE = "The request contains a value that cannot be stored."
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
 
-# The SageMaker operations served: scripts/ship_model.py ships their part of the model.
-OPERATIONS = (
-    "CreateImage",
-    "DescribeImage",
-    "UpdateImage",
-    "DeleteImage",
-    "ListImages",
-    "CreateImageVersion",
-    "DescribeImageVersion",
-    "UpdateImageVersion",
-    "DeleteImageVersion",
-    "ListImageVersions",
-    "ListAliases",
-    "CreateAppImageConfig",
-    "DescribeAppImageConfig",
-    "UpdateAppImageConfig",
-    "DeleteAppImageConfig",
-    "ListAppImageConfigs",
-    "AddTags",
-    "ListTags",
-    "DeleteTags",
-    "CreateDomain",
-    "DescribeDomain",
-    "UpdateDomain",
-    "DeleteDomain",
-    "ListDomains",
-    "CreateUserProfile",
-    "DescribeUserProfile",
-    "UpdateUserProfile",
-    "DeleteUserProfile",
-    "ListUserProfiles",
-    "CreateSpace",
-    "DescribeSpace",
-    "UpdateSpace",
-    "DeleteSpace",
-    "ListSpaces",
-)
+
+def handlers(runtime: Runtime) -> dict[str, Handler]:
+    """Every operation served (`kinds.OPERATIONS`, in its order) and its handler."""
+    for module in pkgutil.iter_modules(catalog.__path__):
+        importlib.import_module(f"{catalog.__name__}.{module.name}")
+    found: dict[str, Handler] = {}
+    for cls in Handlers.every:
+        instance = cls(runtime)
+        for operation in cls.served():
+            if operation in found:
+                raise ValueError(f"{operation} has two handlers (one in {cls.__name__})")
+            found[operation] = getattr(instance, snake_case(operation))
+    missing = [operation for operation in OPERATIONS if operation not in found]
+    unknown = sorted(set(found) - set(OPERATIONS))
+    if missing or unknown:
+        raise ValueError(f"operations without a handler {missing}, handlers of no kind {unknown}")
+    return {operation: found[operation] for operation in OPERATIONS}
 
 
-def handlers(deps: Deps) -> dict[str, Handler]:
-    images = Images(deps)
-    versions = Versions(deps)
-    configs = AppImageConfigs(deps)
-    tags = Tags(deps)
-    domains = Domains(deps)
-    profiles = UserProfiles(deps)
-    spaces = Spaces(deps)
-    served: dict[str, Handler] = {
-        "CreateImage": images.create_image,
-        "DescribeImage": images.describe_image,
-        "UpdateImage": images.update_image,
-        "DeleteImage": images.delete_image,
-        "ListImages": images.list_images,
-        "CreateImageVersion": versions.create_image_version,
-        "DescribeImageVersion": versions.describe_image_version,
-        "UpdateImageVersion": versions.update_image_version,
-        "DeleteImageVersion": versions.delete_image_version,
-        "ListImageVersions": versions.list_image_versions,
-        "ListAliases": versions.list_aliases,
-        "CreateAppImageConfig": configs.create_app_image_config,
-        "DescribeAppImageConfig": configs.describe_app_image_config,
-        "UpdateAppImageConfig": configs.update_app_image_config,
-        "DeleteAppImageConfig": configs.delete_app_image_config,
-        "ListAppImageConfigs": configs.list_app_image_configs,
-        "AddTags": tags.add_tags,
-        "ListTags": tags.list_tags,
-        "DeleteTags": tags.delete_tags,
-        "CreateDomain": domains.create_domain,
-        "DescribeDomain": domains.describe_domain,
-        "UpdateDomain": domains.update_domain,
-        "DeleteDomain": domains.delete_domain,
-        "ListDomains": domains.list_domains,
-        "CreateUserProfile": profiles.create_user_profile,
-        "DescribeUserProfile": profiles.describe_user_profile,
-        "UpdateUserProfile": profiles.update_user_profile,
-        "DeleteUserProfile": profiles.delete_user_profile,
-        "ListUserProfiles": profiles.list_user_profiles,
-        "CreateSpace": spaces.create_space,
-        "DescribeSpace": spaces.describe_space,
-        "UpdateSpace": spaces.update_space,
-        "DeleteSpace": spaces.delete_space,
-        "ListSpaces": spaces.list_spaces,
-    }
-    assert tuple(served) == OPERATIONS
-    return served
+def explain(error: Exception) -> ServiceError | None:
+    """What a caller hears of a failure of the store: unavailable (a 503 the SDKs retry), or
+    a value it cannot hold (the caller's to change); None for any other, an internal one."""
+    if isinstance(error, StoreUnavailable):
+        return ServiceUnavailable(UNAVAILABLE)
+    if isinstance(error, UnstorableValue):
+        return ValidationError(UNSTORABLE)
+    return None

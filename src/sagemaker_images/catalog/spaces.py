@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagemaker_images.catalog.answers import Members
-from sagemaker_images.catalog.arns import in_domain_arn_prefix, space_arn
-from sagemaker_images.catalog.common import Deps, limit_exceeded
+from sagemaker_images.catalog.answers import Wire
+from sagemaker_images.catalog.common import Handlers, limit_exceeded
 from sagemaker_images.catalog.studio import (
     DOMAIN_USABLE,
     UPDATABLE,
-    arn_of_domain,
     begin_transition,
     check_custom_images,
     member_sort_keys,
     merged,
-    random_text,
     refuse_if_busy,
     refuse_unless,
     require_domain,
@@ -31,11 +28,13 @@ from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.catalog.user_profiles import profile_not_found
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
-from sagemaker_images.records import SPACE_TAGS, SpaceRecord
-from sagemaker_images.states import JobKind, StudioStatus
+from sagemaker_images.resources.ids import random_text
+from sagemaker_images.resources.kinds import DOMAIN, SPACE, USER_PROFILE
+from sagemaker_images.resources.records import SpaceRecord
+from sagemaker_images.resources.states import StudioStatus
 from sagemaker_images.store import DuplicateKey, Reads
 
-SPACE = Members(SpaceRecord, "SpaceArn", "name_key", listed_arn=False)
+SPACE_WIRE = Wire(SPACE)
 SORT_KEYS = member_sort_keys(SpaceRecord)
 # What ListSpaces shows of each settings document.
 _SUMMARIES = (
@@ -46,20 +45,20 @@ _SUMMARIES = (
 
 
 def _space_arn(ctx: RequestContext, domain_id: str, name: str) -> str:
-    return space_arn(ctx.region, ctx.account, domain_id, name)
+    return SPACE.arn(ctx.region, ctx.account, domain_id, name)
 
 
 async def require_space(
     reads: Reads, ctx: RequestContext, domain_id: str, name: str, *, lock: bool = False
 ) -> SpaceRecord:
-    space = await reads.spaces.find(ctx.account, ctx.region, domain_id, name.lower(), lock=lock)
+    space = await reads.of(SPACE).find(ctx.account, ctx.region, domain_id, name.lower(), lock=lock)
     if space is None:
         raise ResourceNotFound(f"Space {_space_arn(ctx, domain_id, name)} does not exist.")
     return space
 
 
 def _listed(space: SpaceRecord) -> dict[str, Any]:
-    answer = SPACE.listed(space, "")
+    answer = SPACE_WIRE.listed(space, "")
     for member, column, kept in _SUMMARIES:
         document = getattr(space, column)
         if document:
@@ -69,30 +68,29 @@ def _listed(space: SpaceRecord) -> dict[str, Any]:
     return answer
 
 
-class Spaces:
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
-        self._store = deps.store
+class Spaces(Handlers):
+    kind = SPACE
 
     async def create_space(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         domain_id, name = request["DomainId"], request["SpaceName"]
         tags = tag_pairs(request.get("Tags", ()))
         arn = _space_arn(ctx, domain_id, name)
-        now = self._deps.clock()
-        limit = self._deps.settings.max_spaces
+        now = self._runtime.clock()
+        limit = self._runtime.limit(SPACE)
         async with self._store.transaction() as tx:
             domain = await require_domain(tx, ctx, domain_id, lock=True)
-            refuse_unless("Domain", arn_of_domain(domain), domain.status, DOMAIN_USABLE)
-            if await tx.spaces.find(ctx.account, ctx.region, domain_id, name.lower()):
+            refuse_unless("Domain", DOMAIN.arn_of(domain), domain.status, DOMAIN_USABLE)
+            spaces = tx.of(SPACE)
+            if await spaces.find(ctx.account, ctx.region, domain_id, name.lower()):
                 raise ResourceInUse(f"Space {arn} already exists.")
             owner = (request.get("OwnershipSettings") or {}).get("OwnerUserProfileName")
-            if owner is not None and not await tx.user_profiles.find(
+            if owner is not None and not await tx.of(USER_PROFILE).find(
                 ctx.account, ctx.region, domain_id, owner.lower()
             ):
                 raise profile_not_found(ctx, domain_id, owner)
-            used = await tx.spaces.count_in_domain(ctx.account, ctx.region, domain_id)
+            used = await spaces.count(ctx.account, ctx.region, domain_id=domain_id)
             if used >= limit:
-                raise limit_exceeded("Maximum number of spaces per domain", limit, used, "Spaces")
+                raise limit_exceeded(SPACE, limit, used)
             await check_custom_images(tx, ctx, (request.get("SpaceSettings"),))
             record = SpaceRecord(
                 id=0,
@@ -100,31 +98,31 @@ class Spaces:
                 region=ctx.region,
                 domain_id=domain_id,
                 name_key=name.lower(),
-                home_efs_uid=str(await tx.domains.allocate_uid(domain.id)),
+                home_efs_uid=str(await tx.of(DOMAIN).increment(domain.id, "last_uid")),
                 url=studio_url(random_text(15), ctx.region),
                 status=StudioStatus.PENDING,
                 failure_reason=None,
                 created_ms=now,
                 modified_ms=now,
-                **SPACE.given(request),
+                **SPACE_WIRE.given(request),
             )
             try:
-                row = await tx.spaces.insert(record)
+                row = await spaces.insert(record)
             except DuplicateKey:
                 raise ResourceInUse(f"Space {arn} already exists.") from None
-            await attach(tx, (SPACE_TAGS, row), tags)
-            await tx.jobs.add(JobKind.SPACE_CREATE, row, None, self._deps.transition_due(now))
+            await attach(tx, (SPACE.arn_type, row), tags)
+            await tx.jobs.add(SPACE.job("create"), row, None, self._runtime.transition_due(now))
         return {"SpaceArn": arn}
 
     async def describe_space(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         domain_id = request["DomainId"]
         space = await require_space(self._store.reader, ctx, domain_id, request["SpaceName"])
-        prefix = in_domain_arn_prefix("space", ctx.region, ctx.account, domain_id)
-        return SPACE.described(space, prefix)
+        prefix = SPACE.arn_prefix(ctx.region, ctx.account, domain_id)
+        return SPACE_WIRE.described(space, prefix)
 
     async def update_space(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         domain_id, name = request["DomainId"], request["SpaceName"]
-        changes = SPACE.changes(request)
+        changes = SPACE_WIRE.changes(request)
         async with self._store.transaction() as tx:
             space = await require_space(tx, ctx, domain_id, name, lock=True)
             arn = _space_arn(ctx, domain_id, space.name)
@@ -139,14 +137,7 @@ class Spaces:
                 changes["space_settings"] = merged(space.space_settings, request["SpaceSettings"])
             await check_custom_images(tx, ctx, (request.get("SpaceSettings"),))
             await begin_transition(
-                self._deps,
-                tx,
-                tx.spaces,
-                JobKind.SPACE_UPDATE,
-                space.id,
-                StudioStatus.UPDATING,
-                failure_reason=None,
-                **changes,
+                self._runtime, tx, SPACE, "update", space.id, failure_reason=None, **changes
             )
         return {"SpaceArn": arn}
 
@@ -155,19 +146,17 @@ class Spaces:
         async with self._store.transaction() as tx:
             space = await require_space(tx, ctx, domain_id, name, lock=True)
             refuse_if_busy("Space", _space_arn(ctx, domain_id, space.name), space.status)
-            await begin_transition(
-                self._deps, tx, tx.spaces, JobKind.SPACE_DELETE, space.id, StudioStatus.DELETING
-            )
+            await begin_transition(self._runtime, tx, SPACE, "delete", space.id)
         return {}
 
     async def list_spaces(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         listing = studio_listing("ListSpaces", ctx, request, SORT_KEYS)
-        rows = await self._store.reader.spaces.page(
+        rows = await self._store.reader.of(SPACE).page(
             ctx.account,
             ctx.region,
-            request.get("DomainIdEquals"),
-            (request.get("SpaceNameContains") or "").lower() or None,
             listing.page,
+            equal={"domain_id": request.get("DomainIdEquals")},
+            name_contains=(request.get("SpaceNameContains") or "").lower() or None,
         )
         return {
             "Spaces": [_listed(row) for row in rows[: listing.limit]],

@@ -4,42 +4,24 @@ merge of their settings on update, the custom images those settings attach, thei
 
 from __future__ import annotations
 
-import secrets
-import string
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from typing import Any
 
 from sagemaker_images.catalog import pages
-from sagemaker_images.catalog.arns import domain_arn
-from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Deps
+from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Runtime
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
-from sagemaker_images.records import DomainRecord
-from sagemaker_images.states import STUDIO_BUSY, JobKind, StudioStatus
+from sagemaker_images.resources.kinds import APP_IMAGE_CONFIG, DOMAIN, IMAGE, ResourceKind
+from sagemaker_images.resources.records import DomainRecord
+from sagemaker_images.resources.states import STUDIO_BUSY, StudioStatus
 from sagemaker_images.store import Reads, Writes
 
-_ID_CHARACTERS = string.ascii_lowercase + string.digits
-# The first HomeEfsFileSystemUid a domain hands out is one more than this (AWS's: 200001).
-FIRST_UID = 200_000
 # States in which a domain takes new user profiles and spaces.
 DOMAIN_USABLE = frozenset(
     {StudioStatus.IN_SERVICE, StudioStatus.UPDATING, StudioStatus.UPDATE_FAILED}
 )
 # States an update may start from (a failed creation is deleted and made again).
 UPDATABLE = frozenset({StudioStatus.IN_SERVICE, StudioStatus.UPDATE_FAILED})
-
-
-def random_text(length: int, alphabet: str = _ID_CHARACTERS) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-def new_domain_id() -> str:
-    """`d-` and 12 lower-case letters and digits, as AWS's are."""
-    return "d-" + random_text(12)
-
-
-def new_hex_id(prefix: str, length: int) -> str:
-    return prefix + random_text(length, "0123456789abcdef")
 
 
 def studio_url(host: str, region: str) -> str:
@@ -85,11 +67,12 @@ async def check_custom_images(
     latest version then, when an app starts."""
     for _, custom in (c for d in documents if d for c in custom_images(d)):
         name = custom["ImageName"]
-        image = await reads.images.find(ctx.account, ctx.region, name.lower())
+        image = await reads.of(IMAGE).find(ctx.account, ctx.region, name.lower())
         if image is None:
             raise ValidationError(f"Image {name} does not exist.")
         config_name = custom["AppImageConfigName"]
-        if await reads.app_image_configs.find(ctx.account, ctx.region, config_name.lower()) is None:
+        configs = reads.of(APP_IMAGE_CONFIG)
+        if await configs.find(ctx.account, ctx.region, config_name.lower()) is None:
             raise ValidationError(f"AppImageConfig {config_name} does not exist.")
         number = custom.get("ImageVersionNumber")
         if number and await reads.versions.find(image.id, number) is None:
@@ -118,34 +101,27 @@ def domain_not_found(domain_id: str) -> ResourceNotFound:
 async def require_domain(
     reads: Reads, ctx: RequestContext, domain_id: str, *, lock: bool = False
 ) -> DomainRecord:
-    domain = await reads.domains.find(ctx.account, ctx.region, domain_id, lock=lock)
+    domain = await reads.of(DOMAIN).find(ctx.account, ctx.region, domain_id, lock=lock)
     if domain is None:
         raise domain_not_found(domain_id)
     return domain
 
 
-def arn_of_domain(domain: DomainRecord) -> str:
-    return domain_arn(domain.region, domain.account, domain.domain_id)
-
-
-class _Table(Protocol):
-    async def update(self, row_id: int, **changes: Any) -> None: ...
-
-
 async def begin_transition(
-    deps: Deps,
+    runtime: Runtime,
     tx: Writes,
-    table: _Table,
-    kind: JobKind,
+    kind: ResourceKind[Any],
+    step: str,
     row_id: int,
-    status: StudioStatus,
     **changes: Any,
 ) -> None:
-    """Put a resource in `status` (with `changes`) and add the job that ends the state, in
-    the caller's transaction, as every Studio update and delete does."""
-    now = deps.clock()
-    await table.update(row_id, status=status, modified_ms=now, **changes)
-    await tx.jobs.add(kind, row_id, None, deps.transition_due(now))
+    """Put a resource in the status of `step` (with `changes`) and add the job that ends
+    it, in the caller's transaction, as every Studio update and delete does."""
+    assert kind.transitions is not None
+    now = runtime.clock()
+    status = kind.transitions.steps[step].busy
+    await tx.of(kind).update(row_id, status=status, modified_ms=now, **changes)
+    await tx.jobs.add(kind.job(step), row_id, None, runtime.transition_due(now))
 
 
 def member_sort_keys(record_type: type) -> dict[str, pages.SortKey]:

@@ -1,5 +1,5 @@
-"""AddTags, ListTags, DeleteTags on the ARNs of images, AppImageConfigs, domains, user
-profiles and spaces, and tags given at creation.
+"""AddTags, ListTags, DeleteTags on the ARN of any kind of resource that takes tags
+(`kinds.py`), and tags given at creation.
 
 Tags hang off a resource's row, found through its ARN in the caller's own account and
 region, so they go with the resource and a re-created one starts bare. Any ARN that does not
@@ -13,24 +13,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from sagemaker_images.catalog import pages
-from sagemaker_images.catalog.arns import parse, partition
-from sagemaker_images.catalog.common import Deps
+from sagemaker_images.catalog.common import Handlers
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ValidationError
-from sagemaker_images.records import (
-    APP_IMAGE_CONFIG_TAGS,
-    DOMAIN_TAGS,
-    IMAGE_TAGS,
-    SPACE_TAGS,
-    USER_PROFILE_TAGS,
-)
+from sagemaker_images.resources.arns import SERVICE, parse, partition
+from sagemaker_images.resources.kinds import TAG_OPERATIONS, kind_of_arn_type
 from sagemaker_images.store import Reads, Writes
 
 MAX_TAGS_PER_RESOURCE = 50
 LIST_TAGS_PAGE_SIZE = 50
 RESERVED_PREFIX = "aws:"
 
-TaggedResource = tuple[str, int]  # (resource type, row id)
+TaggedResource = tuple[str, int]  # (tag kind: the ARN's resource type, row id)
 
 
 def tag_pairs(tags: Sequence[dict[str, str]]) -> dict[str, str]:
@@ -66,50 +60,28 @@ def _resource_missing() -> ValidationError:
 
 
 async def find_resource(reads: Reads, ctx: RequestContext, arn: str) -> TaggedResource:
+    """The tagged resource an ARN names in the caller's account and region."""
     parsed = parse(arn)
     if (
         parsed is None
         or parsed.partition != partition(ctx.region)
-        or parsed.service != "sagemaker"
+        or parsed.service != SERVICE
         or parsed.region != ctx.region
         or parsed.account != ctx.account
-        or not parsed.resource_id
     ):
         raise _resource_missing()
-    kind = parsed.resource_type
-    # `name`, or `domainId/name` for what lives in a domain.
-    first, _, second = parsed.resource_id.partition("/")
-    found: Any = None
-    if kind in _NAMED and not second:
-        found = await getattr(reads, _NAMED[kind][1]).find(ctx.account, ctx.region, first.lower())
-    elif kind == "domain" and not second:
-        found = await reads.domains.find(ctx.account, ctx.region, first)
-    elif kind in _IN_DOMAIN and second and "/" not in second:
-        rows = getattr(reads, _IN_DOMAIN[kind][1])
-        found = await rows.find(ctx.account, ctx.region, first, second.lower())
+    kind = kind_of_arn_type(parsed.resource_type)
+    path = kind.segments(parsed.resource_id) if kind is not None and kind.tagged else None
+    found = None
+    if kind is not None and path is not None:
+        found = await reads.locate(kind, ctx.account, ctx.region, path)
     if found is None:
         raise _resource_missing()
-    return _TAG_KIND[kind], found.id
+    return found.kind.arn_type, found.row_id
 
 
-# The taggable resources, by the resource type of their ARNs: (tag kind, reads attribute).
-_NAMED = {
-    "image": (IMAGE_TAGS, "images"),
-    "app-image-config": (APP_IMAGE_CONFIG_TAGS, "app_image_configs"),
-}
-_IN_DOMAIN = {
-    "user-profile": (USER_PROFILE_TAGS, "user_profiles"),
-    "space": (SPACE_TAGS, "spaces"),
-}
-_TAG_KIND = {
-    **{kind: tag for kind, (tag, _) in (_NAMED | _IN_DOMAIN).items()},
-    "domain": DOMAIN_TAGS,
-}
-
-
-class Tags:
-    def __init__(self, deps: Deps) -> None:
-        self._store = deps.store
+class Tags(Handlers):
+    operations = TAG_OPERATIONS
 
     async def add_tags(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         pairs = tag_pairs(request["Tags"])

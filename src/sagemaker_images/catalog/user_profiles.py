@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagemaker_images.catalog.answers import Members
-from sagemaker_images.catalog.arns import in_domain_arn_prefix, user_profile_arn
-from sagemaker_images.catalog.common import Deps, limit_exceeded
+from sagemaker_images.catalog.answers import Wire
+from sagemaker_images.catalog.common import Handlers, limit_exceeded
 from sagemaker_images.catalog.studio import (
     DOMAIN_USABLE,
     UPDATABLE,
-    arn_of_domain,
     begin_transition,
     check_custom_images,
     member_sort_keys,
@@ -29,17 +27,18 @@ from sagemaker_images.catalog.studio import (
 from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
-from sagemaker_images.records import USER_PROFILE_TAGS, UserProfileRecord
-from sagemaker_images.states import JobKind, StudioStatus
+from sagemaker_images.resources.kinds import DOMAIN, SPACE, USER_PROFILE
+from sagemaker_images.resources.records import UserProfileRecord
+from sagemaker_images.resources.states import StudioStatus
 from sagemaker_images.store import DuplicateKey, Reads
 
-PROFILE = Members(UserProfileRecord, "UserProfileArn", "name_key", listed_arn=False)
+PROFILE_WIRE = Wire(USER_PROFILE)
 SORT_KEYS = member_sort_keys(UserProfileRecord)
 _SSO = ("SingleSignOnUserIdentifier", "SingleSignOnUserValue")
 
 
 def profile_arn(ctx: RequestContext, domain_id: str, name: str) -> str:
-    return user_profile_arn(ctx.region, ctx.account, domain_id, name)
+    return USER_PROFILE.arn(ctx.region, ctx.account, domain_id, name)
 
 
 def profile_not_found(ctx: RequestContext, domain_id: str, name: str) -> ResourceNotFound:
@@ -49,7 +48,7 @@ def profile_not_found(ctx: RequestContext, domain_id: str, name: str) -> Resourc
 async def require_profile(
     reads: Reads, ctx: RequestContext, domain_id: str, name: str, *, lock: bool = False
 ) -> UserProfileRecord:
-    profile = await reads.user_profiles.find(
+    profile = await reads.of(USER_PROFILE).find(
         ctx.account, ctx.region, domain_id, name.lower(), lock=lock
     )
     if profile is None:
@@ -70,10 +69,8 @@ def _check_single_sign_on(request: dict[str, Any], auth_mode: str) -> None:
         )
 
 
-class UserProfiles:
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
-        self._store = deps.store
+class UserProfiles(Handlers):
+    kind = USER_PROFILE
 
     async def create_user_profile(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -81,19 +78,18 @@ class UserProfiles:
         domain_id, name = request["DomainId"], request["UserProfileName"]
         tags = tag_pairs(request.get("Tags", ()))
         arn = profile_arn(ctx, domain_id, name)
-        now = self._deps.clock()
-        limit = self._deps.settings.max_user_profiles
+        now = self._runtime.clock()
+        limit = self._runtime.limit(USER_PROFILE)
         async with self._store.transaction() as tx:
             domain = await require_domain(tx, ctx, domain_id, lock=True)
-            refuse_unless("Domain", arn_of_domain(domain), domain.status, DOMAIN_USABLE)
+            refuse_unless("Domain", DOMAIN.arn_of(domain), domain.status, DOMAIN_USABLE)
             _check_single_sign_on(request, domain.auth_mode)
-            if await tx.user_profiles.find(ctx.account, ctx.region, domain_id, name.lower()):
+            profiles = tx.of(USER_PROFILE)
+            if await profiles.find(ctx.account, ctx.region, domain_id, name.lower()):
                 raise ResourceInUse(f"UserProfile {arn} already exists.")
-            used = await tx.user_profiles.count_in_domain(ctx.account, ctx.region, domain_id)
+            used = await profiles.count(ctx.account, ctx.region, domain_id=domain_id)
             if used >= limit:
-                raise limit_exceeded(
-                    "Maximum number of user profiles per domain", limit, used, "UserProfiles"
-                )
+                raise limit_exceeded(USER_PROFILE, limit, used)
             await check_custom_images(tx, ctx, (request.get("UserSettings"),))
             record = UserProfileRecord(
                 id=0,
@@ -101,21 +97,20 @@ class UserProfiles:
                 region=ctx.region,
                 domain_id=domain_id,
                 name_key=name.lower(),
-                home_efs_uid=str(await tx.domains.allocate_uid(domain.id)),
+                home_efs_uid=str(await tx.of(DOMAIN).increment(domain.id, "last_uid")),
                 status=StudioStatus.PENDING,
                 failure_reason=None,
                 created_ms=now,
                 modified_ms=now,
-                **PROFILE.given(request),
+                **PROFILE_WIRE.given(request),
             )
             try:
-                row = await tx.user_profiles.insert(record)
+                row = await profiles.insert(record)
             except DuplicateKey:
                 raise ResourceInUse(f"UserProfile {arn} already exists.") from None
-            await attach(tx, (USER_PROFILE_TAGS, row), tags)
-            await tx.jobs.add(
-                JobKind.USER_PROFILE_CREATE, row, None, self._deps.transition_due(now)
-            )
+            await attach(tx, (USER_PROFILE.arn_type, row), tags)
+            due = self._runtime.transition_due(now)
+            await tx.jobs.add(USER_PROFILE.job("create"), row, None, due)
         return {"UserProfileArn": arn}
 
     async def describe_user_profile(
@@ -125,8 +120,8 @@ class UserProfiles:
         profile = await require_profile(
             self._store.reader, ctx, domain_id, request["UserProfileName"]
         )
-        prefix = in_domain_arn_prefix("user-profile", ctx.region, ctx.account, domain_id)
-        return PROFILE.described(profile, prefix)
+        prefix = USER_PROFILE.arn_prefix(ctx.region, ctx.account, domain_id)
+        return PROFILE_WIRE.described(profile, prefix)
 
     async def update_user_profile(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -141,12 +136,11 @@ class UserProfiles:
                 changes["user_settings"] = merged(profile.user_settings, request["UserSettings"])
             await check_custom_images(tx, ctx, (request.get("UserSettings"),))
             await begin_transition(
-                self._deps,
+                self._runtime,
                 tx,
-                tx.user_profiles,
-                JobKind.USER_PROFILE_UPDATE,
+                USER_PROFILE,
+                "update",
                 profile.id,
-                StudioStatus.UPDATING,
                 failure_reason=None,
                 **changes,
             )
@@ -160,7 +154,7 @@ class UserProfiles:
             profile = await require_profile(tx, ctx, domain_id, name, lock=True)
             arn = profile_arn(ctx, domain_id, profile.name)
             refuse_if_busy("UserProfile", arn, profile.status)
-            for space in await tx.spaces.of_domain(ctx.account, ctx.region, domain_id):
+            for space in await tx.of(SPACE).matching(ctx.account, ctx.region, domain_id=domain_id):
                 owner = (space.ownership_settings or {}).get("OwnerUserProfileName", "")
                 sharing = (space.space_sharing_settings or {}).get("SharingType")
                 if owner.lower() == profile.name_key and sharing == "Private":
@@ -168,28 +162,21 @@ class UserProfiles:
                         f"Unable to delete UserProfile [{arn}] because Space(s) are associated"
                         " with it."
                     )
-            await begin_transition(
-                self._deps,
-                tx,
-                tx.user_profiles,
-                JobKind.USER_PROFILE_DELETE,
-                profile.id,
-                StudioStatus.DELETING,
-            )
+            await begin_transition(self._runtime, tx, USER_PROFILE, "delete", profile.id)
         return {}
 
     async def list_user_profiles(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         listing = studio_listing("ListUserProfiles", ctx, request, SORT_KEYS)
-        rows = await self._store.reader.user_profiles.page(
+        rows = await self._store.reader.of(USER_PROFILE).page(
             ctx.account,
             ctx.region,
-            request.get("DomainIdEquals"),
-            (request.get("UserProfileNameContains") or "").lower() or None,
             listing.page,
+            equal={"domain_id": request.get("DomainIdEquals")},
+            name_contains=(request.get("UserProfileNameContains") or "").lower() or None,
         )
         return {
-            "UserProfiles": [PROFILE.listed(row, "") for row in rows[: listing.limit]],
+            "UserProfiles": [PROFILE_WIRE.listed(row, "") for row in rows[: listing.limit]],
             "NextToken": listing.next_token(rows),
         }

@@ -9,11 +9,10 @@ from typing import Any
 import orjson
 
 from sagemaker_images.catalog import pages
-from sagemaker_images.catalog.answers import Members
-from sagemaker_images.catalog.arns import image_arn, image_version_arn, image_version_arn_prefix
+from sagemaker_images.catalog.answers import Wire
 from sagemaker_images.catalog.common import (
     DEFAULT_PAGE_SIZE,
-    Deps,
+    Handlers,
     image_not_found,
     limit_exceeded,
     require_image,
@@ -21,19 +20,21 @@ from sagemaker_images.catalog.common import (
     time_filters,
 )
 from sagemaker_images.context import RequestContext
-from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
-from sagemaker_images.records import (
-    CLIENT_TOKEN_LIFETIME_MS,
-    ClientTokenRecord,
-    ImageRecord,
-    VersionRecord,
+from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ServiceError, ValidationError
+from sagemaker_images.resources.kinds import IMAGE, VERSION
+from sagemaker_images.resources.records import ClientTokenRecord, ImageRecord, VersionRecord
+from sagemaker_images.resources.states import ImageStatus, VersionStatus
+from sagemaker_images.store import Reads
+from sagemaker_images.store.versions import (
+    LISTED,
+    ListedVersion,
+    NewVersion,
+    Refused,
+    Why,
 )
-from sagemaker_images.states import ImageStatus, JobKind, VersionStatus
-from sagemaker_images.store import DuplicateKey, Reads
-from sagemaker_images.store.versions import LISTED, ListedVersion, NewVersion
 
 BUSY = frozenset({VersionStatus.CREATING, VersionStatus.DELETING})
-VERSION = Members(VersionRecord, "ImageVersionArn", "version", shared=("ImageArn",))
+VERSION_WIRE = Wire(VERSION, shared=("ImageArn",))
 
 # ListImageVersions SortBy -> its keyset (ties broken by version), over the listed rows.
 SORT_KEYS: dict[str, pages.SortKey] = {
@@ -44,7 +45,7 @@ SORT_KEYS: dict[str, pages.SortKey] = {
 
 
 def version_arn(ctx: RequestContext, image: ImageRecord, version: int) -> str:
-    return image_version_arn(ctx.region, ctx.account, image.name, version)
+    return VERSION.arn(ctx.region, ctx.account, image.name, version)
 
 
 def version_not_found(ctx: RequestContext, image: ImageRecord, version: int) -> ResourceNotFound:
@@ -63,19 +64,19 @@ def version_summaries(
     ctx: RequestContext, image: ImageRecord, rows: list[ListedVersion]
 ) -> list[dict[str, Any]]:
     """ListImageVersions' items."""
-    return VERSION.listed_rows(
+    return VERSION_WIRE.listed_rows(
         rows,
-        image_version_arn_prefix(ctx.region, ctx.account, image.name),
-        image_arn(ctx.region, ctx.account, image.name),
+        VERSION.arn_prefix(ctx.region, ctx.account, image.name),
+        IMAGE.arn(ctx.region, ctx.account, image.name),
     )
 
 
 def version_details(ctx: RequestContext, image: ImageRecord, v: VersionRecord) -> dict[str, Any]:
     """DescribeImageVersion's answer."""
-    return VERSION.described(
+    return VERSION_WIRE.described(
         v,
-        image_version_arn_prefix(ctx.region, ctx.account, image.name),
-        image_arn(ctx.region, ctx.account, image.name),
+        VERSION.arn_prefix(ctx.region, ctx.account, image.name),
+        IMAGE.arn(ctx.region, ctx.account, image.name),
     )
 
 
@@ -128,70 +129,15 @@ def refuse_if_busy(ctx: RequestContext, image: ImageRecord, version: VersionReco
         )
 
 
-class Versions:
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
-        self._store = deps.store
+class Versions(Handlers):
+    kind = VERSION
 
     async def create_image_version(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        now = self._deps.clock()
-        digest = request_digest(request)
-        aliases = list(dict.fromkeys(request.get("Aliases", ())))
-        limit = self._deps.settings.max_versions_per_image
-        # The writes are made first, unchecked: the store numbers and writes the version only
-        # while the image exists, may take a version and has none made with this client
-        # token, and an alias held already fails them whole (DuplicateKey): on PostgreSQL
-        # the whole call is then one statement. Refused, the checks say why (an error, or
-        # the answer given to this token before) and the writes are made again after them:
-        # another call may have taken the alias, the token or the last place meanwhile, and
-        # the checks of the next attempt see it.
-        for attempt in range(4):
-            try:
-                created = await self._create_version(
-                    ctx, request, now, digest, aliases, limit, check=attempt > 0
-                )
-            except DuplicateKey:
-                continue
-            if created is not None:
-                return created
-        raise ResourceInUse(f"Image {request['ImageName']} changed meanwhile. Retry.")
-
-    async def _create_version(
-        self,
-        ctx: RequestContext,
-        request: dict[str, Any],
-        now: int,
-        digest: str,
-        aliases: list[str],
-        limit: int,
-        *,
-        check: bool,
-    ) -> dict[str, Any] | None:
-        """The new version's ARN, or the earlier answer to its client token; None when the
-        store refused the writes (checked: the image changed between the checks and them)."""
+        now = self._runtime.clock()
         name = request["ImageName"]
-        token = request["ClientToken"]
-        renew = None
-        if check:
-            reads = self._store.reader
-            image = await require_image(reads, ctx, name)
-            earlier = await reads.versions.client_token(image.id, token)
-            expiry = now - CLIENT_TOKEN_LIFETIME_MS
-            if earlier is not None and earlier.created_ms <= expiry:
-                renew = expiry
-            elif earlier is not None:
-                if earlier.request_digest != digest:
-                    raise ValidationError(
-                        f"ClientToken {token} was already used with different parameters."
-                    )
-                return {"ImageVersionArn": version_arn(ctx, image, earlier.version)}
-            _check_takes_version(image, limit)
-            holders = await reads.aliases.holders(image.id, aliases)
-            if holders:
-                alias, holder = next(iter(holders.items()))
-                raise _alias_taken(image, alias, holder)
+        digest = request_digest(request)
         new = NewVersion(
             image=(ctx.account, ctx.region, name.lower()),
             version=VersionRecord(
@@ -202,19 +148,19 @@ class Versions:
                 failure_reason=None,
                 created_ms=now,
                 modified_ms=now,
-                **VERSION.given(request),
+                **VERSION_WIRE.given(request),
             ),
-            token=ClientTokenRecord(0, token, digest, 0, now),
-            aliases=aliases,
-            job=(JobKind.VERSION_CREATE, self._deps.transition_due(now)),
+            token=ClientTokenRecord(0, request["ClientToken"], digest, 0, now),
+            aliases=list(dict.fromkeys(request.get("Aliases", ()))),
+            job=(VERSION.job("create"), self._runtime.transition_due(now)),
             status=ImageStatus.CREATED,
-            limit=limit,
+            limit=self._runtime.limit(VERSION),
         )
-        created = await self._store.create_version(new, renew_before_ms=renew)
-        if created is None:
-            return None
-        stored_name, number = created
-        return {"ImageVersionArn": image_version_arn(ctx.region, ctx.account, stored_name, number)}
+        outcome = await self._store.create_version(new)
+        if isinstance(outcome, Refused):
+            raise _refusal(ctx, new, request, outcome)
+        arn = VERSION.arn(ctx.region, ctx.account, outcome.name, outcome.number)
+        return {"ImageVersionArn": arn}
 
     async def describe_image_version(
         self, ctx: RequestContext, request: dict[str, Any]
@@ -233,8 +179,8 @@ class Versions:
             raise ValidationError(
                 f"Alias {both[0]} cannot be both added and deleted in one request."
             )
-        changes = VERSION.changes(request)
-        now = self._deps.clock()
+        changes = VERSION_WIRE.changes(request)
+        now = self._runtime.clock()
         async with self._store.transaction() as tx:
             image, version = await require_version(tx, ctx, request, lock=True)
             refuse_if_busy(ctx, image, version)
@@ -259,16 +205,15 @@ class Versions:
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         require_selector(request)
-        now = self._deps.clock()
+        now = self._runtime.clock()
         async with self._store.transaction() as tx:
             image, version = await require_version(tx, ctx, request, lock=True)
             refuse_if_busy(ctx, image, version)
             await tx.versions.update(
                 image.id, version.version, status=VersionStatus.DELETING, modified_ms=now
             )
-            await tx.jobs.add(
-                JobKind.VERSION_DELETE, image.id, version.version, self._deps.transition_due(now)
-            )
+            due = self._runtime.transition_due(now)
+            await tx.jobs.add(VERSION.job("delete"), image.id, version.version, due)
         return {}
 
     async def list_image_versions(
@@ -309,14 +254,25 @@ class Versions:
         }
 
 
-def _check_takes_version(image: ImageRecord, limit: int) -> None:
-    """An image takes a new version only when CREATED and under its quota."""
-    if image.status != ImageStatus.CREATED:
-        raise ValidationError(f"Image {image.name} is in an invalid state.")
-    if image.version_count >= limit:
-        raise limit_exceeded(
-            "Maximum number of versions per image", limit, image.version_count, "ImageVersions"
+def _refusal(
+    ctx: RequestContext, new: NewVersion, request: dict[str, Any], refused: Refused
+) -> ServiceError:
+    """The error of a create the store refused, in AWS's words."""
+    image = refused.image
+    if refused.why is Why.CONTENDED:
+        return ResourceInUse(f"Image {request['ImageName']} changed meanwhile. Retry.")
+    if image is None:
+        return image_not_found(ctx, request["ImageName"])
+    if refused.why is Why.TOKEN_REUSED:
+        return ValidationError(
+            f"ClientToken {new.token.token} was already used with different parameters."
         )
+    if refused.why is Why.NOT_READY:
+        return ValidationError(f"Image {image.name} is in an invalid state.")
+    if refused.why is Why.AT_LIMIT:
+        return limit_exceeded(VERSION, new.limit, image.version_count)
+    assert refused.alias is not None and refused.holder is not None
+    return _alias_taken(image, refused.alias, refused.holder)
 
 
 def _alias_taken(image: ImageRecord, alias: str, holder: int) -> ValidationError:

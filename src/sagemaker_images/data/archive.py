@@ -19,40 +19,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, TypeVar
 
 import orjson
 
 from sagemaker_images.logs import iso_time
-from sagemaker_images.records import (
-    APP_IMAGE_CONFIG_TAGS,
-    DOMAIN_TAGS,
-    SPACE_TAGS,
-    USER_PROFILE_TAGS,
-    AppImageConfigRecord,
-    Column,
-    DomainRecord,
-    ImageRecord,
-    SpaceRecord,
-    UserProfileRecord,
-    VersionRecord,
-    columns_of,
-)
-from sagemaker_images.states import ImageStatus, StudioStatus, VersionStatus
+from sagemaker_images.resources.kinds import KINDS, ResourceKind
+from sagemaker_images.resources.records import Column, ImageRecord, VersionRecord, columns_of
+from sagemaker_images.resources.states import ImageStatus, VersionStatus
 
 FORMAT = "sagemaker-images-catalog"
-VERSION = 2
-READABLE = (1, 2)
+# The kinds written on lines of their own (images and their versions have theirs), in the
+# order the file holds them: a kind after the kind it lives in.
+ONE_LINE: dict[str, ResourceKind[Any]] = {
+    kind.name: kind for kind in KINDS if kind.exported_since is not None
+}
+VERSION = max(kind.exported_since or 1 for kind in ONE_LINE.values())
+READABLE = tuple(range(1, VERSION + 1))
 _DERIVED = {"id", "image_id", "name_key", "version_count"}
 
 
-def _fields(record_type: type) -> tuple[Column, ...]:
+def fields_of(record_type: type) -> tuple[Column, ...]:
+    """A record's columns as the file holds them: all but ids and what derives from others."""
     return tuple(c for c in columns_of(record_type) if c.name not in _DERIVED)
 
 
-IMAGE_FIELDS = _fields(ImageRecord)
-VERSION_FIELDS = _fields(VersionRecord)
+IMAGE_FIELDS = fields_of(ImageRecord)
+VERSION_FIELDS = fields_of(VersionRecord)
+
+
+def counts_of(version: int) -> tuple[str, ...]:
+    """The end line's counts in a file of format `version`, in order."""
+    since = [k.plural for k in ONE_LINE.values() if (k.exported_since or 1) <= version]
+    return ("images", "versions", *since)
+
+
+COUNTS = counts_of(VERSION)
 
 
 class BadArchive(ValueError):
@@ -76,55 +78,12 @@ class ImageEntry:
 
 @dataclass
 class Entry:
-    """A resource written on a line of its own: an AppImageConfig, a domain, a user profile
-    or a space."""
+    """A resource written on a line of its own: an AppImageConfig, a domain, a user profile,
+    a space, ..."""
 
     record: Any
     tags: dict[str, str] = field(default_factory=dict)
     due_ms: int | None = None
-
-
-ConfigEntry = Entry
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A kind of one-line resource: its record, its list in a `Catalog` (and the store's
-    attribute of the same name), its tags, and whether it has transitions (written with
-    when they are due; `statuses` is then its states, `jobs` its family of job kinds)."""
-
-    name: str
-    record_type: type
-    listed_as: str
-    tag_kind: str
-    statuses: type[StrEnum] | None = None
-    jobs: str | None = None
-    in_domain: bool = False
-
-    @property
-    def fields(self) -> tuple[Column, ...]:
-        return _fields(self.record_type)
-
-
-KINDS = {
-    kind.name: kind
-    for kind in (
-        Kind("app_image_config", AppImageConfigRecord, "app_image_configs", APP_IMAGE_CONFIG_TAGS),
-        Kind("domain", DomainRecord, "domains", DOMAIN_TAGS, StudioStatus, "domains"),
-        Kind(
-            "user_profile",
-            UserProfileRecord,
-            "user_profiles",
-            USER_PROFILE_TAGS,
-            StudioStatus,
-            "user_profiles",
-            in_domain=True,
-        ),
-        Kind("space", SpaceRecord, "spaces", SPACE_TAGS, StudioStatus, "spaces", in_domain=True),
-    )
-}
-# The end line's counts, in order; a version 1 file has the first three.
-COUNTS = ("images", "versions", "app_image_configs", "domains", "user_profiles", "spaces")
 
 
 E = TypeVar("E", ImageEntry, Entry)
@@ -133,15 +92,16 @@ E = TypeVar("E", ImageEntry, Entry)
 @dataclass
 class Catalog:
     images: list[ImageEntry] = field(default_factory=list)
-    app_image_configs: list[Entry] = field(default_factory=list)
-    domains: list[Entry] = field(default_factory=list)
-    user_profiles: list[Entry] = field(default_factory=list)
-    spaces: list[Entry] = field(default_factory=list)
+    # The one-line resources, by kind (a key of ONE_LINE).
+    entries: dict[str, list[Entry]] = field(default_factory=lambda: {name: [] for name in ONE_LINE})
 
     def counts(self) -> tuple[int, ...]:
         versions = sum(len(image.versions) for image in self.images)
-        plain = (len(getattr(self, kind.listed_as)) for kind in KINDS.values())
-        return (len(self.images), versions, *plain)
+        return (len(self.images), versions, *(len(found) for found in self.entries.values()))
+
+    def every_entry(self) -> list[tuple[ResourceKind[Any], Entry]]:
+        """The one-line resources, each after the resource it lives in."""
+        return [(ONE_LINE[name], e) for name, found in self.entries.items() for e in found]
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -178,10 +138,10 @@ def image_lines(entry: ImageEntry) -> Iterator[bytes]:
 
 
 def entry_line(kind: str, entry: Entry) -> bytes:
-    """The line of a one-line resource (`kind`: a key of KINDS)."""
-    spec = KINDS[kind]
-    value = {"kind": kind, **_values(entry.record, spec.fields), "tags": entry.tags}
-    if spec.statuses is not None:
+    """The line of a one-line resource (`kind`: a key of ONE_LINE)."""
+    spec = ONE_LINE[kind]
+    value = {"kind": kind, **_values(entry.record, fields_of(spec.record)), "tags": entry.tags}
+    if spec.transitions is not None:
         value["transition_due_ms"] = entry.due_ms
     return _line(value)
 
@@ -226,17 +186,18 @@ def read(lines: Iterable[bytes]) -> Catalog:
             continue
         kind = value.pop("kind", None)
         if kind == "image":
-            catalog.images.append(_unique(_image(value, number), names, number))
+            catalog.images.append(_unique(None, _image(value, number), names, number))
         elif kind == "version":
             if not catalog.images:
                 _fail(number, "a version before any image")
             catalog.images[-1].versions.append(_version(value, number, catalog.images[-1]))
-        elif kind in KINDS:
-            entry = _unique(_entry(KINDS[kind], value, number, names), names, number)
-            getattr(catalog, KINDS[kind].listed_as).append(entry)
+        elif kind in ONE_LINE:
+            spec = ONE_LINE[kind]
+            entry = _unique(spec, _entry(spec, value, number, names), names, number)
+            catalog.entries[kind].append(entry)
         elif kind == "end":
             expected = catalog.counts()
-            counted = COUNTS if version > 1 else COUNTS[:3]
+            counted = counts_of(version)
             found = tuple(value.get(key) for key in counted)
             if found != expected[: len(counted)]:
                 _fail(number, f"the end line counts {found}, the file holds {expected}")
@@ -283,26 +244,39 @@ def _version(value: dict[str, Any], number: int, image: ImageEntry) -> VersionEn
     return VersionEntry(record, aliases, due)
 
 
-def _entry(kind: Kind, value: dict[str, Any], number: int, names: set[tuple[str, ...]]) -> Entry:
+def _entry(
+    kind: ResourceKind[Any], value: dict[str, Any], number: int, names: set[tuple[Any, ...]]
+) -> Entry:
     tags = _tags(value.pop("tags", {}), number)
-    due = _due(value.pop("transition_due_ms", None), number) if kind.statuses else None
-    fields = dict(_checked(value, kind.fields, number))
-    record = kind.record_type(id=0, name_key=str(fields["name"]).lower(), **fields)
-    if kind.statuses is not None and record.status not in {s.value for s in kind.statuses}:
-        _fail(number, f"unknown {kind.name.replace('_', ' ')} status {record.status!r}")
-    if kind.in_domain and ("domain", record.account, record.region, record.domain_id) not in names:
-        _fail(number, f"a {kind.name.replace('_', ' ')} before its domain {record.domain_id}")
+    due = _due(value.pop("transition_due_ms", None), number) if kind.transitions else None
+    fields = dict(_checked(value, fields_of(kind.record), number))
+    record = kind.record(id=0, name_key=str(fields["name"]).lower(), **fields)
+    statuses = kind.transitions.statuses if kind.transitions else None
+    if statuses is not None and record.status not in {s.value for s in statuses}:
+        _fail(number, f"unknown {kind.noun} status {record.status!r}")
+    parent = kind.parent
+    if parent is not None:
+        owner = tuple(getattr(record, column) for column in parent.key)
+        if (parent.name, record.account, record.region, *owner) not in names:
+            _fail(number, f"a {kind.noun} before its {parent.noun} {'/'.join(owner)}")
     return Entry(record, tags, due)
 
 
-def _unique(entry: E, names: set[tuple[str, ...]], number: int) -> E:
-    r = entry.record
+def _unique(
+    kind: ResourceKind[Any] | None, entry: E, names: set[tuple[Any, ...]], number: int
+) -> E:
+    """`entry`, noted in `names` by its key and its name; refused if either is there."""
+    r: Any = entry.record
     where = f"account {r.account}, {r.region}"
-    keys: list[tuple[str, ...]] = [
-        (type(r).__name__, r.account, r.region, getattr(r, "domain_id", ""), r.name_key)
-    ]
-    if isinstance(r, DomainRecord):
-        keys.append(("domain", r.account, r.region, r.domain_id))
+    label = kind.name if kind is not None else "image"
+    key_columns: tuple[str, ...] = kind.key if kind is not None else ("name_key",)
+    in_parent: tuple[str, ...] = ()
+    if kind is not None and kind.parent is not None:
+        in_parent = kind.parent.key
+    keys = {
+        (label, r.account, r.region, *(getattr(r, c) for c in key_columns)),
+        (label, r.account, r.region, *(getattr(r, c) for c in in_parent), "name:" + r.name_key),
+    }
     for key in keys:
         if key in names:
             _fail(number, f"{r.name} appears twice in {where}")

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sagemaker_images.catalog.arns import parse
-from sagemaker_images.catalog.studio import FIRST_UID, new_hex_id
-from sagemaker_images.data.archive import KINDS, Entry, ImageEntry, Kind, VersionEntry
+from sagemaker_images.data.archive import ONE_LINE, Entry, ImageEntry, VersionEntry
 from sagemaker_images.data.importing import Imported, add_entry, add_image, add_missing, held_row
-from sagemaker_images.records import ImageRecord, VersionRecord, columns_of
-from sagemaker_images.store.base import Store
+from sagemaker_images.resources.arns import parse
+from sagemaker_images.resources.kinds import DOMAIN, IMAGE, ResourceKind, snake_case
+from sagemaker_images.resources.records import ImageRecord, VersionRecord, columns_of
+from sagemaker_images.store import Store
 
 
 class CopyError(Exception):
@@ -45,59 +45,27 @@ def source_client(endpoint_url: str | None, profile: str | None, region: str | N
 
 @dataclass(frozen=True)
 class Source:
-    """How one kind of one-line resource is listed and described at the source."""
+    """How one kind of one-line resource is listed and described at the source, from its
+    declaration: its List and Describe calls, and the members a Describe takes (its key's)."""
 
-    lister: str
-    listed_key: str
-    sort: dict[str, str]
-    identity: tuple[str, ...]  # the members of a listed item that a Describe call takes
-    describer: str
-    arn_member: str
-    # Members a Describe may leave out, with the values this catalog keeps for them.
-    defaults: Callable[[], dict[str, Any]] = dict
+    kind: ResourceKind[Any]
+
+    @property
+    def lister(self) -> str:
+        return snake_case(f"List{self.kind.wire_plural}")
+
+    @property
+    def describer(self) -> str:
+        return snake_case(f"Describe{self.kind.wire}")
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """The members of a listed item that its Describe call takes."""
+        columns = {c.name: c.member for c in columns_of(self.kind.record)}
+        return tuple(str(columns["name" if c == "name_key" else c]) for c in self.kind.key)
 
 
-_ASCENDING = {"SortBy": "CreationTime", "SortOrder": "Ascending"}
-SOURCES = {
-    "app_image_config": Source(
-        "list_app_image_configs",
-        "AppImageConfigs",
-        _ASCENDING,
-        ("AppImageConfigName",),
-        "describe_app_image_config",
-        "AppImageConfigArn",
-    ),
-    "domain": Source(
-        "list_domains",
-        "Domains",
-        {},
-        ("DomainId",),
-        "describe_domain",
-        "DomainArn",
-        lambda: {
-            "AppNetworkAccessType": "PublicInternetOnly",
-            "TagPropagation": "DISABLED",
-            "DefaultUserSettings": {},
-            "HomeEfsFileSystemId": new_hex_id("fs-", 17),
-        },
-    ),
-    "user_profile": Source(
-        "list_user_profiles",
-        "UserProfiles",
-        _ASCENDING,
-        ("DomainId", "UserProfileName"),
-        "describe_user_profile",
-        "UserProfileArn",
-    ),
-    "space": Source(
-        "list_spaces",
-        "Spaces",
-        _ASCENDING,
-        ("DomainId", "SpaceName"),
-        "describe_space",
-        "SpaceArn",
-    ),
-}
+SOURCES = {name: Source(kind) for name, kind in ONE_LINE.items()}
 
 
 @dataclass
@@ -128,7 +96,9 @@ def plan(client: Any) -> Plan:
     entries = [
         (kind, {member: item[member] for member in source.identity})
         for kind, source in SOURCES.items()
-        for page in _pages(client, source.lister, source.listed_key, **source.sort)
+        for page in _pages(
+            client, source.lister, source.kind.wire_plural, **source.kind.oldest_first
+        )
         for item in page
     ]
     return Plan(images, entries)
@@ -149,7 +119,7 @@ async def copy_catalog(
     for kind, identity in planned.entries:
         entry = await asyncio.to_thread(read_entry, client, kind, identity)
         if entry is not None:
-            await _write_entry(store, KINDS[kind], entry, done)
+            await _write_entry(store, ONE_LINE[kind], entry, done)
         advance("/".join(identity.values()))
 
 
@@ -197,34 +167,28 @@ def read_entry(client: Any, kind: str, identity: dict[str, Any]) -> Entry | None
     answer = _describe(getattr(client, source.describer), **identity)
     if answer is None:
         return None
-    answer = {**source.defaults(), **answer}
-    account, region = _owner(answer[source.arn_member])
-    record_type = KINDS[kind].record_type
-    members = _members(record_type, answer)
-    extra = {"last_uid": FIRST_UID} if kind == "domain" else {}
-    record = record_type(
-        id=0,
-        account=account,
-        region=region,
-        name_key=str(members["name"]).lower(),
-        **extra,
-        **members,
+    answer = {**source.kind.copy_defaults(), **answer}
+    arn = answer[source.kind.arn_member]
+    account, region = _owner(arn)
+    members = _members(source.kind.record, answer)
+    record = source.kind.record(
+        id=0, account=account, region=region, name_key=str(members["name"]).lower(), **members
     )
-    return Entry(record, _tags(client, answer[source.arn_member]))
+    return Entry(record, _tags(client, arn) if source.kind.tagged else {})
 
 
 async def _write_image(store: Store, image: ImageEntry, done: Imported) -> None:
     now = int(time.time() * 1000)
     r = image.record
     async with store.transaction() as tx:
-        existing = await tx.images.find(r.account, r.region, r.name_key, lock=True)
+        existing = await tx.of(IMAGE).find(r.account, r.region, r.name_key, lock=True)
         if existing is None:
             await add_image(tx, image, now, done)
         else:
             await add_missing(tx, existing, image, now, done)
 
 
-async def _write_entry(store: Store, kind: Kind, entry: Entry, done: Imported) -> None:
+async def _write_entry(store: Store, kind: ResourceKind[Any], entry: Entry, done: Imported) -> None:
     r = entry.record
     now = int(time.time() * 1000)
     async with store.transaction() as tx:
@@ -232,13 +196,15 @@ async def _write_entry(store: Store, kind: Kind, entry: Entry, done: Imported) -
         if row is None:
             row = await add_entry(tx, kind, entry, now, done)
         else:
-            await getattr(tx, kind.listed_as).update(row, **_updatable(r))
-            await tx.tags.put(kind.tag_kind, row, entry.tags.items())
-        if kind.in_domain:  # the domain's next HomeEfsFileSystemUid comes after this one's
-            domain = await tx.domains.find(r.account, r.region, r.domain_id)
+            await tx.of(kind).update(row, **_updatable(r))
+            if kind.tagged:
+                await tx.tags.put(kind.arn_type, row, entry.tags.items())
+        if kind.parent is DOMAIN and hasattr(r, "home_efs_uid"):
+            # The domain's next HomeEfsFileSystemUid comes after this one's.
+            domain = await tx.of(DOMAIN).find(r.account, r.region, r.domain_id)
             uid = int(r.home_efs_uid) if str(r.home_efs_uid).isdigit() else 0
             if domain is not None and uid > domain.last_uid:
-                await tx.domains.update(domain.id, last_uid=uid)
+                await tx.of(DOMAIN).update(domain.id, last_uid=uid)
 
 
 def _updatable(record: Any) -> dict[str, Any]:

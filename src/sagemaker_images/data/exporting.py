@@ -6,9 +6,8 @@ import time
 from collections.abc import AsyncIterator
 
 from sagemaker_images.data import archive
-from sagemaker_images.records import IMAGE_TAGS
-from sagemaker_images.states import IMAGE_JOB_KINDS, JOB_SUBJECTS
-from sagemaker_images.store.base import Reads, Store
+from sagemaker_images.resources.kinds import IMAGE, jobs_of_subject
+from sagemaker_images.store import Reads, Store
 
 # Rows read per query while walking a table.
 BATCH = 500
@@ -30,18 +29,15 @@ async def export_lines(
             found["versions"] += len(image.versions)
             for line in archive.image_lines(image):
                 yield line
-        for name, kind in archive.KINDS.items():
-            rows = getattr(reads, kind.listed_as)
+        for name, kind in archive.ONE_LINE.items():
+            rows = reads.of(kind)
+            jobs = jobs_of_subject(kind)
             after = 0
             while records := await rows.every(account, after, BATCH):
                 for record in records:
-                    tags = await reads.tags.of(kind.tag_kind, record.id)
-                    due = None
-                    if kind.jobs is not None:
-                        due = (await reads.jobs.due_of(JOB_SUBJECTS[kind.jobs], record.id)).get(
-                            None
-                        )
-                    found[kind.listed_as] += 1
+                    tags = await reads.tags.of(kind.arn_type, record.id) if kind.tagged else {}
+                    due = (await reads.jobs.due_of(jobs, record.id)).get(None) if jobs else None
+                    found[kind.plural] += 1
                     yield archive.entry_line(name, archive.Entry(record, tags, due))
                 after = records[-1].id
     counts[:] = found.values()
@@ -50,16 +46,16 @@ async def export_lines(
 
 async def _images(reads: Reads, account: str | None) -> AsyncIterator[archive.ImageEntry]:
     after = 0
-    while images := await reads.images.every(account, after, BATCH):
+    while images := await reads.of(IMAGE).every(account, after, BATCH):
         for image in images:
             aliases = await reads.aliases.of_image(image.id)
-            due = await reads.jobs.due_of(IMAGE_JOB_KINDS, image.id)
+            due = await reads.jobs.due_of(jobs_of_subject(IMAGE), image.id)
             versions = [
                 archive.VersionEntry(
                     version, aliases.get(version.version, []), due.get(version.version)
                 )
                 for version in await reads.versions.of_image(image.id)
             ]
-            tags = await reads.tags.of(IMAGE_TAGS, image.id)
+            tags = await reads.tags.of(IMAGE.arn_type, image.id)
             yield archive.ImageEntry(image, tags, versions, due.get(None))
         after = images[-1].id

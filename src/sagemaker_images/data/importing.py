@@ -7,10 +7,11 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from sagemaker_images.data.archive import KINDS, Catalog, Entry, ImageEntry, Kind, VersionEntry
-from sagemaker_images.records import IMAGE_TAGS, ImageRecord, columns_of
-from sagemaker_images.states import ImageStatus, JobKind, StudioStatus, VersionStatus
-from sagemaker_images.store.base import Store, Writes
+from sagemaker_images.data.archive import ONE_LINE, Catalog, Entry, ImageEntry, VersionEntry
+from sagemaker_images.resources.kinds import IMAGE, VERSION, ResourceKind
+from sagemaker_images.resources.records import ImageRecord, columns_of
+from sagemaker_images.resources.states import ImageStatus
+from sagemaker_images.store import Store, Writes
 
 
 class Merge(StrEnum):
@@ -32,31 +33,18 @@ class Conflicts(Exception):
 class Imported:
     images: int = 0
     versions: int = 0
-    # One-line resources added, by their Catalog list (`app_image_configs`, `domains`, ...).
-    added: dict[str, int] = field(default_factory=lambda: {k.listed_as: 0 for k in KINDS.values()})
+    # One-line resources added, by kind (a key of archive.ONE_LINE).
+    added: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ONE_LINE, 0))
     skipped: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     jobs: int = 0
 
-    @property
-    def app_image_configs(self) -> int:
-        return self.added["app_image_configs"]
 
-
-# A resource in a transitional status gets the job that ends it, as the server would have.
-_IMAGE_JOBS = {
-    ImageStatus.CREATING: JobKind.IMAGE_CREATE,
-    ImageStatus.UPDATING: JobKind.IMAGE_UPDATE,
-}
-_VERSION_JOBS = {
-    VersionStatus.CREATING: JobKind.VERSION_CREATE,
-    VersionStatus.DELETING: JobKind.VERSION_DELETE,
-}
-_STUDIO_JOBS = {
-    StudioStatus.PENDING: "create",
-    StudioStatus.UPDATING: "update",
-    StudioStatus.DELETING: "delete",
-}
+def job_ending(kind: ResourceKind[Any], status: str) -> str | None:
+    """The kind of job that ends a resource's transitional `status`, as the server would
+    have added it; None for a status that stays."""
+    step = kind.transitions.in_progress(status) if kind.transitions else None
+    return None if step is None else kind.job(step)
 
 
 async def import_catalog(store: Store, catalog: Catalog, merge: Merge | None) -> Imported:
@@ -68,17 +56,17 @@ async def import_catalog(store: Store, catalog: Catalog, merge: Merge | None) ->
         existing: dict[int, int] = {}
         for image in catalog.images:
             r = image.record
-            found = await tx.images.find(r.account, r.region, r.name_key, lock=True)
+            found = await tx.of(IMAGE).find(r.account, r.region, r.name_key, lock=True)
             if found is not None:
                 existing[id(image)] = found.id
-        for kind, entry in _entries(catalog):
+        for kind, entry in catalog.every_entry():
             row = await held_row(tx, kind, entry.record)
             if row is not None:
                 existing[id(entry)] = row
         if merge is None and existing:
             raise Conflicts(
                 [_name(None, i) for i in catalog.images if id(i) in existing]
-                + [_name(k, e) for k, e in _entries(catalog) if id(e) in existing]
+                + [_name(k, e) for k, e in catalog.every_entry() if id(e) in existing]
             )
         for image in catalog.images:
             old = existing.get(id(image))
@@ -86,57 +74,51 @@ async def import_catalog(store: Store, catalog: Catalog, merge: Merge | None) ->
                 if merge is Merge.SKIP:
                     done.skipped.append(_name(None, image))
                     continue
-                await tx.images.delete(old)
+                await tx.of(IMAGE).delete(old)
                 done.replaced.append(_name(None, image))
             await add_image(tx, image, now, done)
-        for kind, entry in _entries(catalog):
+        for kind, entry in catalog.every_entry():
             old = existing.get(id(entry))
             if old is not None:
                 if merge is Merge.SKIP:
                     done.skipped.append(_name(kind, entry))
                     continue
-                await getattr(tx, kind.listed_as).delete(old)
+                await tx.of(kind).delete(old)
                 done.replaced.append(_name(kind, entry))
             await add_entry(tx, kind, entry, now, done)
     return done
 
 
-def _entries(catalog: Catalog) -> list[tuple[Kind, Entry]]:
-    """The one-line resources of a catalog, domains before what lives in them."""
-    return [(kind, entry) for kind in KINDS.values() for entry in getattr(catalog, kind.listed_as)]
-
-
-async def held_row(tx: Writes, kind: Kind, record: Any) -> int | None:
-    """The row of the catalog that `record` would collide with, if any."""
+async def held_row(tx: Writes, kind: ResourceKind[Any], record: Any) -> int | None:
+    """The row of the catalog that `record` would collide with, by key or by name."""
+    rows = tx.of(kind)
     r = record
-    if kind.name == "domain":
-        found = await tx.domains.find(r.account, r.region, r.domain_id) or (
-            await tx.domains.named(r.account, r.region, r.name_key)
-        )
-    elif kind.in_domain:
-        found = await getattr(tx, kind.listed_as).find(r.account, r.region, r.domain_id, r.name_key)
-    else:
-        found = await getattr(tx, kind.listed_as).find(r.account, r.region, r.name_key)
+    found = await rows.find(r.account, r.region, *(getattr(r, c) for c in kind.key))
+    if found is None and "name_key" not in kind.key:  # unique by name too (domains)
+        found = await rows.with_name(r.account, r.region, r.name_key)
     return None if found is None else int(found.id)
 
 
-async def add_entry(tx: Writes, kind: Kind, entry: Entry, now: int, done: Imported) -> int:
+async def add_entry(
+    tx: Writes, kind: ResourceKind[Any], entry: Entry, now: int, done: Imported
+) -> int:
     """Insert a one-line resource with its tags, and the job of its transition in progress."""
-    row = int(await getattr(tx, kind.listed_as).insert(entry.record))
-    await tx.tags.put(kind.tag_kind, row, entry.tags.items())
-    step = _STUDIO_JOBS.get(getattr(entry.record, "status", None))  # type: ignore[arg-type]
-    if kind.jobs is not None and step is not None:
-        await tx.jobs.add(JobKind(f"{kind.name}.{step}"), row, None, entry.due_ms or now)
+    row = await tx.of(kind).insert(entry.record)
+    if kind.tagged:
+        await tx.tags.put(kind.arn_type, row, entry.tags.items())
+    job = job_ending(kind, getattr(entry.record, "status", ""))
+    if job is not None:
+        await tx.jobs.add(job, row, None, entry.due_ms or now)
         done.jobs += 1
-    done.added[kind.listed_as] += 1
+    done.added[kind.name] += 1
     return row
 
 
 async def add_image(tx: Writes, image: ImageEntry, now: int, done: Imported) -> None:
     """Insert an image the catalog does not hold, with its versions, aliases and tags."""
     record = replace(image.record, version_count=len(image.versions))
-    image_id = await tx.images.insert(record)
-    await tx.tags.put(IMAGE_TAGS, image_id, image.tags.items())
+    image_id = await tx.of(IMAGE).insert(record)
+    await tx.tags.put(IMAGE.arn_type, image_id, image.tags.items())
     await _add_versions(tx, image_id, record, image.versions, now, done)
     await _add_image_job(tx, image_id, image, now, done)
     done.images += 1
@@ -150,13 +132,13 @@ async def add_missing(
     held = {v.version for v in await tx.versions.of_image(existing.id)}
     missing = [v for v in image.versions if v.record.version not in held]
     record = image.record
-    await tx.images.update(
+    await tx.of(IMAGE).update(
         existing.id,
         **{c.name: getattr(record, c.name) for c in _IMAGE_MEMBERS},
         last_version=max(existing.last_version, record.last_version),
         version_count=len(held) + len(missing),
     )
-    await tx.tags.put(IMAGE_TAGS, existing.id, image.tags.items())
+    await tx.tags.put(IMAGE.arn_type, existing.id, image.tags.items())
     await _add_versions(tx, existing.id, record, missing, now, done)
     holders = await tx.aliases.holders(
         existing.id, [alias for v in image.versions for alias in v.aliases]
@@ -188,9 +170,9 @@ async def _add_versions(
         version = replace(entry.record, image_id=image_id)
         await tx.versions.insert(version)
         await tx.aliases.add(image_id, version.version, entry.aliases)
-        kind = None if deleting else _VERSION_JOBS.get(VersionStatus(version.status))
-        if kind is not None:
-            await tx.jobs.add(kind, image_id, version.version, entry.due_ms or now)
+        job = None if deleting else job_ending(VERSION, version.status)
+        if job is not None:
+            await tx.jobs.add(job, image_id, version.version, entry.due_ms or now)
             done.jobs += 1
     done.versions += len(versions)
 
@@ -200,15 +182,15 @@ async def _add_image_job(
 ) -> None:
     """The job that ends a transitional status, as the server would have added it: due
     when it was in the catalog the image comes from, if known."""
-    status = ImageStatus(image.record.status)
-    kind = JobKind.IMAGE_DELETE if status == ImageStatus.DELETING else _IMAGE_JOBS.get(status)
-    if kind is not None:
-        await tx.jobs.add(kind, image_id, None, image.due_ms or now)
+    job = job_ending(IMAGE, image.record.status)
+    if job is not None:
+        await tx.jobs.add(job, image_id, None, image.due_ms or now)
         done.jobs += 1
 
 
-def _name(kind: Kind | None, entry: ImageEntry | Entry) -> str:
+def _name(kind: ResourceKind[Any] | None, entry: ImageEntry | Entry) -> str:
     r = entry.record
     label = "image" if kind is None else kind.name.replace("_", "-")
-    name = f"{getattr(r, 'domain_id', '')}/{r.name}" if kind and kind.in_domain else r.name
+    owner = kind.parent.key if kind is not None and kind.parent is not None else ()
+    name = "/".join([*(str(getattr(r, c)) for c in owner), r.name])
     return f"{label} {name} (account {r.account}, {r.region})"

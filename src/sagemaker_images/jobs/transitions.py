@@ -3,24 +3,31 @@
 A job runs in two steps. `prepare` does any slow work outside a transaction (asking a
 registry) and may find there is nothing to do; `apply` then records the outcome inside the
 transaction that also removes the job, so a transition is recorded at most once.
+
+Every kind's transitions are declared with the kind (`resources/kinds.py`): a job ends
+its resource's busy status in the status its step declares, or removes the resource, or
+on failure leaves the step's failed status. Only a version's creation does more: it asks
+the registry for the digest its BaseImage names, when the server pins versions.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_images.records import JobRecord, VersionRecord
 from sagemaker_images.registry.resolver import Resolution, Resolver
-from sagemaker_images.states import ImageStatus, JobKind, StudioStatus, VersionStatus
+from sagemaker_images.resources.kinds import JOB_KINDS, VERSION, ResourceKind, Step
+from sagemaker_images.resources.records import JobRecord, VersionRecord
+from sagemaker_images.resources.states import VersionStatus
 from sagemaker_images.store import Reads, Writes
 
 log = logging.getLogger(__name__)
 
 # What `Transitions.preload` read for a batch of jobs: versions by (image id, number).
 Loaded = Mapping[tuple[int, int], VersionRecord]
+CREATE_VERSION = VERSION.job("create")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +40,7 @@ class Transitions:
         keys = [
             (job.subject_id, job.version)
             for job in jobs
-            if job.kind == JobKind.VERSION_CREATE and job.version is not None
+            if job.kind == CREATE_VERSION and job.version is not None
         ]
         return {(v.image_id, v.version): v for v in await reads.versions.find_many(keys)}
 
@@ -42,7 +49,7 @@ class Transitions:
         for its batch, or None to read it here."""
         if job.fail_reason is not None:
             return None  # completed by hand, as a failure: nothing to ask anyone
-        if job.kind == JobKind.VERSION_CREATE:
+        if job.kind == CREATE_VERSION:
             assert job.version is not None
             if loaded is None:
                 version = await reads.versions.find(job.subject_id, job.version)
@@ -63,75 +70,85 @@ class Transitions:
         statement."""
         created = []
         for job, outcome in prepared:
+            kind = _kind_of(job)
             if job.fail_reason is not None:
                 await self.give_up(tx, job, job.fail_reason, now_ms)
-            elif job.kind == JobKind.VERSION_CREATE:
+            elif job.kind == CREATE_VERSION:
                 # Not a Resolution: the version was not CREATING when prepared, and has
                 # moved on since.
                 if isinstance(outcome, Resolution):
                     created.append((job, outcome))
-            elif job.kind in _APPLY:
-                await _APPLY[job.kind](tx, job, outcome, now_ms)
+            elif kind is VERSION:
+                await _version_gone(tx, job)
             else:
-                raise ValueError(f"unknown job kind {job.kind!r}")
+                await _ended(tx, kind, job, _step(kind, job), now_ms)
         if created:
             await _versions_ready(tx, created, now_ms)
 
     async def give_up(self, tx: Writes, job: JobRecord, reason: str, now_ms: int) -> None:
-        """Record that a transition failed for good, in AWS's *_FAILED states."""
+        """Record that a transition failed for good, in its step's failed status."""
         reason = reason[:1024]
-        family, _, step = job.kind.partition(".")
-        if family in _STUDIO:
-            rows = _studio_rows(tx, family)
-            found = await rows.by_row(job.subject_id)
-            if found is not None:
-                await rows.update(
-                    job.subject_id,
-                    status=_STUDIO_FAILED[step],
-                    failure_reason=reason,
-                    modified_ms=now_ms,
-                )
-            return
-        if job.kind == JobKind.VERSION_CREATE and job.version is not None:
+        kind = _kind_of(job)
+        step = _step(kind, job)
+        if kind is VERSION:
+            assert job.version is not None
             version = await tx.versions.find(job.subject_id, job.version)
-            if version is None or version.status != VersionStatus.CREATING:
+            if job.kind == CREATE_VERSION and (
+                version is None or version.status != VersionStatus.CREATING
+            ):
                 return  # it has moved on (its image is being deleted): nothing to fail
-        if job.version is not None:
-            failed = (
-                VersionStatus.CREATE_FAILED
-                if job.kind == JobKind.VERSION_CREATE
-                else VersionStatus.DELETE_FAILED
-            )
             await tx.versions.update(
                 job.subject_id,
                 job.version,
-                status=failed,
+                status=step.failed,
                 failure_reason=reason,
                 modified_ms=now_ms,
             )
             return
-        failed_image = {
-            JobKind.IMAGE_CREATE: ImageStatus.CREATE_FAILED,
-            JobKind.IMAGE_UPDATE: ImageStatus.UPDATE_FAILED,
-            JobKind.IMAGE_DELETE: ImageStatus.DELETE_FAILED,
-        }[JobKind(job.kind)]
-        await tx.images.update(
-            job.subject_id, status=failed_image, failure_reason=reason, modified_ms=now_ms
-        )
+        rows = tx.of(kind)
+        if await rows.by_row(job.subject_id) is not None:
+            await rows.update(
+                job.subject_id, status=step.failed, failure_reason=reason, modified_ms=now_ms
+            )
 
 
-async def _image_ready(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
-    image = await tx.images.by_id(job.subject_id, lock=True)
-    if image is not None and image.status in {ImageStatus.CREATING, ImageStatus.UPDATING}:
-        await tx.images.update(image.id, status=ImageStatus.CREATED, modified_ms=now_ms)
-        log.info("image %s (%s, %s): CREATED", image.name, image.account, image.region)
+def _kind_of(job: JobRecord) -> ResourceKind[Any]:
+    kind = JOB_KINDS.get(job.kind)
+    if kind is None:
+        raise ValueError(f"unknown job kind {job.kind!r}")
+    return kind
 
 
-async def _image_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
-    image = await tx.images.by_id(job.subject_id)
-    await tx.images.delete(job.subject_id)
-    if image is not None:
-        log.info("image %s (%s, %s): deleted", image.name, image.account, image.region)
+def _step(kind: ResourceKind[Any], job: JobRecord) -> Step:
+    assert kind.transitions is not None
+    return kind.transitions.step_of(job.kind)
+
+
+async def _ended(
+    tx: Writes, kind: ResourceKind[Any], job: JobRecord, step: Step, now_ms: int
+) -> None:
+    """A resource's step done: in its status (from any busy status that ends in it), or
+    removed, with what hangs off it."""
+    rows = tx.of(kind)
+    found = await rows.by_row(job.subject_id, lock=True)
+    if step.done is None:
+        await rows.delete(job.subject_id)
+        if found is not None:
+            log.info("%s %s: deleted", kind.noun, _label(kind, found))
+        return
+    assert kind.transitions is not None
+    ending = {s.busy for s in kind.transitions.steps.values() if s.done == step.done}
+    if found is not None and found.status in ending:
+        await rows.update(found.id, status=step.done, modified_ms=now_ms)
+        log.info("%s %s: %s", kind.noun, _label(kind, found), step.done)
+
+
+def _label(kind: ResourceKind[Any], found: Any) -> str:
+    """`name (account, region)`, `d-…/name (account, region)`, for the log."""
+    shown = [
+        found.name if column == "name_key" else str(getattr(found, column)) for column in kind.key
+    ]
+    return f"{'/'.join(shown)} ({found.account}, {found.region})"
 
 
 async def _versions_ready(
@@ -155,76 +172,16 @@ async def _versions_ready(
         log.info("image version %s: %s", _version_label(name, number, account, region), said)
 
 
-async def _version_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
+async def _version_gone(tx: Writes, job: JobRecord) -> None:
     assert job.version is not None
-    name = await _image_name(tx, job)
+    image = await tx.of(VERSION.job_subject).by_row(job.subject_id)
     await tx.versions.delete(job.subject_id, job.version)
-    log.info("image version %s: deleted", name)
-
-
-async def _image_name(tx: Writes, job: JobRecord) -> str:
-    """`name/version (account, region)` of a version job, for the log."""
-    image = await tx.images.by_id(job.subject_id)
     if image is None:
-        return f"{job.subject_id}/{job.version}"
-    return _version_label(image.name, job.version, image.account, image.region)
+        label = f"{job.subject_id}/{job.version}"
+    else:
+        label = _version_label(image.name, job.version, image.account, image.region)
+    log.info("image version %s: deleted", label)
 
 
 def _version_label(name: str, number: int | None, account: str, region: str) -> str:
     return f"{name}/{number} ({account}, {region})"
-
-
-# Studio resources: the family of a job kind, the noun its log lines use.
-_STUDIO = {"domain": "domain", "user_profile": "user profile", "space": "space"}
-_STUDIO_FAILED = {
-    "create": StudioStatus.FAILED,
-    "update": StudioStatus.UPDATE_FAILED,
-    "delete": StudioStatus.DELETE_FAILED,
-}
-
-
-def _studio_rows(tx: Writes, family: str) -> Any:
-    return {"domain": tx.domains, "user_profile": tx.user_profiles, "space": tx.spaces}[family]
-
-
-async def _studio_ready(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
-    family = job.kind.partition(".")[0]
-    rows = _studio_rows(tx, family)
-    found = await rows.by_row(job.subject_id)
-    if found is not None and found.status in {StudioStatus.PENDING, StudioStatus.UPDATING}:
-        await rows.update(found.id, status=StudioStatus.IN_SERVICE, modified_ms=now_ms)
-        log.info("%s %s: InService", _STUDIO[family], _studio_name(found))
-
-
-async def _studio_gone(tx: Writes, job: JobRecord, _: Any, now_ms: int) -> None:
-    family = job.kind.partition(".")[0]
-    rows = _studio_rows(tx, family)
-    found = await rows.by_row(job.subject_id)
-    if found is not None:
-        await rows.delete(found.id)
-        log.info("%s %s: deleted", _STUDIO[family], _studio_name(found))
-
-
-def _studio_name(found: Any) -> str:
-    """`d-… (account, region)` or `d-…/name (account, region)`, for the log."""
-    where = f"({found.account}, {found.region})"
-    if hasattr(found, "last_uid"):
-        return f"{found.domain_id} {found.name} {where}"
-    return f"{found.domain_id}/{found.name} {where}"
-
-
-_APPLY: dict[str, Callable[[Writes, JobRecord, Any, int], Awaitable[None]]] = {
-    JobKind.IMAGE_CREATE: _image_ready,
-    JobKind.IMAGE_UPDATE: _image_ready,
-    JobKind.IMAGE_DELETE: _image_gone,
-    JobKind.VERSION_DELETE: _version_gone,
-    JobKind.DOMAIN_CREATE: _studio_ready,
-    JobKind.DOMAIN_UPDATE: _studio_ready,
-    JobKind.DOMAIN_DELETE: _studio_gone,
-    JobKind.USER_PROFILE_CREATE: _studio_ready,
-    JobKind.USER_PROFILE_UPDATE: _studio_ready,
-    JobKind.USER_PROFILE_DELETE: _studio_gone,
-    JobKind.SPACE_CREATE: _studio_ready,
-    JobKind.SPACE_UPDATE: _studio_ready,
-    JobKind.SPACE_DELETE: _studio_gone,
-}

@@ -28,8 +28,8 @@ from typing import Any
 
 from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Loaded, Transitions
-from sagemaker_images.records import CLIENT_TOKEN_LIFETIME_MS, JobRecord
 from sagemaker_images.registry.resolver import TransientFailure
+from sagemaker_images.resources.records import CLIENT_TOKEN_LIFETIME_MS, JobRecord
 from sagemaker_images.store import Presence, Store
 
 log = logging.getLogger(__name__)

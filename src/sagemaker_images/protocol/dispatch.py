@@ -20,9 +20,7 @@ from sagemaker_images.errors import (
     InternalFailure,
     SerializationError,
     ServiceError,
-    ServiceUnavailable,
     UnknownOperation,
-    ValidationError,
 )
 from sagemaker_images.protocol import model
 from sagemaker_images.protocol.serialize import (
@@ -34,14 +32,13 @@ from sagemaker_images.protocol.serialize import (
     loads,
 )
 from sagemaker_images.protocol.validate import Validator, compile_input
-from sagemaker_images.store import StoreUnavailable, UnstorableValue
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+# What a caller hears of an exception from below the handlers (None: an internal failure).
+Explain = Callable[[Exception], ServiceError | None]
 
 CHECK_RESPONSES_ENV = "SAGEMAKER_IMAGES_CHECK_RESPONSES"
 INTERNAL_FAILURE = "We encountered an internal error. Please try again."
-UNAVAILABLE = "The service is unavailable: its database cannot be reached. Please retry."
-UNSTORABLE = "The request contains a value that cannot be stored."
 
 log = logging.getLogger(__name__)
 
@@ -73,21 +70,24 @@ def error_answer(code: str, message: str, framework_status: int) -> tuple[int, b
     return shape.status, dumps({"__type": shape.code, shape.message_member: message})
 
 
-def _as_service_error(error: Exception) -> ServiceError | None:
-    """What the caller hears of an error from below the catalog, if it is theirs to hear."""
-    if isinstance(error, ServiceError):
-        return error
-    if isinstance(error, StoreUnavailable):
-        return ServiceUnavailable(UNAVAILABLE)
-    if isinstance(error, UnstorableValue):
-        return ValidationError(UNSTORABLE)
-    return None
+def _service_errors_only(error: Exception) -> ServiceError | None:
+    return error if isinstance(error, ServiceError) else None
 
 
 class Dispatcher:
-    """Serves the operations it is given handlers for; every other target is unknown."""
+    """Serves the operations it is given handlers for; every other target is unknown.
 
-    def __init__(self, handlers: Mapping[str, Handler], *, check: bool | None = None) -> None:
+    `explain`: what a caller hears of an exception a handler raises that is not a
+    ServiceError (say, of the database below), or None for an internal failure."""
+
+    def __init__(
+        self,
+        handlers: Mapping[str, Handler],
+        *,
+        explain: Explain = _service_errors_only,
+        check: bool | None = None,
+    ) -> None:
+        self._explain = explain
         self._prefix = model.target_prefix() + "."
         served = model.served_operations()
         if check is None:
@@ -117,7 +117,7 @@ class Dispatcher:
             result = await operation.handler(ctx, operation.validate(request))
             return 200, dumps(operation.serialize(result))
         except Exception as error:
-            known = _as_service_error(error)
+            known = error if isinstance(error, ServiceError) else self._explain(error)
             if known is None:
                 log.exception("internal failure in %s (request %s)", target, ctx.request_id)
                 return error_response(InternalFailure(INTERNAL_FAILURE))

@@ -25,8 +25,8 @@ from typing import Any
 
 import orjson
 
-from sagemaker_images.codegen import function
 from sagemaker_images.protocol.model import ListShape, MapShape, Shape, StructureShape
+from sagemaker_images.resources.codegen import function
 
 JSONDecodeError = orjson.JSONDecodeError
 Convert = Callable[[Any], Any]

@@ -47,10 +47,6 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 TOKEN_LIFETIME_SECONDS = 60
 
 
-# What a definite answer of a registry means, for the metrics.
-_OUTCOMES = {401: "unauthorized", 403: "unauthorized", 404: "not_found"}
-
-
 class RegistryError(Exception):
     """Why a reference could not be resolved, in words fit for a FailureReason."""
 

@@ -8,6 +8,7 @@ from sagemaker_images.store.errors import (
     StoreUnavailable,
     UnstorableValue,
 )
+from sagemaker_images.store.jobs import PendingJob
 from sagemaker_images.store.open import open_store
 from sagemaker_images.store.sql import PageRequest, TimeFilters
 
@@ -15,6 +16,7 @@ __all__ = [
     "DatabaseInUse",
     "DuplicateKey",
     "PageRequest",
+    "PendingJob",
     "Presence",
     "Reads",
     "Store",

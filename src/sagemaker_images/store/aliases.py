@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sagemaker_images.store.sql import PageRequest, Queries, Statements, Where
+from sagemaker_images.store.sql import Lookup, PageRequest, Queries, Statements, Where
+
+_VERSION_OF = Lookup("SELECT version FROM image_version_aliases WHERE image_id = ? AND alias = ?")
 
 
 class AliasReads:
@@ -12,10 +14,7 @@ class AliasReads:
         self._q = q
 
     async def version_of(self, image_id: int, alias: str) -> int | None:
-        row = await self._q.one(
-            "SELECT version FROM image_version_aliases WHERE image_id = ? AND alias = ?",
-            (image_id, alias),
-        )
+        row = await self._q.one(_VERSION_OF, (image_id, alias))
         return int(row[0]) if row else None
 
     async def holders(self, image_id: int, aliases: Iterable[str]) -> dict[str, int]:

@@ -1,10 +1,12 @@
-"""The store's face: a reader, transactions, and listeners for new jobs.
+"""The store's face: a reader, transactions, the creation of versions, and listeners for
+new jobs.
 
-`Reads` and `Writes` group the queries by resource (`reads.images.find(...)`,
-`tx.versions.insert(...)`); each resource's module holds its statements, written once in
-portable SQL over the primitives a dialect provides (`sql.Queries`, `sql.Statements`).
-`Reads` outside a transaction see the last commit; `Writes` exist only inside
-`Store.transaction()` and are committed when its block ends.
+`Reads` and `Writes` group the queries by resource: `reads.of(IMAGE).find(...)` for the rows
+of any kind (`rows.py`, made from the kind's declaration), and a module each for what is
+not a kind's rows (`tx.versions.insert(...)`, aliases, tags, jobs, the web catalog's
+reads), each written once in portable SQL over the primitives a dialect provides
+(`sql.Queries`, `sql.Statements`). `Reads` outside a transaction see the last commit;
+`Writes` exist only inside `Store.transaction()` and are committed when its block ends.
 """
 
 from __future__ import annotations
@@ -12,67 +14,93 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
-from sagemaker_images.records import (
-    APP_IMAGE_CONFIG_TAGS,
-    DOMAIN_TAGS,
-    IMAGE_TAGS,
-    SPACE_TAGS,
-    USER_PROFILE_TAGS,
-)
-from sagemaker_images.states import JOB_SUBJECTS
+from sagemaker_images.resources.kinds import IMAGE, TABLED, ResourceKind, jobs_of_subject
+from sagemaker_images.resources.records import CLIENT_TOKEN_LIFETIME_MS
 from sagemaker_images.store.aliases import AliasReads, AliasWrites
-from sagemaker_images.store.app_image_configs import AppImageConfigReads, AppImageConfigWrites
 from sagemaker_images.store.browse import BrowseReads
-from sagemaker_images.store.domains import DomainReads, DomainWrites
-from sagemaker_images.store.images import DEPENDENTS as IMAGE_DEPENDENTS
-from sagemaker_images.store.images import ImageReads, ImageWrites
+from sagemaker_images.store.errors import DuplicateKey
 from sagemaker_images.store.jobs import JobReads, JobWrites
-from sagemaker_images.store.spaces import SpaceReads, SpaceWrites
+from sagemaker_images.store.rows import Rows, RowWrites
 from sagemaker_images.store.sql import Queries, Statements
 from sagemaker_images.store.tags import TagReads, TagWrites
-from sagemaker_images.store.user_profiles import UserProfileReads, UserProfileWrites
-from sagemaker_images.store.versions import NewVersion, VersionReads, VersionWrites
+from sagemaker_images.store.versions import (
+    Created,
+    NewVersion,
+    Refused,
+    VersionReads,
+    VersionWrites,
+    Why,
+)
+
+R = TypeVar("R")
+# Tries of a version's writes that another call's change refused (its checks then pass):
+# past them the caller is told to retry.
+CREATE_ATTEMPTS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A resource an ARN names: its kind, its row (a version's: its image's), its number."""
+
+    kind: ResourceKind[Any]
+    row_id: int
+    number: int | None = None
 
 
 class Reads:
     def __init__(self, q: Queries) -> None:
-        self.images = ImageReads(q)
+        self._rows: dict[ResourceKind[Any], Rows[Any]] = {k: Rows(q, k) for k in TABLED}
         self.versions = VersionReads(q)
         self.aliases = AliasReads(q)
-        self.app_image_configs = AppImageConfigReads(q)
         self.tags = TagReads(q)
         self.jobs = JobReads(q)
-        self.domains = DomainReads(q)
-        self.user_profiles = UserProfileReads(q)
-        self.spaces = SpaceReads(q)
         self.browse = BrowseReads(q)
+
+    def of(self, kind: ResourceKind[R]) -> Rows[R]:
+        """The rows of a kind that has rows of its own."""
+        rows: Rows[R] = self._rows[kind]
+        return rows
+
+    async def locate(
+        self, kind: ResourceKind[Any], account: str, region: str, path: tuple[str, ...]
+    ) -> Located | None:
+        """The resource of `kind` whose ARN has the path `path` (`ResourceKind.segments`),
+        if there is one."""
+        if not kind.within_parent:
+            found = await self.of(kind).find(account, region, *path)
+            return None if found is None else Located(kind, found.id)
+        assert kind.parent is not None
+        parent = await self.of(kind.parent).find(account, region, *path[:-1])
+        number = path[-1]
+        if parent is None or not number.isdigit() or len(number) > 18:
+            return None
+        if await self.versions.find(parent.id, int(number)) is None:
+            return None
+        return Located(kind, parent.id, int(number))
 
 
 class Writes(Reads):
-    images: ImageWrites
     versions: VersionWrites
     aliases: AliasWrites
-    app_image_configs: AppImageConfigWrites
     tags: TagWrites
     jobs: JobWrites
-    domains: DomainWrites
-    user_profiles: UserProfileWrites
-    spaces: SpaceWrites
 
     def __init__(self, s: Statements) -> None:
         # Not super().__init__(): each resource's writes include its reads.
         self._s = s
-        self.images = ImageWrites(s)
+        self._rows = {k: RowWrites(s, k) for k in TABLED}
         self.versions = VersionWrites(s)
         self.aliases = AliasWrites(s)
-        self.app_image_configs = AppImageConfigWrites(s)
         self.tags = TagWrites(s)
         self.jobs = JobWrites(s)
-        self.domains = DomainWrites(s)
-        self.user_profiles = UserProfileWrites(s)
-        self.spaces = SpaceWrites(s)
+        self.browse = BrowseReads(s)
+
+    def of(self, kind: ResourceKind[R]) -> RowWrites[R]:
+        rows: RowWrites[R] = self._rows[kind]  # type: ignore[assignment]
+        return rows
 
     async def create_version(self, new: NewVersion) -> tuple[str, int] | None:
         """Number a new version of the image and write it with its aliases, its client
@@ -96,42 +124,32 @@ class Writes(Reads):
         return name, number
 
     async def reset(self, account: str | None = None) -> None:
-        """Delete every resource (of one account, if given), with its versions, aliases,
-        client tokens, tags and pending jobs."""
+        """Delete every resource (of one account, if given), with what hangs off each: its
+        dependent rows (versions, aliases, client tokens), tags and pending jobs."""
         s = self._s
+        tables = [t for kind in reversed(TABLED) for t in (*kind.dependents, kind.table)]
         if account is None:
-            for table in _EVERY_TABLE:
+            for table in ("jobs", "tags", *tables):
                 await s.run(f"DELETE FROM {table}")
             return
-        images = "SELECT id FROM images WHERE account = ?"
-        for table in IMAGE_DEPENDENTS:
-            await s.run(f"DELETE FROM {table} WHERE image_id IN ({images})", (account,))
-        for table, kinds in JOB_SUBJECTS.items():
-            await s.run(
-                f"DELETE FROM jobs WHERE kind IN ({', '.join('?' for _ in kinds)})"
-                f" AND subject_id IN (SELECT id FROM {table} WHERE account = ?)",
-                (*kinds, account),
-            )
-        for kind, table in _TAGGED:
-            await s.run(
-                "DELETE FROM tags WHERE resource_type = ? AND resource_id IN"
-                f" (SELECT id FROM {table} WHERE account = ?)",
-                (kind, account),
-            )
-        for _, table in _TAGGED:
-            await s.run(f"DELETE FROM {table} WHERE account = ?", (account,))
+        for kind in reversed(TABLED):
+            rows = f"SELECT id FROM {kind.table} WHERE account = ?"
+            for table in kind.dependents:
+                await s.run(f"DELETE FROM {table} WHERE {kind.name}_id IN ({rows})", (account,))
+            jobs = jobs_of_subject(kind)
+            if jobs:
+                await s.run(
+                    f"DELETE FROM jobs WHERE kind IN ({', '.join('?' for _ in jobs)})"
+                    f" AND subject_id IN ({rows})",
+                    (*jobs, account),
+                )
+            if kind.tagged:
+                await s.run(
+                    f"DELETE FROM tags WHERE resource_type = ? AND resource_id IN ({rows})",
+                    (kind.arn_type, account),
+                )
+            await s.run(f"DELETE FROM {kind.table} WHERE account = ?", (account,))
 
-
-# Each taggable resource's kind of tag and table.
-_TAGGED = (
-    (IMAGE_TAGS, "images"),
-    (APP_IMAGE_CONFIG_TAGS, "app_image_configs"),
-    (DOMAIN_TAGS, "domains"),
-    (USER_PROFILE_TAGS, "user_profiles"),
-    (SPACE_TAGS, "spaces"),
-)
-# Every table of the catalog, dependents first.
-_EVERY_TABLE = (*IMAGE_DEPENDENTS, "jobs", "tags", *(table for _, table in _TAGGED))
 
 JobListener = Callable[[int], None]
 
@@ -211,8 +229,32 @@ class Store(ABC):
         """Call `listener(due_ms)` after each commit that added jobs."""
         self._job_listeners.append(listener)
 
-    async def create_version(
-        self, new: NewVersion, renew_before_ms: int | None = None
+    async def create_version(self, new: NewVersion) -> Created | Refused:
+        """Make a version, or say why not.
+
+        The writes are made first, unchecked: they number and write the version only while
+        the image exists, may take a version and has none made with the client token, and an
+        alias held already fails them whole. Refused, reads say why (or find the answer
+        given to the token before), and the writes are made again after them: another call
+        may have taken the alias, the token or the last place meanwhile, and the next
+        reads see it."""
+        renew = None
+        for attempt in range(CREATE_ATTEMPTS):
+            if attempt:
+                checked = await check_create(self.reader, new)
+                if isinstance(checked, (Created, Refused)):
+                    return checked
+                renew = checked
+            try:
+                created = await self._write_version(new, renew)
+            except DuplicateKey:
+                continue
+            if created is not None:
+                return Created(*created)
+        return Refused(Why.CONTENDED)
+
+    async def _write_version(
+        self, new: NewVersion, renew_before_ms: int | None
     ) -> tuple[str, int] | None:
         """`Writes.create_version` in a transaction of its own; `renew_before_ms`: the
         client token exists but was made before then (it has expired), and is replaced."""
@@ -228,3 +270,30 @@ class Store(ABC):
         if due is not None:
             for listener in self._job_listeners:
                 listener(due)
+
+
+async def check_create(reads: Reads, new: NewVersion) -> Created | Refused | int | None:
+    """Why the store would refuse `new`'s writes, as `reads` see the catalog now: a
+    refusal, or the earlier answer to its client token; else None, or a time: its expired
+    token, made before then, is to be replaced."""
+    image = await reads.of(IMAGE).find(*new.image)
+    if image is None:
+        return Refused(Why.NO_IMAGE)
+    renew = None
+    earlier = await reads.versions.client_token(image.id, new.token.token)
+    expiry = new.token.created_ms - CLIENT_TOKEN_LIFETIME_MS
+    if earlier is not None and earlier.created_ms <= expiry:
+        renew = expiry
+    elif earlier is not None:
+        if earlier.request_digest != new.token.request_digest:
+            return Refused(Why.TOKEN_REUSED, image)
+        return Created(image.name, earlier.version, replayed=True)
+    if image.status != new.status:
+        return Refused(Why.NOT_READY, image)
+    if image.version_count >= new.limit:
+        return Refused(Why.AT_LIMIT, image)
+    holders = await reads.aliases.holders(image.id, new.aliases)
+    for alias in new.aliases:  # the first held, in the request's order
+        if alias in holders:
+            return Refused(Why.ALIAS_TAKEN, image, alias, holders[alias])
+    return renew

@@ -8,15 +8,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sagemaker_images.records import DomainRecord, SpaceRecord, UserProfileRecord, VersionRecord
-from sagemaker_images.store.domains import DOMAINS
-from sagemaker_images.store.spaces import SPACES
+from sagemaker_images.resources.kinds import DOMAIN, SPACE, TABLED, USER_PROFILE
+from sagemaker_images.resources.records import (
+    DomainRecord,
+    SpaceRecord,
+    UserProfileRecord,
+    VersionRecord,
+)
+from sagemaker_images.store.rows import table_of
 from sagemaker_images.store.sql import Queries
-from sagemaker_images.store.user_profiles import USER_PROFILES
 from sagemaker_images.store.versions import VERSIONS
 
-# Tables whose rows belong to an account and region.
-_REGIONAL = ("images", "app_image_configs", "domains")
+# Tables whose rows belong to an account and region directly (the rest live in these).
+_REGIONAL = tuple(kind.table for kind in TABLED if kind.parent is None)
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -108,7 +112,7 @@ class BrowseReads:
         these to a few thousand rows), each kind in creation order."""
         where = " WHERE account = ? AND region = ? ORDER BY created_ms, id"
         found: list[list[Any]] = []
-        for table in (DOMAINS, USER_PROFILES, SPACES):
+        for table in (table_of(DOMAIN), table_of(USER_PROFILE), table_of(SPACE)):
             rows = await self._q.all(
                 f"SELECT {table.select_list} FROM {table.name}{where}", (account, region)
             )

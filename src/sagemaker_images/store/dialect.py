@@ -35,7 +35,8 @@ class Dialect:
         key = (self.name, sql)
         rendered = _RENDERED.get(key)
         if rendered is None:
-            rendered = _RENDERED[key] = _render(self, sql)
+            # Of the statement's own type: what it is (a Lookup, a Batch) survives.
+            rendered = _RENDERED[key] = type(sql)(_render(self, sql))
         return rendered
 
 

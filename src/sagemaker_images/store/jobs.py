@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sagemaker_images.records import JobRecord
-from sagemaker_images.store.sql import BATCH_STATEMENT, Queries, Statements, Where
+from sagemaker_images.resources.records import JobRecord
+from sagemaker_images.store.sql import Batch, Queries, Statements, Where
 from sagemaker_images.store.tables import Table
 
 JOBS = Table("jobs", JobRecord)
@@ -134,11 +134,13 @@ class JobWrites(JobReads):
         # queue is nearly empty), each run locking more rows: 17,003 jobs were leased by
         # one claim of 64 that way, in two minutes.
         rows = await self._s.all(
-            f"{BATCH_STATEMENT}WITH due AS (SELECT id FROM jobs WHERE due_ms <= ?"
-            " AND (lease_until_ms IS NULL OR lease_until_ms < ?{lease_holder_gone})"
-            " ORDER BY due_ms LIMIT ? {skip_locked})"
-            " UPDATE jobs SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1"
-            f" WHERE {{chosen_jobs}} RETURNING {JOBS.select_list}",
+            Batch(
+                "WITH due AS (SELECT id FROM jobs WHERE due_ms <= ?"
+                " AND (lease_until_ms IS NULL OR lease_until_ms < ?{lease_holder_gone})"
+                " ORDER BY due_ms LIMIT ? {skip_locked})"
+                " UPDATE jobs SET lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1"
+                f" WHERE {{chosen_jobs}} RETURNING {JOBS.select_list}"
+            ),
             (now_ms, now_ms, limit, owner, lease_until_ms),
         )
         return [JOBS.record(row) for row in rows]
@@ -148,8 +150,7 @@ class JobWrites(JobReads):
         leases passed to someone else meanwhile."""
         marks = ", ".join("?" for _ in job_ids)
         rows = await self._s.all(
-            f"{BATCH_STATEMENT}DELETE FROM jobs WHERE lease_owner = ? AND id IN ({marks})"
-            " RETURNING id",
+            Batch(f"DELETE FROM jobs WHERE lease_owner = ? AND id IN ({marks}) RETURNING id"),
             (owner, *job_ids),
         )
         return {int(row[0]) for row in rows}

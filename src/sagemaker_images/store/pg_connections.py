@@ -26,11 +26,11 @@ from psycopg import AsyncConnection
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from sagemaker_images.config import redacted
 from sagemaker_images.store.errors import StoreUnavailable, UnstorableValue
-from sagemaker_images.store.open import redacted
 from sagemaker_images.store.pg_presence import CONNECT_TIMEOUT_SECONDS
 from sagemaker_images.store.pg_slots import Slots
-from sagemaker_images.store.sql import BATCH_STATEMENT
+from sagemaker_images.store.sql import Batch
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,9 @@ def _spoke_while_idle(connection: AsyncConnection[Any]) -> bool:
 
 
 def prepared(sql: str) -> bool | None:
-    """psycopg's `prepare`: never for a batch's statement (see BATCH_STATEMENT), else its
-    default (prepared once it has run a few times on the connection)."""
-    return False if sql.startswith(BATCH_STATEMENT) else None
+    """psycopg's `prepare`: never for a batch's statement (`sql.Batch`), else its default
+    (prepared once it has run a few times on the connection)."""
+    return False if isinstance(sql, Batch) else None
 
 
 def unstorable(error: psycopg.DataError) -> UnstorableValue:
@@ -169,16 +169,11 @@ class Connections:
         return self._slots.free()
 
     async def live(
-        self, sql: str, params: Sequence[Any] = ()
-    ) -> tuple[AsyncConnection[Any], psycopg.AsyncCursor[Any]]:
-        """A pooled connection that has run `sql` (a read, or BEGIN: safe to run again),
-        passing over connections that died while idle. The caller releases it."""
-        return await self.live_made(lambda: (sql, params))
-
-    async def live_made(
         self, statement: StatementMaker
     ) -> tuple[AsyncConnection[Any], psycopg.AsyncCursor[Any]]:
-        """`live`, for a statement made once a connection is held (the same each time)."""
+        """A pooled connection that has run the statement `statement()` makes once the
+        connection is held (the same each time: a read, or BEGIN, safe to run again),
+        passing over connections that died while idle. The caller releases it."""
         for _ in range(self.size + 1):
             connection = await self.acquire()
             try:

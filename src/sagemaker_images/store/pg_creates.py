@@ -21,26 +21,38 @@ call is written again by itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from sagemaker_images.store.errors import DuplicateKey, UnstorableValue
 from sagemaker_images.store.pg_presence import JOB_CHANNEL
-from sagemaker_images.store.sql import BATCH_STATEMENT
+from sagemaker_images.store.sql import Batch
 from sagemaker_images.store.versions import ALLOCATE, VERSIONS, NewVersion
 from sagemaker_images.store.waiting import answer, fail
 
 # The most creates written in one statement.
 MOST_IN_A_GROUP = 64
 
-# Statements by whether they also notify the other servers of the new jobs (then with the
-# notification's payload as their last parameter), and their rows.
-Statement = Mapping[bool, str]
 Rows = list[tuple[Any, ...]]
-# Runs a statement committed alone, for jobs due at a time: (statements, params, due_ms).
-Write = Callable[[Statement, Sequence[Any], int], Awaitable[Rows]]
+
+
+@dataclass(frozen=True, slots=True)
+class Announcing:
+    """A statement that adds jobs, in two forms: `quiet`, and `notifying` the other servers
+    of them (with the notification's payload as its last parameter)."""
+
+    quiet: str
+    notifying: str
+
+    def sql(self, announce: bool) -> str:
+        return self.notifying if announce else self.quiet
+
+
+# Runs a statement committed alone, for jobs due at a time: (statement, params, due_ms).
+Write = Callable[[Announcing, Sequence[Any], int], Awaitable[Rows]]
 
 _INSERTED = [c for c in VERSIONS.columns if not c.generated]
 # The version's own columns (the statement takes the image and the number from the
@@ -117,7 +129,7 @@ def _group_sql(announce: bool) -> str:
     own = ", ".join(c.name for c in _OWN)
     notify, count = _notify(announce, "m")
     return (
-        f"{BATCH_STATEMENT}WITH r AS (SELECT * FROM json_to_recordset(?::json)"
+        "WITH r AS (SELECT * FROM json_to_recordset(?::json)"
         f" AS r({', '.join(_GROUP_FIELDS)})),"
         f" c AS (SELECT {', '.join(key)}, COUNT(*) AS k, array_agg(token) AS tokens"
         f" FROM r GROUP BY {', '.join(key)}),"
@@ -149,8 +161,8 @@ def _group_sql(announce: bool) -> str:
     )
 
 
-SINGLE: Statement = {announce: _single_sql(announce) for announce in (False, True)}
-GROUP: Statement = {announce: _group_sql(announce) for announce in (False, True)}
+SINGLE = Announcing(_single_sql(False), _single_sql(True))
+GROUP = Announcing(Batch(_group_sql(False)), Batch(_group_sql(True)))
 
 
 def single_params(new: NewVersion) -> list[Any]:
@@ -199,8 +211,11 @@ Waiting = tuple[NewVersion, "asyncio.Future[Outcome]"]
 class VersionCreates:
     """This server's creates, written one group at a time (see the module's docstring)."""
 
-    def __init__(self, write: Write) -> None:
+    def __init__(self, write: Write, *, always: bool = False) -> None:
+        """`always`: write even a lone create with the group's statement (for tests: every
+        create takes that path)."""
         self._write = write
+        self._always = always
         self._waiting: list[Waiting] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -239,7 +254,7 @@ class VersionCreates:
     async def _write_group(self, group: list[Waiting]) -> None:
         """The group in one statement; then, in their order, each call it could not answer
         by itself."""
-        if len(group) > 1:
+        if len(group) > 1 or self._always:
             news = [new for new, _ in group]
             try:
                 rows = await self._write(GROUP, group_params(news), min(n.job[1] for n in news))

@@ -15,9 +15,9 @@ from collections.abc import Callable
 import psycopg
 from psycopg import AsyncConnection
 
+from sagemaker_images.config import redacted
 from sagemaker_images.store.base import JobListener, Presence
 from sagemaker_images.store.errors import StoreUnavailable
-from sagemaker_images.store.open import redacted
 
 log = logging.getLogger(__name__)
 

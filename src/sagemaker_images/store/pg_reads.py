@@ -4,7 +4,8 @@ A single-row read costs PostgreSQL and the server far more for its round trip (a
 at each end, a bind and an execute, psycopg's send and wait) than for its rows: measured
 here, one lookup a statement ran at about 6k/s where eight lookups a statement ran at 24k
 lookups/s, with a third of the database's CPU per lookup. So when every connection is busy,
-reads of the same statement that queue for the next one free become one statement:
+lookups of the same statement (`sql.Lookup`: at most one row, by key) that queue for the
+next one free become one statement:
 
     SELECT grouped_call.n, q.*
     FROM json_to_recordset(?) AS grouped_call(n integer, arg0 text, ...)
@@ -15,9 +16,9 @@ read that finds a connection free runs alone, as before: grouping only ever repl
 waiting. Each read of a group still sees every write acknowledged before it was asked
 (the statement starts after the last of them arrived).
 
-A read that cannot be written so (one without parameters, one sorted but not to one row, a
-parameter that is NULL in every read of a group, an aggregate of a parameter alone, a
-value PostgreSQL cannot hold) runs alone: statements PostgreSQL refuses to group are
+Every other read runs alone, as does a lookup that cannot be written so (one without
+parameters, a parameter that is NULL in every read of a group, an aggregate of a parameter
+alone, a value PostgreSQL cannot hold): statements PostgreSQL refuses to group are
 remembered, and a group refused for its values is run again read by read, so each gets the
 answer it would have had alone. When the group's wait for a connection times out, all its
 reads are answered unavailable (503) together, including those that joined it late.
@@ -28,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -36,6 +36,7 @@ import psycopg
 
 from sagemaker_images.store.errors import StoreUnavailable, UnstorableValue
 from sagemaker_images.store.pg_connections import StatementMaker
+from sagemaker_images.store.sql import Lookup
 from sagemaker_images.store.waiting import answer, fail
 
 log = logging.getLogger(__name__)
@@ -57,24 +58,31 @@ _SQL_TYPES: tuple[tuple[type, str], ...] = (
     (float, "float8"),
     (str, "text"),
 )
-_LIMIT_ONE = re.compile(r"\bLIMIT 1\b")
 
 
 class _Group:
     """Reads of one statement waiting for the same connection."""
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, joined: bool) -> None:
         self.sql = sql
         self.members: list[tuple[Sequence[Any], asyncio.Future[Rows]]] = []
         self.statement: tuple[str, Sequence[Any]] | None = None
+        # Whether the statement is the grouping one (its rows numbered by read), even for
+        # one read; else a lone read is asked as it was written.
+        self.joined = joined
 
 
 class GroupedReads:
     """Groups the single-row reads that find no connection free (see the module's text)."""
 
-    def __init__(self, fetch: Fetch, connection_free: Callable[[], bool]) -> None:
+    def __init__(
+        self, fetch: Fetch, connection_free: Callable[[], bool], *, always: bool = False
+    ) -> None:
+        """`always`: group every lookup, even one that finds a connection free, and ask
+        even a lone one in the grouping form (for tests: every read takes that path)."""
         self._fetch = fetch
         self._connection_free = connection_free
+        self._always = always
         self._forming: dict[str, _Group] = {}
         self._refused: set[str] = set()  # statements PostgreSQL cannot take as a group
         self._running: set[asyncio.Task[None]] = set()  # held here: the loop keeps weak ones
@@ -82,15 +90,18 @@ class GroupedReads:
         self.grouped = 0  # the reads they answered
 
     async def rows(self, sql: str, params: Sequence[Any]) -> Rows:
-        """The rows of one read: alone when a connection is free, else with others."""
-        if not params or self._connection_free() or sql in self._refused:
-            return await self._alone(sql, params)
+        """The rows of one read: a lookup with others when it would wait for a connection,
+        any other alone."""
+        if (
+            not isinstance(sql, Lookup)
+            or not params
+            or sql in self._refused
+            or (not self._always and self._connection_free())
+        ):
+            return await self._read_alone(sql, params)
         group = self._forming.get(sql)
-        if group is None and not _keeps_its_order(sql):
-            self._refused.add(sql)
-            return await self._alone(sql, params)
         if group is None or len(group.members) >= MOST_PER_GROUP:
-            group = self._forming[sql] = _Group(sql)
+            group = self._forming[sql] = _Group(sql, self._always)
             task = asyncio.get_running_loop().create_task(self._run(group))
             self._running.add(task)
             task.add_done_callback(self._running.discard)
@@ -104,7 +115,7 @@ class GroupedReads:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def _alone(self, sql: str, params: Sequence[Any]) -> Rows:
+    async def _read_alone(self, sql: str, params: Sequence[Any]) -> Rows:
         return await self._fetch(lambda: (sql, params))
 
     async def _run(self, group: _Group) -> None:
@@ -114,7 +125,7 @@ class GroupedReads:
             # Before anything else: a read that joined a group already answered (here, one
             # that never got a connection) would wait for ever.
             self._seal(group)
-            alone = len(group.members) == 1  # its own statement: its own error
+            alone = not group.joined  # its own statement: its own error
             if not alone and isinstance(error, (psycopg.Error, UnstorableValue, ValueError)):
                 await self._ask_alone(group, error)
                 return
@@ -122,7 +133,7 @@ class GroupedReads:
             if not isinstance(error, (StoreUnavailable, psycopg.Error, UnstorableValue)):
                 raise
             return
-        if len(group.members) == 1:
+        if not group.joined:
             answer(group.members[0][1], rows)
             return
         self.groups += 1
@@ -145,7 +156,7 @@ class GroupedReads:
         self, sql: str, params: Sequence[Any], waiting: asyncio.Future[Rows]
     ) -> None:
         try:
-            rows = await self._alone(sql, params)
+            rows = await self._read_alone(sql, params)
         except BaseException as error:
             fail([waiting], error)
             if not isinstance(error, Exception):
@@ -167,9 +178,11 @@ class GroupedReads:
 
 
 def _statement(group: _Group) -> tuple[str, Sequence[Any]]:
-    """One read alone as it was asked; several as one statement of JSON rows."""
-    if len(group.members) == 1:
+    """One read alone as it was asked; several (or one, where always joined) as one
+    statement of JSON rows."""
+    if len(group.members) == 1 and not group.joined:
         return group.sql, group.members[0][0]
+    group.joined = True
     columns = [_sql_type([params[i] for params, _ in group.members]) for i in range(_width(group))]
     if None in columns:
         raise ValueError("a parameter without a value in every read: no type to give it")
@@ -185,13 +198,6 @@ def _statement(group: _Group) -> tuple[str, Sequence[Any]]:
         for n, (params, _) in enumerate(group.members)
     ]
     return sql, (json.dumps(rows),)
-
-
-def _keeps_its_order(sql: str) -> bool:
-    """Whether a read's first row is the same in a group: SQL promises no order to the
-    rows of a join, so a sorted read is grouped only when it yields one row (LIMIT 1)."""
-    words = sql.upper()
-    return "ORDER BY" not in words or _LIMIT_ONE.search(words) is not None
 
 
 def _width(group: _Group) -> int:

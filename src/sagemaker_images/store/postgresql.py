@@ -35,11 +35,11 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection, errors
 
+from sagemaker_images.config import redacted
 from sagemaker_images.store.base import JobListener, Presence, Reads, Store, Writes
 from sagemaker_images.store.dialect import Dialect
 from sagemaker_images.store.errors import DuplicateKey
 from sagemaker_images.store.migrate import apply_migrations
-from sagemaker_images.store.open import redacted
 from sagemaker_images.store.pg_connections import (
     Connections,
     StatementMaker,
@@ -47,13 +47,14 @@ from sagemaker_images.store.pg_connections import (
     unavailable,
     unstorable,
 )
-from sagemaker_images.store.pg_creates import Statement, VersionCreates
+from sagemaker_images.store.pg_creates import Announcing
+from sagemaker_images.store.pg_grouping import Grouping
 from sagemaker_images.store.pg_presence import (
     JOB_CHANNEL,
     PRESENCE_SEED,
     PostgresPresence,
 )
-from sagemaker_images.store.pg_reads import GroupedReads, Rows
+from sagemaker_images.store.pg_reads import Rows
 from sagemaker_images.store.versions import FORGET_TOKEN, NewVersion
 
 log = logging.getLogger(__name__)
@@ -130,43 +131,60 @@ class _Statements:
 
 class _PooledReads:
     """Each query on whichever pooled connection is free, in its own implicit transaction;
-    single-row reads that have to wait for one go together (pg_reads.py)."""
+    lookups that have to wait for one go together (the store's grouping)."""
 
-    def __init__(self, store: PostgresStore) -> None:
-        self._store = store
-        self.grouped = GroupedReads(self._fetch, store.connections.free)
+    def __init__(self, connections: Connections) -> None:
+        self._connections = connections
+        self.grouping: Grouping | None = None  # set by the store, which owns it
 
-    async def _fetch(self, statement: StatementMaker) -> Rows:
+    async def fetch(self, statement: StatementMaker) -> Rows:
         def rendered() -> tuple[str, Sequence[Any]]:
             sql, params = statement()
             return POSTGRESQL.render(sql), params
 
-        connection, cursor = await self._store.connections.live_made(rendered)
+        connection, cursor = await self._connections.live(rendered)
         try:
             return await cursor.fetchall()
         except psycopg.OperationalError as error:
             raise unavailable(error) from error
         finally:
-            await self._store.connections.release(connection)
+            await self._connections.release(connection)
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        rows = await self.grouped.rows(sql, params)
+        assert self.grouping is not None
+        rows = await self.grouping.read(sql, params)
         return rows[0] if rows else None
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return await self._fetch(lambda: (sql, params))
+        return await self.fetch(lambda: (sql, params))
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str, pool_size: int = 10, pool_timeout: float = 5.0) -> None:
+    """`group_always`: take the grouping path for every lookup and every create, even one
+    that waits for nothing (for tests; see pg_grouping.py)."""
+
+    def __init__(
+        self,
+        url: str,
+        pool_size: int = 10,
+        pool_timeout: float = 5.0,
+        *,
+        group_always: bool = False,
+    ) -> None:
         super().__init__()
         self.url = url
         self.connections = Connections(url, pool_size, pool_timeout)
-        self._pooled = _PooledReads(self)
+        self._pooled = _PooledReads(self.connections)
+        self.grouping = Grouping(
+            self._pooled.fetch,
+            self.connections.free,
+            self._write_announcing,
+            always=group_always,
+        )
+        self._pooled.grouping = self.grouping
         self._reader = Reads(self._pooled)
         self._presences: set[PostgresPresence] = set()
         self._announced_ms = 0  # the due time this server last announced with NOTIFY
-        self._creates = VersionCreates(self._write_announcing)
 
     async def open(self) -> None:
         await self.connections.open()
@@ -199,13 +217,12 @@ class PostgresStore(Store):
     def pool_stats(self) -> dict[str, int]:
         return {
             **self.connections.stats(),
-            "read_groups": self._pooled.grouped.groups,
-            "grouped_reads": self._pooled.grouped.grouped,
+            **self.grouping.stats(),
         }
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Writes]:
-        connection, _ = await self.connections.live("BEGIN")
+        connection, _ = await self.connections.live(lambda: ("BEGIN", ()))
         writes = Writes(_Statements(connection))
         try:
             try:
@@ -234,31 +251,31 @@ class PostgresStore(Store):
             self._announced(due)
         self._jobs_committed(writes)
 
-    async def create_version(
-        self, new: NewVersion, renew_before_ms: int | None = None
+    async def _write_version(
+        self, new: NewVersion, renew_before_ms: int | None
     ) -> tuple[str, int] | None:
         if renew_before_ms is None:
-            created = await self._creates.create(new)
+            created = await self.grouping.create(new)
         else:
-            await self._alone(FORGET_TOKEN, (new.token.token, renew_before_ms, *new.image))
-            created = await self._creates.alone(new)
+            await self._write_alone(FORGET_TOKEN, (new.token.token, renew_before_ms, *new.image))
+            created = await self.grouping.create_alone(new)
         if created is not None:
             self._job_added(new.job[1])  # here, in the call's own context
         return created
 
     async def _write_announcing(
-        self, statement: Statement, params: Sequence[Any], due_ms: int
+        self, statement: Announcing, params: Sequence[Any], due_ms: int
     ) -> list[tuple[Any, ...]]:
         """A statement that adds jobs due from `due_ms`, committed alone; with a NOTIFY of
         them to the other servers when they are to hear of it."""
         announce = self._announcing(due_ms)
         sent = [*params, str(due_ms)] if announce else params
-        rows = await self._alone(statement[announce], sent)
+        rows = await self._write_alone(statement.sql(announce), sent)
         if rows and announce:
             self._announced(due_ms)
         return rows
 
-    async def _alone(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    async def _write_alone(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """One write committed by itself (the connection's autocommit). Never run again on
         another connection when one fails: whether it committed is unknown, and the
         caller's retry (with its ClientToken) is what may safely repeat it."""
@@ -291,7 +308,7 @@ class PostgresStore(Store):
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Reads]:
         connection, _ = await self.connections.live(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+            lambda: ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", ())
         )
         try:
             yield Reads(_Statements(connection))
@@ -302,7 +319,7 @@ class PostgresStore(Store):
             await self.connections.release(connection)
 
     async def close(self) -> None:
-        await self._pooled.grouped.close()
+        await self.grouping.close()
         for presence in list(self._presences):
             await presence.stop()
         await self.connections.close()

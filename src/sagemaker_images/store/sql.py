@@ -13,13 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-# Leads a statement that works on a batch of rows, run once per batch: planned for its
-# values and the tables' present size each time it runs, never from a plan kept on the
-# connection (PostgreSQL keeps the plan of a prepared statement that it chose while the
-# tables were small until they are next analyzed: seen scanning 66,000 versions to finish
-# a batch of 64 jobs, and every token of an image to group creates). Its planning is
-# shared by the batch; a one-row statement keeps the saved plan, which costs a third.
-BATCH_STATEMENT = "/* batch */ "
+
+class Lookup(str):
+    """A statement that reads at most one row, found by key. On PostgreSQL, lookups of one
+    statement that wait for a connection together may be asked as one (pg_reads.py)."""
+
+
+class Batch(str):
+    """A statement that works on a batch of rows, run once per batch: planned for its
+    values and the tables' present size each time it runs, never from a plan kept on the
+    connection (PostgreSQL keeps the plan of a prepared statement that it chose while the
+    tables were small until they are next analyzed: seen scanning 66,000 versions to finish
+    a batch of 64 jobs, and every token of an image to group creates). Its planning is
+    shared by the batch; a one-row statement keeps its saved plan, which costs a third."""
 
 
 class Queries(Protocol):

@@ -1,4 +1,4 @@
-"""A table's SQL, derived from its record's declaration (`sagemaker_images.records`).
+"""A table's SQL, derived from its record's declaration (`sagemaker_images.resources.records`).
 
 Column lists, the insert statement, update assignments and the conversions between a
 record's values and what the database holds (`bool` as an integer, `dict` as JSON text)
@@ -12,8 +12,8 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
-from sagemaker_images.codegen import function
-from sagemaker_images.records import Column, columns_of
+from sagemaker_images.resources.codegen import function
+from sagemaker_images.resources.records import Column, columns_of
 
 R = TypeVar("R")
 Convert = Callable[[Any], Any]

@@ -5,18 +5,21 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from sagemaker_images.records import (
+from sagemaker_images.resources.kinds import IMAGE
+from sagemaker_images.resources.records import (
     ClientTokenRecord,
     ImageRecord,
     VersionRecord,
     listed_columns,
 )
-from sagemaker_images.states import VersionStatus
-from sagemaker_images.store.images import IMAGES, ImageReads
+from sagemaker_images.resources.states import VersionStatus
+from sagemaker_images.store.rows import Rows, table_of
 from sagemaker_images.store.sql import (
-    BATCH_STATEMENT,
+    Batch,
+    Lookup,
     PageRequest,
     Queries,
     Statements,
@@ -25,6 +28,7 @@ from sagemaker_images.store.sql import (
 )
 from sagemaker_images.store.tables import Table
 
+IMAGES = table_of(IMAGE)
 VERSIONS = Table("image_versions", VersionRecord)
 CLIENT_TOKENS = Table("client_tokens", ClientTokenRecord)
 # What a listed version's row holds, in this order: plain tuples, as a page may hold a
@@ -32,8 +36,10 @@ CLIENT_TOKENS = Table("client_tokens", ClientTokenRecord)
 LISTED = tuple(column.name for column in listed_columns(VersionRecord))
 ListedVersion = tuple[Any, ...]
 
-_FIND = f"SELECT {VERSIONS.select_list} FROM image_versions WHERE image_id = ? AND version = ?"
-_FIND_TOKEN = (
+_FIND = Lookup(
+    f"SELECT {VERSIONS.select_list} FROM image_versions WHERE image_id = ? AND version = ?"
+)
+_FIND_TOKEN = Lookup(
     f"SELECT {CLIENT_TOKENS.select_list} FROM client_tokens WHERE image_id = ? AND token = ?"
 )
 
@@ -56,9 +62,9 @@ class NewVersion:
     limit: int  # and while it holds fewer versions
 
 
-# How a version's creation ended: (image id, number, container image, failure reason), the
+# How a version's CREATING ended: (image id, number, container image, failure reason), the
 # container image None when it failed.
-CreateOutcome = tuple[int, int, str | None, str | None]
+Ending = tuple[int, int, str | None, str | None]
 # A client token made before a time (expired), of an image given by its key.
 FORGET_TOKEN = (
     "DELETE FROM client_tokens WHERE token = ? AND created_ms < ? AND image_id ="
@@ -73,6 +79,35 @@ ALLOCATE = (
     " AND NOT EXISTS (SELECT 1 FROM client_tokens c WHERE c.image_id = images.id"
     " AND c.token = ?) RETURNING id, name, last_version"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A version made (or, `replayed`, made earlier by a call with the same client token):
+    its image's stored name and its number."""
+
+    name: str
+    number: int
+    replayed: bool = False
+
+
+class Why(StrEnum):
+    """Why a version was not made."""
+
+    NO_IMAGE = "no such image"
+    TOKEN_REUSED = "the client token was used with other parameters"
+    NOT_READY = "the image is not in the status that takes versions"
+    AT_LIMIT = "the image holds its limit of versions"
+    ALIAS_TAKEN = "an alias is held by another version"
+    CONTENDED = "the image kept changing under the call"
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    why: Why
+    image: ImageRecord | None = None
+    alias: str | None = None  # ALIAS_TAKEN: the alias, and the version that holds it
+    holder: int | None = None
 
 
 @dataclass(slots=True)
@@ -105,7 +140,7 @@ def _lookup_sql(by_alias: bool, by_number: bool) -> str:
 
 
 # Built once: (by alias, by number) -> statement.
-_LOOKUP = {key: _lookup_sql(*key) for key in itertools.product((False, True), repeat=2)}
+_LOOKUP = {key: Lookup(_lookup_sql(*key)) for key in itertools.product((False, True), repeat=2)}
 _IMAGE_WIDTH = len(IMAGES.columns)
 
 
@@ -123,8 +158,10 @@ class VersionReads:
             return []
         pairs = ", ".join("(?, ?)" for _ in keys)
         rows = await self._q.all(
-            f"{BATCH_STATEMENT}SELECT {VERSIONS.select_list} FROM image_versions"
-            f" WHERE (image_id, version) IN (VALUES {pairs})",
+            Batch(
+                f"SELECT {VERSIONS.select_list} FROM image_versions"
+                f" WHERE (image_id, version) IN (VALUES {pairs})"
+            ),
             [value for key in keys for value in key],
         )
         return [VERSIONS.record(row) for row in rows]
@@ -158,7 +195,7 @@ class VersionReads:
         before the holder committed (PostgreSQL re-reads only the locked row), so two
         deletes of one version could both find it CREATED.
         """
-        if lock and await ImageReads(self._q).find(account, region, name_key, lock=True) is None:
+        if lock and await Rows(self._q, IMAGE).find(account, region, name_key, lock=True) is None:
             return VersionLookup(None, None, None)
         params: list[Any] = [] if alias is None else [alias]
         if version is not None:
@@ -232,7 +269,7 @@ class VersionWrites(VersionReads):
         )
 
     async def finish_creating(
-        self, outcomes: Sequence[CreateOutcome], modified_ms: int
+        self, outcomes: Sequence[Ending], modified_ms: int
     ) -> list[tuple[int, int, str, str, str]]:
         """End versions still CREATING, in one statement: CREATED with the container image
         of their outcome, or CREATE_FAILED with its reason where it has none. Those ended:
@@ -241,17 +278,19 @@ class VersionWrites(VersionReads):
             return []
         given = ", ".join("(?, ?, ?, ?)" for _ in outcomes)
         rows = await self._s.all(
-            f"{BATCH_STATEMENT}UPDATE image_versions SET container_image = x.container_image,"
-            " failure_reason = x.failure_reason, modified_ms = ?,"
-            " status = CASE WHEN x.container_image IS NULL THEN ? ELSE ? END"
-            " FROM (SELECT column1 AS image_id, column2 AS version, column3 AS container_image,"
-            f" column4 AS failure_reason FROM (VALUES {given}) AS given) AS x"
-            " WHERE image_versions.image_id = x.image_id AND image_versions.version = x.version"
-            " AND image_versions.status = ?"
-            " RETURNING image_versions.image_id, image_versions.version,"
-            " (SELECT name FROM images WHERE images.id = image_versions.image_id),"
-            " (SELECT account FROM images WHERE images.id = image_versions.image_id),"
-            " (SELECT region FROM images WHERE images.id = image_versions.image_id)",
+            Batch(
+                "UPDATE image_versions SET container_image = x.container_image,"
+                " failure_reason = x.failure_reason, modified_ms = ?,"
+                " status = CASE WHEN x.container_image IS NULL THEN ? ELSE ? END"
+                " FROM (SELECT column1 AS image_id, column2 AS version, column3 AS container_image,"
+                f" column4 AS failure_reason FROM (VALUES {given}) AS given) AS x"
+                " WHERE image_versions.image_id = x.image_id AND image_versions.version = x.version"
+                " AND image_versions.status = ?"
+                " RETURNING image_versions.image_id, image_versions.version,"
+                " (SELECT name FROM images WHERE images.id = image_versions.image_id),"
+                " (SELECT account FROM images WHERE images.id = image_versions.image_id),"
+                " (SELECT region FROM images WHERE images.id = image_versions.image_id)"
+            ),
             [
                 modified_ms,
                 VersionStatus.CREATE_FAILED,

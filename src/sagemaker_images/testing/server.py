@@ -68,7 +68,7 @@ class SageMakerImagesServer(Controlled, Lifecycle):
     def start(self) -> SageMakerImagesServer:
         import uvicorn
 
-        from sagemaker_images.app import Application
+        from sagemaker_images.server.app import Application
 
         application = Application(self.settings, own_process=False)
         config = uvicorn.Config(

@@ -18,12 +18,12 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
 
-from sagemaker_images.asgi import Scope, Send, header
+from sagemaker_images.auth.credentials import KeyRing
 from sagemaker_images.catalog.browse import Browse, attachments_of
 from sagemaker_images.context import RequestContext
-from sagemaker_images.credentials import KeyRing
 from sagemaker_images.errors import ResourceNotFound, ServiceError, ServiceUnavailable
 from sagemaker_images.protocol import model
+from sagemaker_images.protocol.asgi import Scope, Send, header
 from sagemaker_images.protocol.validate import Validator, compile_input
 from sagemaker_images.ui import layout, pages
 from sagemaker_images.ui.html import Markup

@@ -28,7 +28,18 @@ from typing import Any
 import orjson
 
 from sagemaker_images import __version__
-from sagemaker_images.asgi import (
+from sagemaker_images.auth.credentials import KeyRing
+from sagemaker_images.auth.sigv4 import Verifier
+from sagemaker_images.catalog.browse import Browse
+from sagemaker_images.catalog.common import Runtime, wall_clock_ms
+from sagemaker_images.catalog.service import explain, handlers
+from sagemaker_images.config import Settings, redacted
+from sagemaker_images.errors import ServiceError, UnknownOperation
+from sagemaker_images.jobs.retry import RetryPolicy
+from sagemaker_images.jobs.transitions import Transitions
+from sagemaker_images.jobs.worker import Worker
+from sagemaker_images.logs import AccessLog, configure
+from sagemaker_images.protocol.asgi import (
     JSON,
     Receive,
     RequestIds,
@@ -40,29 +51,17 @@ from sagemaker_images.asgi import (
     respond,
     respond_redirect,
 )
-from sagemaker_images.calls import Calls, note_jobs_added
-from sagemaker_images.catalog.browse import Browse
-from sagemaker_images.catalog.common import Deps, wall_clock_ms
-from sagemaker_images.catalog.service import handlers
-from sagemaker_images.config import Settings
-from sagemaker_images.control import PREFIX as CONTROL_PREFIX
-from sagemaker_images.control import ControlApi
-from sagemaker_images.credentials import KeyRing
-from sagemaker_images.errors import ServiceError, UnknownOperation
-from sagemaker_images.faults import Faults
-from sagemaker_images.jobs.retry import RetryPolicy
-from sagemaker_images.jobs.transitions import Transitions
-from sagemaker_images.jobs.worker import Worker
-from sagemaker_images.logs import AccessLog, configure
-from sagemaker_images.metrics import CONTENT_TYPE as METRICS_TYPE
-from sagemaker_images.metrics import Metrics, describe_pool
-from sagemaker_images.metrics_server import MetricsServer
 from sagemaker_images.protocol.dispatch import Dispatcher, error_response
 from sagemaker_images.protocol.model import served_operations, target_prefix
-from sagemaker_images.protocol.sigv4 import Verifier
 from sagemaker_images.registry.resolver import Resolver, build_resolver
+from sagemaker_images.server.calls import Calls, note_jobs_added
+from sagemaker_images.server.control import PREFIX as CONTROL_PREFIX
+from sagemaker_images.server.control import ControlApi
+from sagemaker_images.server.faults import Faults
+from sagemaker_images.server.metrics import CONTENT_TYPE as METRICS_TYPE
+from sagemaker_images.server.metrics import Metrics, describe_pool
+from sagemaker_images.server.metrics_server import MetricsServer
 from sagemaker_images.store import Store, StoreError, open_store
-from sagemaker_images.store.open import redacted
 from sagemaker_images.ui.web import PREFIX as UI_PREFIX
 from sagemaker_images.ui.web import WebCatalog
 
@@ -109,8 +108,8 @@ class Application:
             self._start_auth()
         self.resolver = build_resolver(self.settings, self.metrics.resolution)
         store = await open_store(self.settings, serving=True)
-        deps = Deps(store, self.settings, wall_clock_ms, self.settings.pacing())
-        dispatcher = Dispatcher(handlers(deps))
+        runtime = Runtime(store, self.settings, wall_clock_ms, self.settings.pacing())
+        dispatcher = Dispatcher(handlers(runtime), explain=explain)
         self.worker = Worker(
             store,
             Transitions(resolver=self.resolver),
@@ -134,7 +133,7 @@ class Application:
             )
         if self.settings.ui_enabled():
             self._ui = WebCatalog(
-                Browse(deps), self.settings.account_id, self.settings.default_region, self.keys
+                Browse(runtime), self.settings.account_id, self.settings.default_region, self.keys
             )
         if self._access is not None:
             self._access.start()

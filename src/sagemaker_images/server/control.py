@@ -25,20 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sagemaker_images.catalog.arns import (
-    domain_arn,
-    image_arn,
-    image_version_arn,
-    parse,
-    space_arn,
-    user_profile_arn,
-)
 from sagemaker_images.config import Settings
-from sagemaker_images.faults import BadFault, Faults
 from sagemaker_images.jobs.worker import Worker
-from sagemaker_images.states import JOB_SUBJECTS
-from sagemaker_images.store import Store
-from sagemaker_images.store.jobs import PendingJob
+from sagemaker_images.resources.arns import parse
+from sagemaker_images.resources.kinds import JOB_KINDS, KINDS, VERSION, kind_of_arn_type
+from sagemaker_images.server.faults import BadFault, Faults
+from sagemaker_images.store import PendingJob, Reads, Store
 
 PREFIX = "/_sagemaker-images/"
 MAX_REASON = 1024
@@ -141,56 +133,32 @@ def _only(body: dict[str, Any], allowed: set[str]) -> None:
         raise BadRequest(f"unknown fields {unknown}; fields are {sorted(allowed)}")
 
 
-async def _resource(tx: Any, arn: str) -> tuple[tuple[str, ...], int, int | None]:
+# The kinds whose transitions `complete` finishes, as its refusals name them.
+_TRANSITIONING = [kind for kind in KINDS if kind.transitions is not None]
+_NOUNS = [f"an {k.noun}" if k.noun[0] in "aeio" else f"a {k.noun}" for k in _TRANSITIONING]
+_NAMED = ", ".join(_NOUNS[:-1]) + " or " + _NOUNS[-1]
+
+
+async def _resource(reads: Reads, arn: str) -> tuple[tuple[str, ...], int, int | None]:
     """(job kinds, subject row, version number or None) of the resource an ARN names."""
     parsed = parse(arn)
-    kind = parsed.resource_type if parsed is not None else ""
-    if parsed is None or kind not in _TRANSITIONING:
-        raise BadRequest(
-            f"{arn!r} is not the ARN of an image, an image version, a domain, a user profile"
-            " or a space"
-        )
-    account, region = parsed.account, parsed.region
-    name, _, rest = parsed.resource_id.partition("/")
-    found: Any = None
-    if kind in {"image", "image-version"}:
-        found = await tx.images.find(account, region, name.lower())
-        if found is not None and kind == "image-version":
-            if not rest.isdigit() or await tx.versions.find(found.id, int(rest)) is None:
-                raise BadRequest(f"no image version has the ARN {arn}")
-            return JOB_SUBJECTS["images"], found.id, int(rest)
-    elif kind == "domain":
-        found = await tx.domains.find(account, region, name)
-    elif kind == "user-profile":
-        found = await tx.user_profiles.find(account, region, name, rest.lower())
-    else:
-        found = await tx.spaces.find(account, region, name, rest.lower())
+    kind = kind_of_arn_type(parsed.resource_type) if parsed is not None else None
+    if parsed is None or kind is None or kind.transitions is None:
+        raise BadRequest(f"{arn!r} is not the ARN of {_NAMED}")
+    path = kind.segments(parsed.resource_id)
+    found = None if path is None else await reads.locate(kind, parsed.account, parsed.region, path)
     if found is None:
-        raise BadRequest(f"no {kind.replace('-', ' ')} has the ARN {arn}")
-    return _TRANSITIONING[kind], found.id, None
+        raise BadRequest(f"no {kind.noun} has the ARN {arn}")
+    subject = kind.job_subject
+    jobs = tuple(job for job, of in JOB_KINDS.items() if of.job_subject is subject)
+    return jobs, found.row_id, found.number
 
 
-# The job kinds of the resources whose transitions `complete` finishes, by ARN type.
-_TRANSITIONING = {
-    "image": JOB_SUBJECTS["images"],
-    "image-version": JOB_SUBJECTS["images"],
-    "domain": JOB_SUBJECTS["domains"],
-    "user-profile": JOB_SUBJECTS["user_profiles"],
-    "space": JOB_SUBJECTS["spaces"],
-}
-
-
-async def _arn_of(tx: Any, job: PendingJob) -> str:
+async def _arn_of(reads: Reads, job: PendingJob) -> str:
     """The ARN of the resource a pending job finishes."""
-    family = next(table for table, kinds in JOB_SUBJECTS.items() if job.kind in kinds)
-    if family == "images":
-        image = await tx.images.by_id(job.subject_id)
-        if job.version is None:
-            return image_arn(image.region, image.account, image.name)
-        return image_version_arn(image.region, image.account, image.name, job.version)
-    if family == "domains":
-        domain = await tx.domains.by_row(job.subject_id)
-        return domain_arn(domain.region, domain.account, domain.domain_id)
-    member = await getattr(tx, family).by_row(job.subject_id)
-    build = user_profile_arn if family == "user_profiles" else space_arn
-    return build(member.region, member.account, member.domain_id, member.name)
+    kind = JOB_KINDS[job.kind]
+    row = await reads.of(kind.job_subject).by_row(job.subject_id)
+    assert row is not None  # a job goes with its resource's row
+    if kind is VERSION:
+        return VERSION.arn(row.region, row.account, row.name, job.version)
+    return kind.arn_of(row)

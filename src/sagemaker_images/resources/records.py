@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from functools import cache
 from typing import Any
 
 # A ClientToken makes CreateImageVersion idempotent for this long.
 CLIENT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000
+# The first HomeEfsFileSystemUid a domain hands out is one more than this (AWS's: 200001).
+FIRST_UID = 200_000
 
 
 def stored(
@@ -31,19 +33,22 @@ def stored(
     update: bool = False,
     listed: bool = False,
     generated: bool = False,
+    default: Any = MISSING,
 ) -> Any:
     """Declare a column: its wire `member`, and how requests and listings use it.
 
-    `generated`: the database assigns it on insert (an auto-numbered key).
+    `generated`: the database assigns it on insert (an auto-numbered key). `default`: the
+    value of a bookkeeping column in a new record (only for the last columns).
     """
     return field(
+        default=default,
         metadata={
             "member": member,
             "create": create,
             "update": update,
             "listed": listed,
             "generated": generated,
-        }
+        },
     )
 
 
@@ -221,7 +226,8 @@ class DomainRecord:
     failure_reason: str | None = stored("FailureReason")
     created_ms: int = stored("CreationTime", listed=True)
     modified_ms: int = stored("LastModifiedTime", listed=True)
-    last_uid: int = stored()  # the last HomeEfsFileSystemUid given to a profile or space
+    # The last HomeEfsFileSystemUid given to one of its user profiles or spaces.
+    last_uid: int = stored(default=FIRST_UID)
 
 
 @dataclass(slots=True)
@@ -260,11 +266,3 @@ class SpaceRecord:
     failure_reason: str | None = stored("FailureReason")
     created_ms: int = stored("CreationTime", listed=True)
     modified_ms: int = stored("LastModifiedTime", listed=True)
-
-
-# The kinds of resource a tag hangs off (the `resource_type` column of `tags`).
-IMAGE_TAGS = "image"
-APP_IMAGE_CONFIG_TAGS = "app-image-config"
-DOMAIN_TAGS = "domain"
-USER_PROFILE_TAGS = "user-profile"
-SPACE_TAGS = "space"

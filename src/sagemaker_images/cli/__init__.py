@@ -13,9 +13,9 @@ from typing import Any
 import click
 
 from sagemaker_images import __version__
-from sagemaker_images.cli_options import settings_from, settings_options
+from sagemaker_images.cli.data import backup, copy, export, import_
+from sagemaker_images.cli.options import settings_from, settings_options
 from sagemaker_images.config import DRIFT, MIGRATE, SERVE, Settings
-from sagemaker_images.data.commands import backup, copy, export, import_
 from sagemaker_images.logs import configure
 
 
@@ -76,7 +76,7 @@ def serve(**options: Any) -> None:
     if settings.auth_mode() == "sigv4" and not settings.credentials_file:
         raise click.UsageError("--auth sigv4 needs --credentials FILE")
     if settings.auth_mode() == "sigv4":
-        from sagemaker_images.credentials import CredentialsError, load_keys
+        from sagemaker_images.auth.credentials import CredentialsError, load_keys
 
         try:  # a clear message now rather than a failed start later
             load_keys(settings.credentials_file)
@@ -88,7 +88,7 @@ def serve(**options: Any) -> None:
     configure(settings.log_level, settings.log_format)
     import uvicorn
 
-    from sagemaker_images.app import Application
+    from sagemaker_images.server.app import Application
 
     served: dict[str, Any] = {
         "host": settings.host,
@@ -134,11 +134,11 @@ def _serve_workers(settings: Settings, served: dict[str, Any]) -> None:
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
-    from sagemaker_images.app import WORKER_SETTINGS, worker_settings
+    from sagemaker_images.server.app import WORKER_SETTINGS, worker_settings
 
     os.environ[WORKER_SETTINGS] = worker_settings(settings)
     config = uvicorn.Config(
-        "sagemaker_images.app:worker_application",
+        "sagemaker_images.server.app:worker_application",
         factory=True,
         workers=settings.workers,
         **served,
@@ -153,8 +153,8 @@ def _serve_workers(settings: Settings, served: dict[str, Any]) -> None:
 @settings_options(MIGRATE)
 def migrate(**options: Any) -> None:
     """Bring the database schema up to date (serve also does this at start)."""
+    from sagemaker_images.config import redacted
     from sagemaker_images.store import open_store
-    from sagemaker_images.store.open import redacted
 
     settings = settings_from(options)
     configure(settings.log_level, settings.log_format)
@@ -175,8 +175,8 @@ def drift(as_json: bool, **options: Any) -> None:
 
     Exits 0 when nothing drifted, 1 when some version did (or can no longer be resolved).
     """
+    from sagemaker_images.data.drift import find_drift
     from sagemaker_images.registry.client import RegistryClient
-    from sagemaker_images.registry.drift import find_drift
     from sagemaker_images.store import open_store
 
     settings = settings_from(options)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, quote, unquote
 
-from sagemaker_images.credentials import AccessKey
+from sagemaker_images.auth.credentials import AccessKey
 from sagemaker_images.errors import (
     IncompleteSignature,
     InvalidSignature,

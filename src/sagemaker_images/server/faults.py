@@ -123,10 +123,6 @@ def _parse(spec: Any, fault_id: int) -> Fault:
     )
 
 
-def _whole(value: Any, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
 def _error(spec: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
     """(error code, HTTP status, message) of a rule; all None for a latency alone."""
     error = spec.get("error")

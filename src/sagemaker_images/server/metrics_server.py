@@ -9,18 +9,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from sagemaker_images.metrics import CONTENT_TYPE
+from sagemaker_images.config import parse_address
+from sagemaker_images.server.metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT_SECONDS = 10
-
-
-def parse_address(text: str) -> tuple[str, int]:
-    """`host:port` (`[::1]:9100` for IPv6); raises ValueError saying what is wrong."""
-    host, colon, port = text.rpartition(":")
-    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{text!r} is not HOST:PORT with a port from 1 to 65535")
-    return host.strip("[]"), int(port)
 
 
 class MetricsServer:

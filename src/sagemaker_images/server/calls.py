@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 from contextvars import ContextVar
 
-from sagemaker_images.asgi import Receive, Scope, read_body
+from sagemaker_images.auth.sigv4 import Verifier, credential_scope
 from sagemaker_images.config import Settings
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import InternalFailure, ServiceError
-from sagemaker_images.faults import Faults
 from sagemaker_images.jobs.worker import Worker
+from sagemaker_images.protocol.asgi import Receive, Scope, read_body
 from sagemaker_images.protocol.dispatch import (
     INTERNAL_FAILURE,
     Dispatcher,
     error_answer,
     error_response,
 )
-from sagemaker_images.protocol.sigv4 import Verifier, credential_scope
+from sagemaker_images.server.faults import Faults
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 import click
 
-from sagemaker_images.cli_options import settings_from, settings_options
-from sagemaker_images.config import BACKUP, COPY, EXPORT, IMPORT, Settings
+from sagemaker_images.cli.options import settings_from, settings_options
+from sagemaker_images.config import BACKUP, COPY, EXPORT, IMPORT, Settings, redacted, sqlite_path
+from sagemaker_images.data.archive import ONE_LINE
 from sagemaker_images.store import Store, StoreError, open_store
-from sagemaker_images.store.open import redacted, sqlite_path
 
 T = TypeVar("T")
 
@@ -216,8 +216,7 @@ def copy(endpoint: str | None, profile: str | None, region: str | None, **option
                 " command again to copy the rest"
             )
             raise SystemExit(130) from None
-    kinds = ("app_image_config", "domain", "user_profile", "space")
-    counts = [len(planned.images), done.versions, *(planned.count(kind) for kind in kinds)]
+    counts = [len(planned.images), done.versions, *(planned.count(kind) for kind in ONE_LINE)]
     _say(
         f"copied {_counted(counts, versions='new versions')} from {source}"
         f" into {redacted(settings.resolved_database_url())}"
@@ -238,7 +237,8 @@ def _source(call: Callable[[], T]) -> T:
         raise click.ClickException(str(error)) from None
 
 
-_NOUNS = ("images", "versions", "app image configs", "domains", "user profiles", "spaces")
+# The export format's counts, as words: images, versions, then each one-line kind's.
+_NOUNS = ("images", "versions", *(kind.noun + "s" for kind in ONE_LINE.values()))
 
 
 def _counted(counts: list[int], versions: str = "versions") -> str:

@@ -22,7 +22,7 @@ from prometheus_client.core import (
     Metric,
 )
 
-from sagemaker_images.states import JobKind
+from sagemaker_images.resources.kinds import JOB_KINDS
 
 CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
 # Seconds: from half a millisecond (a Describe) to ten seconds.
@@ -123,7 +123,7 @@ class Metrics:
             labels=["kind", "state"],
         )
         counted = {(kind, state): count for kind, state, count in self.jobs}
-        for kind in sorted({*JobKind, *(kind for kind, _ in counted)}):
+        for kind in sorted({*JOB_KINDS, *(kind for kind, _ in counted)}):
             for state in JOB_STATES:
                 jobs.add_metric([kind, state], counted.get((kind, state), 0))
         yield jobs
