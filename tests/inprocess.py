@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -62,9 +62,12 @@ class LoopThread:
 
 
 class InProcessApp(Server):
-    def __init__(self, settings: Settings) -> None:
+    """`clock`: the catalog's clock (epoch milliseconds), when a test sets the time."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], int] | None = None) -> None:
         self.settings = settings
-        self.application = Application(settings, own_process=False)
+        timing = {} if clock is None else {"clock": clock}
+        self.application = Application(settings, own_process=False, **timing)
         self.endpoint = ENDPOINT
         self._loop = LoopThread()
 

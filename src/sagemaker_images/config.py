@@ -1,8 +1,9 @@
 """Every setting of the server, declared once: its default, flag, environment variable, help.
 
 `Settings` is what the server runs with. Each field's declaration also says which commands
-take it as a flag and how README documents it: the click options of `cli.py` and README's
-flag tables are derived from here (a test holds README to it). A value comes from the flag,
+take it as a flag and how the docs show it: the click options of `cli/options.py` and the
+flag tables of docs/operating.md and docs/pinning.md are derived from here (a test holds
+the docs to it). A value comes from the flag,
 else from `SAGEMAKER_IMAGES_<NAME>` in the environment, else the default.
 """
 
@@ -130,8 +131,8 @@ class Flag:
     switch: bool = False  # an on/off flag
     negatable: bool = False  # a switch that also has its --no- form
     check: Callable[[str], object] | None = None  # parses (and so checks) a value
-    shown_default: str | None = None  # README's and --help's words for the default
-    section: str = "server"  # README's table: "server" or "resolve"
+    shown_default: str | None = None  # the docs' and --help's words for the default
+    section: str = "server"  # the docs' table: "server" or "resolve"
 
 
 def setting(default: Any, flag: Flag | None = None) -> Any:
@@ -395,7 +396,7 @@ def shown_default(declared: Field[Any], flag: Flag) -> str:
 
 
 def flag_table(section: str) -> str:
-    """README's table of the flags of one section, as Markdown."""
+    """The docs' table of the flags of one section, as Markdown."""
     rows = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
     for declared, flag in flagged(SERVE):
         if flag.section == section:

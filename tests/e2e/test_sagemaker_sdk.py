@@ -5,8 +5,8 @@ alias), AppImageConfigs and tags, with the SDK's own waiters.
 The SDK is pointed at the server as a user would point it: by the environment
 (`AWS_ENDPOINT_URL_SAGEMAKER`, a region, keys). Where the SDK itself is wrong (it fails the
 same way against AWS's own answers), a test reproduces the failure and shows the working way
-beside it; when a release of the SDK fixes one, its test fails and says so, and README's
-"With the SageMaker Python SDK" section should change with it.
+beside it; when a release of the SDK fixes one, its test fails and says so, and
+docs/sagemaker-sdk.md should change with it.
 
 Every socket the test process opens or name it resolves while the SDK is imported or used
 is recorded: a test that reached anything but this machine fails.

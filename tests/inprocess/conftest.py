@@ -22,17 +22,17 @@ from sagemaker_images.config import Settings
 def make_app(
     backend: str, databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., InProcessApp]]:
-    """Start apps with settings of their own (on a new database unless one is given); all
-    are stopped after the test."""
+    """Start apps with settings of their own (on a new database unless one is given) and,
+    if given, a clock of their own; all are stopped after the test."""
     started: list[InProcessApp] = []
 
-    def make(**settings: Any) -> InProcessApp:
+    def make(clock: Callable[[], int] | None = None, **settings: Any) -> InProcessApp:
         settings.setdefault(
             "database_url", fresh_database(backend, databases, tmp_path_factory.mktemp("app"))
         )
         settings.setdefault("database_pool_size", 4)
         settings.setdefault("access_log", False)
-        app = InProcessApp(Settings(**settings)).start()
+        app = InProcessApp(Settings(**settings), clock).start()
         started.append(app)
         return app
 

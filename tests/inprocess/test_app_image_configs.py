@@ -148,13 +148,15 @@ def _names(sm, **kwargs):
     ]
 
 
-def test_list_sorts_filters_and_pages(sm):
+def test_list_sorts_filters_and_pages(make_app, region):
+    now = [1_767_225_600_000]  # a whole second: creates 5 ms apart, within it
+    sm = make_app(transitions="immediate", clock=lambda: now[0]).client(region)
     names = ["cfg-c", "CFG-a", "other-b", "cfg-e", "cfg-d"]
     for name in names:
         sm.create_app_image_config(AppImageConfigName=name, JupyterLabAppImageConfig=JUPYTER_LAB)
-        time.sleep(0.005)
+        now[0] += 5
     # Clients send time filters in whole seconds: modify in a later second than any create.
-    time.sleep(1.05 - time.time() % 1)
+    now[0] += 1_000
     sm.update_app_image_config(AppImageConfigName="cfg-c", CodeEditorAppImageConfig=CODE_EDITOR)
 
     first_page = sm.list_app_image_configs(MaxResults=2)

@@ -1,5 +1,5 @@
-"""Settings are declared once: the command line, the environment, --help and README's flag
-tables all follow the declaration."""
+"""Settings are declared once: the command line, the environment, --help and the flag tables
+of the docs (docs/operating.md, docs/pinning.md) all follow the declaration."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ from sagemaker_images.config import (
     flagged,
 )
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+# Where each section's flag table lives, between `<!-- flags:<section> -->` and
+# `<!-- /flags:<section> -->`.
+FLAG_TABLES = {"server": DOCS / "operating.md", "resolve": DOCS / "pinning.md"}
 METRICS_ELSEWHERE = ("--metrics-address", "127.0.0.1:9")
 
 
@@ -94,9 +97,19 @@ def test_every_variable_is_the_flag_in_capitals():
 
 
 @pytest.mark.parametrize("section", ["server", "resolve"])
-def test_readme_tables_are_the_declared_flags(section):
+def test_docs_tables_are_the_declared_flags(section):
     table = flag_table(section)
-    assert table in README.read_text(), f"README's {section} table should read:\n{table}"
+    path = FLAG_TABLES[section]
+    start, end = f"<!-- flags:{section} -->\n\n", f"\n\n<!-- /flags:{section} -->"
+    text = path.read_text()
+    assert text.count(start) == 1 and text.count(end) == 1, f"{path}: one pair of markers"
+    between = text[text.index(start) + len(start) : text.index(end)]
+    assert between == table, f"{path.name}'s {section} table should read:\n{table}"
+
+
+def test_every_flag_section_has_a_table():
+    sections = {flag.section for _, flag in flagged(SERVE)}
+    assert sections == set(FLAG_TABLES)
 
 
 @pytest.mark.parametrize(

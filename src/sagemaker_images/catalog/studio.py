@@ -1,4 +1,4 @@
-"""What Studio's domains, user profiles and spaces share: generated identifiers, the deep
+"""What Studio's domains, user profiles and spaces share: their URLs, the deep
 merge of their settings on update, the custom images those settings attach, their states.
 """
 

@@ -134,8 +134,18 @@ class ResourceKind(Generic[R]):
     oldest_first: Mapping[str, str] = field(default_factory=dict)
     # Members its Describe may leave out, and the values this catalog keeps for them.
     copy_defaults: Callable[[], dict[str, Any]] = dict
+    # Made from the rest (below).
+    path: tuple[str, ...] = field(init=False, repr=False)
+    arn: Callable[..., str] = field(init=False, repr=False)
+    arn_prefix: Callable[..., str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        within = self.parent is not None and self.within_parent
+        path = (*self.parent.key, *self.key) if within and self.parent else self.key
+        object.__setattr__(self, "path", path)
+        # Kept, per kind: formatting ARNs was a tenth of a Describe's own work.
+        object.__setattr__(self, "arn", lru_cache(maxsize=4096)(self._arn))
+        object.__setattr__(self, "arn_prefix", lru_cache(maxsize=4096)(self._arn_prefix))
         if not self.noun:
             object.__setattr__(self, "noun", self.name.replace("_", " "))
         if not self.wire_plural:
@@ -158,13 +168,6 @@ class ResourceKind(Generic[R]):
         return self.wire + "Arn"
 
     @property
-    def path(self) -> tuple[str, ...]:
-        """The columns its ARN's segments hold: the parent's key, then its own."""
-        if self.parent is not None and self.within_parent:
-            return (*self.parent.key, *self.key)
-        return self.key
-
-    @property
     def job_subject(self) -> ResourceKind[Any]:
         """The kind whose row its jobs name: its own, or for a kind within its parent the
         parent's (a version's job names its image's row, and the version's number)."""
@@ -179,14 +182,16 @@ class ResourceKind(Generic[R]):
             raise ValueError(f"{self.name} has no transitions")
         return self.transitions.job(step)
 
-    def arn_prefix(self, region: str, account: str, *parents: Any) -> str:
-        """Everything of an ARN of this kind but its last segment (`parents`: the
-        segments before that one)."""
-        return _prefix(self, region, account, parents)
+    def _arn_prefix(self, region: str, account: str, *parents: Any) -> str:
+        """`arn_prefix(region, account, *parents)`: everything of an ARN of this kind but its
+        last segment (`parents`: the values of the segments before that one)."""
+        segments = "".join(_segment(c, p) + "/" for c, p in zip(self.path, parents, strict=False))
+        return arn_text(region, account, f"{self.arn_type}/{segments}")
 
-    def arn(self, region: str, account: str, *path: Any) -> str:
-        """The ARN of the resource whose path values are `path`, names as given."""
-        return _prefix(self, region, account, path[:-1]) + _segment(self.path[-1], path[-1])
+    def _arn(self, region: str, account: str, *path: Any) -> str:
+        """`arn(region, account, *path)`: the ARN of the resource whose `path` values are
+        these (names as given: lower-cased where the column keeps them so)."""
+        return self.arn_prefix(region, account, *path[:-1]) + _segment(self.path[-1], path[-1])
 
     def arn_of(self, record: Any) -> str:
         """The ARN of one of its records (not for a kind within its parent)."""
@@ -201,13 +206,6 @@ class ResourceKind(Generic[R]):
         return tuple(
             _segment(column, piece) for column, piece in zip(self.path, pieces, strict=True)
         )
-
-
-@lru_cache(maxsize=4096)
-def _prefix(kind: ResourceKind[Any], region: str, account: str, parents: tuple[Any, ...]) -> str:
-    # Kept: formatting ARNs is a tenth of a Describe's own work.
-    path = "".join(_segment(c, p) + "/" for c, p in zip(kind.path, parents, strict=False))
-    return arn_text(region, account, f"{kind.arn_type}/{path}")
 
 
 def _segment(column: str, value: Any) -> str:

@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -76,11 +77,19 @@ WORKER_SETTINGS = "_SAGEMAKER_IMAGES_WORKER_SETTINGS"
 
 class Application:
     """The server. `own_process`: the process is the server's alone (as under `serve`), so
-    start-up may tune the garbage collector for it; not so when embedded in a test run."""
+    start-up may tune the garbage collector for it; not so when embedded in a test run.
+    `clock`: epoch milliseconds, the times the catalog records (a test may set its own)."""
 
-    def __init__(self, settings: Settings, *, own_process: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        own_process: bool = True,
+        clock: Callable[[], int] = wall_clock_ms,
+    ) -> None:
         self.settings = settings
         self.own_process = own_process
+        self.clock = clock
         self.startup_error: BaseException | None = None
         self.store: Store | None = None
         self.worker: Worker | None = None
@@ -108,12 +117,12 @@ class Application:
             self._start_auth()
         self.resolver = build_resolver(self.settings, self.metrics.resolution)
         store = await open_store(self.settings, serving=True)
-        runtime = Runtime(store, self.settings, wall_clock_ms, self.settings.pacing())
+        runtime = Runtime(store, self.settings, self.clock, self.settings.pacing())
         dispatcher = Dispatcher(handlers(runtime), explain=explain)
         self.worker = Worker(
             store,
             Transitions(resolver=self.resolver),
-            wall_clock_ms,
+            self.clock,
             lease_seconds=self.settings.job_lease_seconds,
             concurrency=self.settings.job_concurrency,
             retry=RetryPolicy(window_seconds=self.settings.resolve_retry_seconds),
@@ -128,9 +137,7 @@ class Application:
         if self.settings.pacing().mode == "immediate":
             store.on_job_added(note_jobs_added)
         if self.settings.control_api:
-            self._control = ControlApi(
-                store, self.worker, self.faults, self.settings, wall_clock_ms
-            )
+            self._control = ControlApi(store, self.worker, self.faults, self.settings, self.clock)
         if self.settings.ui_enabled():
             self._ui = WebCatalog(
                 Browse(runtime), self.settings.account_id, self.settings.default_region, self.keys
@@ -328,7 +335,7 @@ class Application:
         if self.store is not None:
             try:
                 self.metrics.jobs = await asyncio.wait_for(
-                    self.store.reader.jobs.counts(wall_clock_ms()), READY_SECONDS
+                    self.store.reader.jobs.counts(self.clock()), READY_SECONDS
                 )
             except Exception:
                 log.warning("metrics: the queue of jobs could not be read", exc_info=True)

@@ -180,6 +180,8 @@ class SqliteStore(Store):
         self._reader = Reads(self._rows or _Statements(self._reader_connection))
         self._write_lock = asyncio.Lock()
         self._commits = 0
+        # Rounds of checkpointing finished (the WAL wholly copied back at their end).
+        self.checkpoints = 0
         self._checkpoint_task: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -241,6 +243,7 @@ class SqliteStore(Store):
                 await asyncio.to_thread(self._checkpoint)
                 async with self._write_lock:
                     await asyncio.to_thread(self._checkpoint)
+                self.checkpoints += 1
             except sqlite3.Error:
                 log.exception("WAL checkpoint failed; will retry")
             except RuntimeError:
