@@ -41,6 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
@@ -315,14 +316,41 @@ OBSERVED = {
 def metrics_cost(options: argparse.Namespace, workdir: Path) -> None:
     """Describe served with the access log and metrics, without the log, and without both,
     on servers with catalogs alike, measured in alternation."""
+    commands = {
+        label: lambda port, url, flags=flags: serve_command(port, url, options, *flags)
+        for label, flags in OBSERVED.items()
+    }
+    compare(commands, "--no-access-log --no-metrics", options, workdir)
+
+
+def guard_cost(options: argparse.Namespace, workdir: Path) -> None:
+    """Describe served by the server as it is, and by the same server on uvicorn's own
+    protocol, without the guard that bounds connections and their waits (unguarded.py)."""
+
+    def unguarded(port: int, url: str) -> list[str]:
+        command = serve_command(port, url, options)
+        return [command[0], str(HERE / "unguarded.py"), *command[3:]]
+
+    commands = {
+        "guarded (as served)": lambda port, url: serve_command(port, url, options),
+        "unguarded (uvicorn's protocol)": unguarded,
+    }
+    compare(commands, "unguarded (uvicorn's protocol)", options, workdir)
+
+
+def compare(
+    commands: dict[str, Any], reference: str, options: argparse.Namespace, workdir: Path
+) -> None:
+    """DescribeImageVersion on a server per command (each with a catalog alike), measured
+    in alternation; each median beside the reference's."""
     body = json.dumps({"ImageName": "bench-small", "Version": 50})
-    figures: dict[str, list[Figure]] = {label: [] for label in OBSERVED}
+    figures: dict[str, list[Figure]] = {label: [] for label in commands}
     with contextlib.ExitStack() as stack:
         endpoints = {}
-        for n, (label, flags) in enumerate(OBSERVED.items()):
+        for n, (label, command_of) in enumerate(commands.items()):
             port = free_port()
-            url = f"sqlite:///{workdir / f'observed-{n}.db'}"
-            command = serve_command(port, url, options, *flags)
+            url = f"sqlite:///{workdir / f'compared-{n}.db'}"
+            command = command_of(port, url)
             endpoints[label] = stack.enter_context(process(command, port, workdir / f"{port}.log"))
             fill(endpoints[label], "bench-small", 100)
         for _ in range(options.rounds):
@@ -341,9 +369,9 @@ def metrics_cost(options: argparse.Namespace, workdir: Path) -> None:
         f" alternating runs of {options.duration:.0f} s:"
     )
     medians = {label: median_figure(found) for label, found in figures.items()}
-    bare = medians["--no-access-log --no-metrics"].requests_per_second
+    base = medians[reference].requests_per_second
     for label, figure in medians.items():
-        print(f"  {label:<32} {figure.cells()}  {figure.requests_per_second / bare:6.1%}")
+        print(f"  {label:<32} {figure.cells()}  {figure.requests_per_second / base:6.1%}")
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -495,6 +523,12 @@ def main() -> None:
         " --no-access-log, and with --no-metrics as well, alternating",
     )
     parser.add_argument(
+        "--guard-cost",
+        action="store_true",
+        help="only DescribeImageVersion: the server as served, and on uvicorn's own protocol"
+        " without the connection guard, alternating",
+    )
+    parser.add_argument(
         "--side-by-side",
         action="store_true",
         help="SQLite, PostgreSQL (--postgresql) and the bare app in the same run",
@@ -514,6 +548,9 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="sagemaker-images-bench-"))
     if options.metrics_cost:
         metrics_cost(options, workdir)
+        return
+    if options.guard_cost:
+        guard_cost(options, workdir)
         return
     if options.job_latency:
         job_latency(options, workdir)

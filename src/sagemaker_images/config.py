@@ -182,6 +182,44 @@ class Settings:
     )
     max_spaces: int = setting(1000, Flag("--max-spaces", "spaces per Studio domain", minimum=0))
     max_body_bytes: int = setting(1024 * 1024)
+    max_connections: int = setting(
+        0,
+        Flag(
+            "--max-connections",
+            "connections open at once: past it a new one takes the place of the one that has"
+            " waited longest for its headers, or is closed at once (0: as many as the"
+            " open-files limit leaves room for, raised to its hard limit at start)",
+            minimum=0,
+        ),
+    )
+    header_timeout: float = setting(
+        10.0,
+        Flag(
+            "--header-timeout",
+            "seconds a connection has to send a request's headers, from its start or from"
+            " its previous answer, before it is closed",
+            minimum=0,
+            minimum_open=True,
+        ),
+    )
+    body_timeout: float = setting(
+        30.0,
+        Flag(
+            "--body-timeout",
+            "seconds a request has to send its body once its headers are in",
+            minimum=0,
+            minimum_open=True,
+        ),
+    )
+    keep_alive_timeout: float = setting(
+        5.0,
+        Flag(
+            "--keep-alive-timeout",
+            "seconds a connection may sit idle between requests",
+            minimum=0,
+            minimum_open=True,
+        ),
+    )
     # Tries of a job that fails for a reason of ours (not an unreachable registry) before its
     # resource is marked *_FAILED.
     job_attempts: int = setting(8)

@@ -80,8 +80,9 @@ def configure(level: str, log_format: str) -> None:
 
 class AccessLog:
     """One line per call: time, request id, operation, status, error code, duration,
-    account, region and access key id; and with `pid` (several processes share one port and
-    one log: `serve --workers`), the process that answered."""
+    account, region and access key id; one per request to another path (`visit`); and with
+    `pid` (several processes share one port and one log: `serve --workers`), the process
+    that answered."""
 
     def __init__(
         self, log_format: str = "text", stream: IO[str] | None = None, pid: int | None = None
@@ -131,6 +132,37 @@ class AccessLog:
                 f" operation={operation} status={status} error={error or '-'}"
                 f" duration_ms={duration_ms:.3f} account={account} region={region}"
                 f" access_key_id={access_key_id or '-'}{self._pid_text}"
+            )
+        self._lines.append(line)
+        if len(self._lines) >= FLUSH_LINES:
+            self.flush()
+
+    def visit(
+        self, request_id: str, method: str, path: str, status: int, duration_ms: float
+    ) -> None:
+        """A request to one of the server's other paths (the web catalog, the metrics, the
+        control API): its method and path, never its query or headers."""
+        now = time.time()
+        if self._json:
+            entry: dict[str, Any] = {
+                "time": iso_time(now),
+                "level": "INFO",
+                "logger": ACCESS_LOGGER,
+                "message": f"{method} {path} {status}",
+                "request_id": request_id,
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(duration_ms, 3),
+            }
+            if self._pid is not None:
+                entry["pid"] = self._pid
+            line = orjson.dumps(entry).decode()
+        else:
+            line = (
+                f"{self._asctime(now)} INFO {ACCESS_LOGGER}: request_id={request_id}"
+                f" method={method} path={path} status={status}"
+                f" duration_ms={duration_ms:.3f}{self._pid_text}"
             )
         self._lines.append(line)
         if len(self._lines) >= FLUSH_LINES:

@@ -8,6 +8,8 @@ import re
 import signal
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from auth_support import KEY_A, client_for, write_credentials
@@ -20,6 +22,7 @@ from support import (
     create_image,
     create_version,
     image_status,
+    raw_call,
     wait_until,
 )
 
@@ -48,8 +51,23 @@ def test_text_logs_say_what_an_operator_must_see(tmp_path):
         create_version(sm, "logged", base="registry.example/logged:1")
         with pytest.raises(ClientError):
             sm.describe_image(ImageName="absent")
+        unknown, _, _ = raw_call(server, "SageMaker.CreateNotebookInstance", {}, region="eu-west-1")
+        assert unknown == 400
+        visits = {}
+        for path in ("/ui/", "/ui/images/absent", "/metrics", "/healthz"):
+            try:
+                with urllib.request.urlopen(f"{server.endpoint}{path}?region=eu-west-1") as got:
+                    visits[path] = got.status
+            except urllib.error.HTTPError as error:
+                visits[path] = error.code
         assert server.stop() == 0
     log = server.log()
+    # Other paths are logged with their method and path (not the query), but health checks.
+    assert visits == {"/ui/": 200, "/ui/images/absent": 404, "/metrics": 200, "/healthz": 200}
+    visited = re.findall(r"method=GET path=(\S+) status=(\d{3}) duration_ms=", log)
+    assert visited == [("/ui/", "200"), ("/ui/images/absent", "404"), ("/metrics", "200")]
+    # An operation not served is logged by the name it was called with.
+    assert "operation=CreateNotebookInstance status=400 error=UnknownOperationException" in log
     # The database URL exactly as it was given (an absolute SQLite path keeps its four /).
     assert (
         f"sagemaker-images {__version__} serving {len(OPERATIONS)} operations from {server.database_url}"

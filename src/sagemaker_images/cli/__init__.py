@@ -4,8 +4,10 @@ setting's flag also readable from SAGEMAKER_IMAGES_<FLAG>."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +19,7 @@ from sagemaker_images.cli.data import backup, copy, export, import_
 from sagemaker_images.cli.options import settings_from, settings_options
 from sagemaker_images.config import DRIFT, MIGRATE, SERVE, Settings
 from sagemaker_images.logs import configure
+from sagemaker_images.store.errors import StoreError
 
 
 def _load_registries(path: str) -> Any:
@@ -30,7 +33,8 @@ def _load_registries(path: str) -> Any:
 
 class _Commands(click.Group):
     """Mistakes on the command line answer one line and exit 2, and failures one line and
-    exit 1: click's own usage errors print the whole usage first."""
+    exit 1 (their traceback only at `--log-level debug`): click's own usage errors print
+    the whole usage first."""
 
     def main(
         self,
@@ -52,6 +56,10 @@ class _Commands(click.Group):
         except click.ClickException as error:
             error.show()
             sys.exit(error.exit_code)
+        except StoreError as error:  # a database that cannot be used as it is
+            logging.getLogger(__name__).debug("the command failed", exc_info=True)
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
         except click.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(1)
@@ -86,16 +94,15 @@ def serve(**options: Any) -> None:
     if settings.workers > 1:
         _check_workers(settings)
     configure(settings.log_level, settings.log_format)
-    import uvicorn
+    from sagemaker_images.server.connections import raise_file_limit
 
-    from sagemaker_images.server.app import Application
-
+    file_limit = raise_file_limit()
+    # The port first: a server that cannot listen has written nothing anywhere.
+    sock = _listen(settings.host, settings.port)
     served: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
-        "http": "httptools",
-        "lifespan": "on",
         "access_log": False,
         "log_level": settings.log_level,
         "log_config": None,
@@ -104,12 +111,67 @@ def serve(**options: Any) -> None:
         "timeout_graceful_shutdown": 10,
     }
     if settings.workers > 1:
-        _serve_workers(settings, served)
-        return
-    server = _server_class()(uvicorn.Config(Application(settings), **served))
-    server.run()
-    if not server.started:
-        raise SystemExit(1)
+        _serve_workers(settings, served, sock, file_limit)
+    else:
+        _serve_one(settings, served, sock, file_limit)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on `host:port` (one line and exit 1 when it cannot be)."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, protocol)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        hint = ""
+        if error.errno == errno.EADDRINUSE:
+            hint = ": another process is listening there (choose another --port)"
+        elif error.errno == errno.EACCES:
+            hint = ": not allowed (ports below 1024 need privileges; choose another --port)"
+        elif error.errno == errno.EADDRNOTAVAIL:
+            hint = ": no interface of this machine has that address (see --host)"
+        reason = error.strerror or str(error)
+        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}{hint}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve_one(
+    settings: Settings, served: dict[str, Any], sock: socket.socket, file_limit: int
+) -> None:
+    """The server in this process: started here (a failure is one line), then served by
+    uvicorn until a signal, then shut down."""
+    import uvicorn
+    from uvicorn._compat import asyncio_run
+
+    from sagemaker_images.server.app import Application
+    from sagemaker_images.server.connections import guard
+
+    application = Application(settings)
+    config = uvicorn.Config(application, lifespan="off", **served)
+    guard(config, settings, file_limit)
+    server = _server_class()(config)
+
+    async def run() -> None:
+        try:
+            await application.startup()
+        except BaseException:
+            await application.shutdown()
+            raise
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            await application.shutdown()
+
+    asyncio_run(run(), loop_factory=config.get_loop_factory())
 
 
 def _check_workers(settings: Settings) -> None:
@@ -125,9 +187,12 @@ def _check_workers(settings: Settings) -> None:
         )
 
 
-def _serve_workers(settings: Settings, served: dict[str, Any]) -> None:
+def _serve_workers(
+    settings: Settings, served: dict[str, Any], sock: socket.socket, file_limit: int
+) -> None:
     """N processes accepting on one socket, each a complete server (uvicorn's supervisor
-    restarts one that dies, and stops them all on SIGTERM or Ctrl-C)."""
+    restarts one that dies, and stops them all on SIGTERM or Ctrl-C). The database is
+    opened (and migrated) here first, so that a failure is one line, not one a process."""
     import os
 
     import uvicorn
@@ -135,15 +200,23 @@ def _serve_workers(settings: Settings, served: dict[str, Any]) -> None:
     from uvicorn.supervisors import Multiprocess
 
     from sagemaker_images.server.app import WORKER_SETTINGS, worker_settings
+    from sagemaker_images.server.connections import guard
+    from sagemaker_images.store import open_store
 
+    async def check() -> None:
+        await (await open_store(settings)).close()
+
+    asyncio.run(check())
     os.environ[WORKER_SETTINGS] = worker_settings(settings)
     config = uvicorn.Config(
         "sagemaker_images.server.app:worker_application",
         factory=True,
         workers=settings.workers,
+        lifespan="on",
         **served,
     )
-    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    guard(config, settings, file_limit)
+    supervisor = Multiprocess(config, sockets=[sock])
     supervisor.run()
     if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
         raise SystemExit(1)

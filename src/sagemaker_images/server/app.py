@@ -21,6 +21,7 @@ import gc
 import json
 import logging
 import os
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -251,7 +252,7 @@ class Application:
         if self._access is not None:
             self._access.record(
                 request_id,
-                operation,
+                operation if operation != "unknown" else self._called(target),
                 status,
                 error or None,
                 seconds * 1000,
@@ -261,7 +262,28 @@ class Application:
             )
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
-        """Every path but `/`."""
+        """Every path but `/`: in the access log, but for the health checks' (a probe every
+        few seconds would bury the rest)."""
+        access = self._access
+        if access is None or scope["path"] in UNLOGGED_PATHS:
+            await self._route(scope, receive, send, request_id)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def sending(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._route(scope, receive, sending, request_id)
+        finally:
+            took = (time.perf_counter() - started) * 1000
+            access.visit(request_id, scope["method"], _printable(scope["path"]), status, took)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         path, method = scope["path"], scope["method"]
         if path == "/healthz" and method in {"GET", "HEAD"}:
             await respond(send, 200, HEALTHY, request_id, JSON)
@@ -319,6 +341,13 @@ class Application:
             status, answer = await self._control.handle(scope["method"], scope["path"], request)
         await respond(send, status, orjson.dumps(answer), request_id, JSON)
 
+    def _called(self, target: str | None) -> str:
+        """An operation this server does not serve, by the name it was called with (for the
+        access log only: the metrics' labels are the model's names, never a client's)."""
+        if not target:
+            return "unknown"
+        return _printable(target.removeprefix(self._target_prefix), 64)
+
     async def _readiness(self) -> tuple[int, bytes]:
         """200 once the database answers a trivial query within a second, else 503."""
         if self.store is None:
@@ -355,6 +384,16 @@ def worker_application() -> Application:
     settings = Settings(**json.loads(os.environ[WORKER_SETTINGS]))
     configure(settings.log_level, settings.log_format)
     return Application(settings)
+
+
+# Probes of liveness and readiness: not in the access log.
+UNLOGGED_PATHS = frozenset({"/healthz", "/readyz"})
+_UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
+
+
+def _printable(text: str, most: int = 200) -> str:
+    """A client's text fit for one log line: no spaces or control characters, cut short."""
+    return _UNPRINTABLE.sub("?", text[:most])
 
 
 def _error_code(body: bytes) -> str:

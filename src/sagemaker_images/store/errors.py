@@ -25,3 +25,9 @@ class DuplicateKey(StoreError):
 
 class DatabaseInUse(StoreError):
     """The database is already served by a process that must be its only server."""
+
+
+class DatabaseUnusable(StoreError):
+    """The database cannot be used as it is: not a database, not readable or writable
+    there, or of a schema newer than this release's. The message says which, and what to
+    do."""

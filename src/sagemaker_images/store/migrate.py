@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from sagemaker_images.store.dialect import Dialect
+from sagemaker_images.store.errors import DatabaseUnusable
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +76,16 @@ async def apply_migrations(connection: MigrationConnection, dialect: Dialect) ->
             " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)"
         )
         done = {row[0] for row in await connection.execute("SELECT version FROM schema_migrations")}
+        known = migrations(dialect)
+        latest = max(m.version for m in known)
+        if done and max(done) > latest:
+            raise DatabaseUnusable(
+                f"its schema is at version {max(done)}, newer than this release's {latest}:"
+                " a newer sagemaker-images wrote it; run that release, or restore a backup"
+                " made before the upgrade"
+            )
         applied = []
-        for migration in migrations(dialect):
+        for migration in known:
             if migration.version in done:
                 continue
             for statement in migration.statements:

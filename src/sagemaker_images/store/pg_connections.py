@@ -39,6 +39,10 @@ KEPT_SECONDS = 300.0
 # How long the pool keeps retrying one lost connection before leaving the next request to
 # open a fresh one (which it then does at once): short, so recovery follows the database.
 RECONNECT_SECONDS = 2.0
+# Every connection's: text travels as UTF-8 whatever the database's own encoding (one made
+# by `initdb` without a UTF-8 locale is SQL_ASCII, whose text psycopg would hand over as
+# bytes).
+CONNECTION_OPTIONS: dict[str, Any] = {"client_encoding": "UTF8"}
 # Makes the statement to send once a connection is held: (SQL, parameters).
 StatementMaker = Callable[[], tuple[str, Sequence[Any]]]
 
@@ -92,6 +96,7 @@ class Connections:
                 "autocommit": True,
                 "connect_timeout": CONNECT_TIMEOUT_SECONDS,
                 "application_name": "sagemaker-images",
+                **CONNECTION_OPTIONS,
             },
             open=False,
             name="sagemaker-images",

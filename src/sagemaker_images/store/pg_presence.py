@@ -87,6 +87,7 @@ class PostgresPresence(Presence):
                     autocommit=True,
                     connect_timeout=CONNECT_TIMEOUT_SECONDS,
                     application_name=f"sagemaker-images {self._owner}"[:63],
+                    client_encoding="UTF8",  # as every connection's (pg_connections.py)
                 )
             except psycopg.Error as error:
                 if not lost:

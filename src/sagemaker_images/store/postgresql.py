@@ -38,9 +38,10 @@ from psycopg import AsyncConnection, errors
 from sagemaker_images.config import redacted
 from sagemaker_images.store.base import JobListener, Presence, Reads, Store, Writes
 from sagemaker_images.store.dialect import Dialect
-from sagemaker_images.store.errors import DuplicateKey
+from sagemaker_images.store.errors import DatabaseUnusable, DuplicateKey, StoreUnavailable
 from sagemaker_images.store.migrate import apply_migrations
 from sagemaker_images.store.pg_connections import (
+    CONNECTION_OPTIONS,
     Connections,
     StatementMaker,
     prepared,
@@ -50,6 +51,7 @@ from sagemaker_images.store.pg_connections import (
 from sagemaker_images.store.pg_creates import Announcing
 from sagemaker_images.store.pg_grouping import Grouping
 from sagemaker_images.store.pg_presence import (
+    CONNECT_TIMEOUT_SECONDS,
     JOB_CHANNEL,
     PRESENCE_SEED,
     PostgresPresence,
@@ -187,6 +189,7 @@ class PostgresStore(Store):
         self._announced_ms = 0  # the due time this server last announced with NOTIFY
 
     async def open(self) -> None:
+        await self._reachable()
         await self.connections.open()
         try:
             connection = await self.connections.acquire()
@@ -194,11 +197,26 @@ class PostgresStore(Store):
                 applied = await apply_migrations(_Statements(connection), POSTGRESQL)
             finally:
                 await self.connections.release(connection)
+        except DatabaseUnusable as error:
+            await self.connections.close()
+            raise DatabaseUnusable(f"{redacted(self.url)}: {error}") from error
         except BaseException:
             await self.connections.close()
             raise
         if applied:
             log.info("applied migrations %s to %s", applied, redacted(self.url))
+
+    async def _reachable(self) -> None:
+        """Connect once, alone: an unreachable or refusing server is one line that says
+        why, rather than the pool's retries."""
+        try:
+            connection = await psycopg.AsyncConnection.connect(
+                self.url, connect_timeout=CONNECT_TIMEOUT_SECONDS, **CONNECTION_OPTIONS
+            )
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split())  # the server's words, on one line
+            raise StoreUnavailable(f"cannot connect to {redacted(self.url)}: {reason}") from None
+        await connection.close()
 
     @property
     def reader(self) -> Reads:

@@ -36,6 +36,7 @@ from sagemaker_images.store.base import Reads, Store, Writes
 from sagemaker_images.store.dialect import Dialect
 from sagemaker_images.store.errors import (
     DatabaseInUse,
+    DatabaseUnusable,
     DuplicateKey,
     StoreUnavailable,
     UnstorableValue,
@@ -145,6 +146,30 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     return connection
 
 
+def unusable(path: Path, error: OSError | sqlite3.Error) -> DatabaseUnusable:
+    """What is wrong with a SQLite file, and what to do, in one line."""
+    if isinstance(error, PermissionError):
+        return DatabaseUnusable(
+            f"cannot use {path}: {error.strerror} ({error.filename}): the server needs to"
+            " read and write the file and its directory; choose another --database"
+        )
+    if isinstance(error, OSError):
+        where = error.filename or path
+        return DatabaseUnusable(f"cannot use {path}: {error.strerror or error} ({where})")
+    text = str(error)
+    if "not a database" in text:
+        return DatabaseUnusable(
+            f"{path} is not a SQLite database (its contents are something else): give the"
+            " path of a catalog, or of a file to create"
+        )
+    if "readonly" in text or "unable to open" in text:
+        return DatabaseUnusable(
+            f"cannot use {path}: {text}: the server needs to read and write the file and"
+            " its directory; choose another --database"
+        )
+    return DatabaseUnusable(f"cannot use {path}: {text}")
+
+
 def _hold_server_lock(path: Path) -> int:
     """An exclusive lock on `<database>.lock`, held until the process closes it or dies."""
     lock_path = path.with_name(path.name + ".lock")
@@ -167,15 +192,24 @@ class SqliteStore(Store):
         super().__init__()
         if synchronous.lower() not in {"normal", "full"}:
             raise ValueError("sqlite synchronous must be 'normal' or 'full'")
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = _hold_server_lock(path) if serving else None
-        self._writer = _connect(path, synchronous)
+        self._lock: int | None = None
+        connections: list[sqlite3.Connection] = []
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _hold_server_lock(path) if serving else None
+            for _ in range(3):  # the writer, the reader, the checkpointer
+                connections.append(_connect(path, synchronous))
+        except (OSError, sqlite3.Error) as error:
+            for connection in connections:
+                connection.close()
+            if self._lock is not None:
+                os.close(self._lock)
+            raise unusable(path, error) from error
+        self._writer, self._reader_connection, self._checkpointer = connections
         self._statements = _Statements(self._writer)
         # One writer, one transaction at a time: its Writes are made once, not per call.
         self._writes = Writes(self._statements)
-        self._reader_connection = _connect(path, synchronous)
-        self._checkpointer = _connect(path, synchronous)
         self._rows = _KeptRows(self._reader_connection) if serving else None
         self._reader = Reads(self._rows or _Statements(self._reader_connection))
         self._write_lock = asyncio.Lock()
@@ -185,7 +219,12 @@ class SqliteStore(Store):
         self._checkpoint_task: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
-        applied = await apply_migrations(self._statements, SQLITE)
+        try:
+            applied = await apply_migrations(self._statements, SQLITE)
+        except sqlite3.Error as error:
+            raise unusable(self.path, error) from error
+        except DatabaseUnusable as error:
+            raise DatabaseUnusable(f"{self.path}: {error}") from error
         if applied:
             log.info("applied migrations %s to %s", applied, self.path)
         self._checkpoint_task = asyncio.create_task(self._checkpoints(), name="sqlite-checkpoint")
