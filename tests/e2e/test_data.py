@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -410,7 +411,8 @@ def test_backup_of_a_catalog_being_written_restores(tmp_path):
             stop.set()
             writer.join()
         assert backup.returncode == 0, backup.stderr
-        copy = tmp_path / "copies" / "catalog.db"
+        (copy,) = (tmp_path / "copies").iterdir()  # catalog-<UTC time>.db
+        assert re.fullmatch(r"catalog-\d{8}T\d{6}Z\.db", copy.name), copy.name
         assert f"to {copy}".encode() in backup.stderr
         assert server.stop() == 0
 
@@ -433,6 +435,27 @@ def test_backup_of_a_catalog_being_written_restores(tmp_path):
             version = sm.describe_image_version(ImageName=name, Version=1)
             assert version["ImageVersionStatus"] == "CREATED", name
         assert restored.stop() == 0
+
+
+def test_backups_in_a_directory_never_replace_each_other_and_a_file_only_when_told(tmp_path):
+    with ServerProcess(tmp_path / "live").start() as server:
+        server.client().create_image(ImageName="kept", RoleArn=ROLE)
+        first = run_cli("backup", "--database", server.database_url, str(tmp_path))
+        second = run_cli("backup", "--database", server.database_url, str(tmp_path))
+        assert first.returncode == second.returncode == 0, (first.stderr, second.stderr)
+        made = sorted(p.name for p in tmp_path.glob("catalog-*.db"))
+        assert len(made) == 2  # in one second: the second named `-2`, or in the next
+        assert re.fullmatch(r"catalog-\d{8}T\d{6}Z(-2)?\.db", made[-1]), made
+        named = tmp_path / "named.db"
+        assert run_cli("backup", "--database", server.database_url, str(named)).returncode == 0
+        again = run_cli("backup", "--database", server.database_url, str(named))
+        assert (again.returncode, again.stderr.decode().strip()) == (
+            1,
+            f"Error: {named} exists already: give another name, a directory (each backup is"
+            " then a file of its own, named by its time), or --overwrite to replace it",
+        )
+        told = run_cli("backup", "--database", server.database_url, str(named), "--overwrite")
+        assert told.returncode == 0, told.stderr
 
 
 def test_backup_mistakes_are_one_line(tmp_path, databases):

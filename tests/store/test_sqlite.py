@@ -38,14 +38,19 @@ def serving(loop: LoopThread, path: Path) -> Store:
 
 
 def rows_in_main_file(path: Path) -> int:
-    """Images in the database file itself, ignoring the WAL: what checkpoints have copied."""
-    connection = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-    try:
-        return connection.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-    except sqlite3.OperationalError:  # not even the schema has been copied yet
-        return 0
-    finally:
-        connection.close()
+    """Images in the database file itself, ignoring the WAL: what checkpoints have copied.
+    Read as immutable, the file may be caught mid-checkpoint: read again then."""
+    for _ in range(100):
+        connection = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            return connection.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+        except sqlite3.OperationalError:  # not even the schema has been copied yet
+            return 0
+        except sqlite3.DatabaseError:  # a page being written as it was read
+            time.sleep(0.01)
+        finally:
+            connection.close()
+    raise AssertionError(f"{path} could not be read whole")
 
 
 def wal_restarts(path: Path) -> int:

@@ -74,10 +74,14 @@ def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 @click.command()
 @settings_options(BACKUP)
+@click.option(
+    "--overwrite", is_flag=True, help="Replace DESTINATION if it is a file that exists already."
+)
 @click.argument("destination")
-def backup(destination: str, **options: Any) -> None:
-    """Copy a SQLite catalog to DESTINATION (a file, or a directory), consistently, while a
-    server may be serving it. To restore, stop the server and copy the file back."""
+def backup(destination: str, overwrite: bool, **options: Any) -> None:
+    """Copy a SQLite catalog, consistently, while a server may be serving it: to
+    DESTINATION, a file, or a directory where each backup is a file named by its time
+    (catalog-20261207T091500Z.db). To restore, stop the server and copy the file back."""
     from sagemaker_images.data.backup import BackupError, backup_sqlite
 
     settings = _start(options)
@@ -90,11 +94,16 @@ def backup(destination: str, **options: Any) -> None:
         )
     target = Path(destination)
     if destination.endswith("/"):
-        target.mkdir(parents=True, exist_ok=True)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise click.ClickException(f"cannot make {target}: {error.strerror}") from None
     try:
-        written = backup_sqlite(source, target)
+        written = backup_sqlite(source, target, overwrite=overwrite)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {target}: {error.strerror}") from None
     _say(f"backed up {source} to {written} ({written.stat().st_size} bytes)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 
@@ -12,8 +13,24 @@ class BackupError(Exception):
     """The backup could not be made; the message says why."""
 
 
-def backup_sqlite(source: Path, destination: Path) -> Path:
-    """Copy `source` to `destination` (a file, or a directory to put it in); returns the file.
+def backup_path(source: Path, directory: Path, now: float) -> Path:
+    """`catalog-20261207T091500Z.db` for `catalog.db`: a backup's file in a directory, named
+    in UTC to the second so that backups sort by time (`-2`, `-3`... after a name taken in
+    the same second): a new one never replaces an old."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    path = directory / f"{source.stem}-{stamp}{source.suffix}"
+    again = 2
+    while path.exists():
+        path = directory / f"{source.stem}-{stamp}-{again}{source.suffix}"
+        again += 1
+    return path
+
+
+def backup_sqlite(
+    source: Path, destination: Path, *, overwrite: bool = False, now: float | None = None
+) -> Path:
+    """Copy `source` to `destination` (a file, or a directory to put a timestamped file in,
+    `backup_path`); returns the file. An existing file is replaced only with `overwrite`.
 
     SQLite's online backup API in a single step: it reads one snapshot (in WAL mode the
     server's writes carry on meanwhile), whereas a stepped backup restarts whenever another
@@ -23,9 +40,14 @@ def backup_sqlite(source: Path, destination: Path) -> Path:
     if not source.is_file():
         raise BackupError(f"there is no catalog at {source}")
     if destination.is_dir():
-        destination = destination / source.name
+        destination = backup_path(source, destination, time.time() if now is None else now)
     if destination.resolve() == source.resolve():
         raise BackupError(f"{destination} is the catalog itself")
+    if destination.exists() and not overwrite:
+        raise BackupError(
+            f"{destination} exists already: give another name, a directory (each backup is"
+            " then a file of its own, named by its time), or --overwrite to replace it"
+        )
     partial = destination.with_name(f".{destination.name}.partial")
     with contextlib.suppress(FileNotFoundError):
         partial.unlink()

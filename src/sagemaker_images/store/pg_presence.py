@@ -27,6 +27,10 @@ PRESENCE_SEED = zlib.crc32(b"sagemaker-images presence")
 JOB_CHANNEL = "sagemaker_images_jobs"
 CONNECT_TIMEOUT_SECONDS = 5
 _TAKE_PRESENCE = f"SELECT pg_advisory_lock(hashtextextended(%s, {PRESENCE_SEED}))"
+# Closing a connection only asks the database to end its session, which frees the lock a
+# moment later: unlocked first, a stopped presence is gone to every server on return (a
+# claim just after would otherwise still find it held, and lease jobs to its owner).
+_GIVE_UP_PRESENCE = "SELECT pg_advisory_unlock_all()"
 # Between attempts to make a lost presence connection again: recovery follows the database
 # within this (a refused connection costs the database nothing).
 RETAKE_SECONDS = 0.25
@@ -114,5 +118,9 @@ class PostgresPresence(Presence):
                 lost = True
             finally:
                 self._held = False
+                if not connection.broken:
+                    with contextlib.suppress(psycopg.Error, TimeoutError):
+                        async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
+                            await connection.execute(_GIVE_UP_PRESENCE)
                 await connection.close()
             await asyncio.sleep(RETAKE_SECONDS)

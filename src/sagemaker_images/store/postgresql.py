@@ -73,15 +73,18 @@ POSTGRESQL = Dialect(
     text='TEXT COLLATE "C"',
     lock_key="SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
     # A try-lock that succeeds finds the holder gone (it is released again at commit). Only
-    # rows that are due under a live lease get here: no probe on the usual path.
+    # rows that are due under a live lease get here: no probe on the usual path. Shared,
+    # as `_PRESENT`'s: only a presence holds the lock exclusively, so probes never pass for
+    # a presence to one another (an exclusive probe made its gone owner look present to
+    # its own claim until the probing claim committed, and it leased jobs meanwhile).
     lease_holder_gone=(
-        f" OR pg_try_advisory_xact_lock(hashtextextended(lease_owner, {PRESENCE_SEED}))"
+        f" OR pg_try_advisory_xact_lock_shared(hashtextextended(lease_owner, {PRESENCE_SEED}))"
     ),
     chosen_jobs="id = ANY(ARRAY(SELECT id FROM due))",
 )
 # From another session: the presence is held if the try fails (if it succeeds, the lock is
 # ours until the transaction ends, which keeps a returning presence waiting that long).
-_PRESENT = f"SELECT NOT pg_try_advisory_xact_lock(hashtextextended(?, {PRESENCE_SEED}))"
+_PRESENT = f"SELECT NOT pg_try_advisory_xact_lock_shared(hashtextextended(?, {PRESENCE_SEED}))"
 # A job due after one this server announced is not announced while that one is still this
 # far off: the other servers look at the jobs when it falls due, and find this one then.
 ANNOUNCED_AHEAD_MS = 100
