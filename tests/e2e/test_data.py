@@ -290,6 +290,30 @@ def test_import_into_a_served_sqlite_catalog_is_refused(source, archive):
     assert "stop the server on it first" in result.stderr.decode()
 
 
+def test_copy_from_a_server_that_checks_no_signatures_needs_no_credentials(source, tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("AWS_") or key == "AWS_CA_BUNDLE"
+    }
+    env |= {
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    url = f"sqlite:///{tmp_path / 'copy.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "sagemaker_images", "copy", "--from-endpoint", source.endpoint,
+         "--database", url],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    said = result.stderr
+    assert "no AWS credentials configured: signing the reads of" in said
+    assert "placeholder keys" in said and "no region given: reading" in said
+    assert query_database(url, "SELECT COUNT(*) FROM images")[0][0] > 0
+
+
 def test_copy_server_to_server_resumes_after_an_interruption(source, tmp_path):
     control = ControlClient(source.endpoint)
     # Slow reads, so that the copy can be interrupted half-way.

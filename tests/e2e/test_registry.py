@@ -391,7 +391,10 @@ def test_drift_after_a_tag_is_pushed_over(make_server, tmp_path, region, registr
 
     clean = run_drift(server, registries)
     assert clean.returncode == 0, clean.stderr
-    assert "No drift" in clean.stdout
+    assert clean.stdout.strip() == (
+        "No drift: the tags of all 2 pinned versions still point at their pinned digests."
+    )
+    assert clean.stderr.strip().endswith("checked 2 versions pinned through a tag: 0 drifted")
 
     second = registry.push("drift/moving", "stable", "two")
     assert second != first
@@ -409,6 +412,7 @@ def test_drift_after_a_tag_is_pushed_over(make_server, tmp_path, region, registr
             "error": None,
         }
     ]
+    assert drifted.stderr.strip().endswith("checked 2 versions pinned through a tag: 1 drifted")
     table = run_drift(server, registries)
     assert table.returncode == 1
     lines = table.stdout.splitlines()

@@ -256,7 +256,7 @@ def drift(as_json: bool, **options: Any) -> None:
     registries = _load_registries(settings.registries_file)
     configure(settings.log_level, settings.log_format)
 
-    async def run() -> list[Any]:
+    async def run() -> Any:
         store = await open_store(settings)
         client = RegistryClient(registries)
         try:
@@ -265,18 +265,32 @@ def drift(as_json: bool, **options: Any) -> None:
             await client.close()
             await store.close()
 
-    found = asyncio.run(run())
+    report = asyncio.run(run())
+    found = report.drifted
     if as_json:
         click.echo(json.dumps([d.as_dict() for d in found], indent=2))
     else:
-        click.echo(_drift_table(found))
+        click.echo(_drift_table(found, report.checked))
+    versions = "version" if report.checked == 1 else "versions"
+    click.echo(
+        f"checked {report.checked} {versions} pinned through a tag: {len(found)} drifted", err=True
+    )
     if found:
         raise SystemExit(1)
 
 
-def _drift_table(found: list[Any]) -> str:
+def _drift_table(found: list[Any], checked: int) -> str:
     if not found:
-        return "No drift: every pinned tag still points at its pinned digest."
+        if not checked:
+            return (
+                "No drift, and nothing to check: no CREATED version is pinned through a tag"
+                " (versions are pinned when the server runs with --resolve required)."
+            )
+        versions = "version" if checked == 1 else "versions"
+        return (
+            f"No drift: the tags of all {checked} pinned {versions} still point at their"
+            " pinned digests."
+        )
     header = ("ACCOUNT", "REGION", "IMAGE", "VERSION", "BASE IMAGE", "PINNED", "NOW")
     rows = [
         (

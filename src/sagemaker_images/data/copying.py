@@ -12,6 +12,7 @@ included.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,21 +26,51 @@ from sagemaker_images.resources.kinds import DOMAIN, IMAGE, ResourceKind, snake_
 from sagemaker_images.resources.records import ImageRecord, VersionRecord, columns_of
 from sagemaker_images.store import Store
 
+log = logging.getLogger(__name__)
+
 
 class CopyError(Exception):
     """The source answered something that cannot be copied; the message says what."""
 
 
+# What an endpoint's reads are signed with when no credentials are configured: a server
+# that checks no signatures takes any key; one that does refuses these, and says so.
+PLACEHOLDER_KEY = ("sagemaker-images-copy", "no-credentials-configured")
+PLACEHOLDER_REGION = "us-east-1"
+
+
 def source_client(endpoint_url: str | None, profile: str | None, region: str | None) -> Any:
-    """A boto3 SageMaker client; AWS's own endpoint where `endpoint_url` is None."""
+    """A boto3 SageMaker client; AWS's own endpoint where `endpoint_url` is None.
+
+    AWS needs credentials and a region. Another server may check no signatures: without
+    credentials, its reads are signed with placeholders, and without a region they read
+    us-east-1 (both said at info)."""
     import boto3
     from botocore.config import Config
 
     session = boto3.Session(profile_name=profile, region_name=region)
+    keys: dict[str, str] = {}
+    if endpoint_url is not None and session.get_credentials() is None:
+        log.info(
+            "no AWS credentials configured: signing the reads of %s with placeholder keys"
+            " (a server that checks signatures refuses them; give --profile or"
+            " AWS_ACCESS_KEY_ID)",
+            endpoint_url,
+        )
+        keys = dict(
+            zip(("aws_access_key_id", "aws_secret_access_key"), PLACEHOLDER_KEY, strict=True)
+        )
+    if session.region_name is None:
+        if endpoint_url is None:
+            raise CopyError("copying from AWS needs a region: give --region, or set AWS_REGION")
+        log.info("no region given: reading %s's catalog of %s", endpoint_url, PLACEHOLDER_REGION)
+        region = PLACEHOLDER_REGION
     return session.client(
         "sagemaker",
         endpoint_url=endpoint_url,
+        region_name=region or session.region_name,
         config=Config(retries={"mode": "standard", "max_attempts": 10}),
+        **keys,
     )
 
 

@@ -36,7 +36,13 @@ class Drift:
         return asdict(self)
 
 
-async def find_drift(store: Store, client: RegistryClient) -> list[Drift]:
+@dataclass(frozen=True, slots=True)
+class Report:
+    drifted: list[Drift]
+    checked: int  # CREATED versions pinned to a digest through a tag: those that could drift
+
+
+async def find_drift(store: Store, client: RegistryClient) -> Report:
     candidates: list[tuple[tuple[Any, ...], Reference, str]] = []
     after: tuple[int, int] | None = None
     while True:
@@ -72,7 +78,7 @@ async def find_drift(store: Store, client: RegistryClient) -> list[Drift]:
                     error=error,
                 )
             )
-    return drifted
+    return Report(drifted, len(candidates))
 
 
 def _pinned_digest(container_image: str | None) -> str | None:
