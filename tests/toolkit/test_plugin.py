@@ -69,3 +69,78 @@ def test_the_plugin_can_use_a_server_running_elsewhere(pytester, tmp_path):
         result.assert_outcomes(passed=3)
         # Each test reset it first: what is left is the last test's.
         assert [i["ImageName"] for i in elsewhere.client().list_images()["Images"]] == ["flaky"]
+
+
+CONFIGURED = """
+import logging
+import random
+import re
+import time
+
+import boto3
+import pytest
+
+
+def test_the_ini_files_settings(sagemaker_images, sagemaker_client):
+    arn = sagemaker_client.create_image(ImageName="held", RoleArn="arn:aws:iam::111122223333:role/r")["ImageArn"]
+    assert arn == "arn:aws:sagemaker:eu-west-1:111122223333:image/held"
+    assert boto3.client("sagemaker").list_images()["Images"][0]["ImageStatus"] == "CREATING"
+    assert sagemaker_images.complete(arn) == [arn]
+    assert sagemaker_client.describe_image(ImageName="held")["ImageStatus"] == "CREATED"
+
+
+@pytest.mark.sagemaker_images(
+    transitions="immediate",
+    region="ap-south-1",
+    retry_waits=0,
+    faults=[{"operation": "ListImages", "error": "ThrottlingException", "count": 4}],
+)
+def test_a_markers_settings(sagemaker_client, caplog):
+    caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
+    random.seed(5)  # botocore draws its waits at random: these come to about 12.8 s
+    started = time.monotonic()
+    assert sagemaker_client.list_images()["Images"] == []  # after 4 throttled tries
+    took = time.monotonic() - started
+    asked = [float(m) for m in re.findall(r"sleeping for ([0-9.]+) seconds", caplog.text)]
+    assert len(asked) == 4 and sum(asked) > 4, asked
+    assert took < sum(asked) / 2  # not waited: scaled to nothing
+    arn = sagemaker_client.create_image(ImageName="now", RoleArn="arn:aws:iam::111122223333:role/r")["ImageArn"]
+    assert arn.startswith("arn:aws:sagemaker:ap-south-1:111122223333:")
+    assert sagemaker_client.describe_image(ImageName="now")["ImageStatus"] == "CREATED"
+"""
+
+
+def test_the_fixtures_take_their_settings_from_the_ini_file_and_a_marker(pytester):
+    pytester.makeini(
+        "[pytest]\n"
+        "sagemaker_images_transitions = manual\n"
+        "sagemaker_images_account = 111122223333\n"
+        "sagemaker_images_region = eu-west-1\n"
+    )
+    pytester.makepyfile(test_configured=CONFIGURED)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2)
+
+
+def test_every_fixture_says_what_it_is(pytester):
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fixtures")
+    shown = result.stdout.str()
+    for fixture in ("sagemaker_images_server", "sagemaker_images", "sagemaker_client"):
+        block = shown[shown.index(f"{fixture} ") :].split("\n\n")[0]
+        assert "no docstring available" not in block, block
+
+
+def test_a_server_without_the_control_api_is_named_so(pytester, tmp_path):
+    from support import ServerProcess
+
+    pytester.makepyfile(test_pipeline=TESTS, pipeline=PIPELINE)
+    with ServerProcess(tmp_path).start() as plain:  # no --control-api
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", f"--sagemaker-images-endpoint={plain.endpoint}"
+        )
+    result.stdout.fnmatch_lines(
+        [
+            f"*the server at {plain.endpoint} does not serve the control API: start it with"
+            " `sagemaker-images serve --control-api`*"
+        ]
+    )

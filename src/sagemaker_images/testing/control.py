@@ -84,12 +84,22 @@ class ControlClient:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")
+            code = None
             try:
                 answer = json.loads(detail)
+                code = answer.get("__type")
                 detail = answer.get("error") or answer.get("message") or detail
-            except ValueError:
+            except (ValueError, AttributeError):
                 pass
+            if error.code == 404 and code == "UnknownOperationException":
+                raise ControlError(
+                    f"the server at {self.endpoint_url} does not serve the control API: start"
+                    " it with `sagemaker-images serve --control-api` (the testing module's"
+                    " servers always do)"
+                ) from None
             raise ControlError(f"{method} {PREFIX}{name}: {error.code} {detail}") from None
+        except urllib.error.URLError as error:
+            raise ControlError(f"cannot reach {self.endpoint_url}: {error.reason}") from None
 
     def _signed(
         self, method: str, url: str, data: bytes, headers: dict[str, str]

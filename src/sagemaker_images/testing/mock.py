@@ -66,14 +66,19 @@ class Environment:
         self._saved = {}
 
 
-def client_environment(endpoint_url: str, region_name: str = "us-east-1") -> Environment:
-    """What makes an unmodified `boto3.client("sagemaker")` call `endpoint_url`."""
+def client_environment(
+    endpoint_url: str, region_name: str = "us-east-1", *, force_region: bool = False
+) -> Environment:
+    """What makes an unmodified `boto3.client("sagemaker")` call `endpoint_url`: test
+    credentials and `region_name` where the environment has none (the region always, with
+    `force_region`)."""
+    region = {"AWS_DEFAULT_REGION": region_name}
     return Environment(
-        {ENDPOINT_VARIABLE: endpoint_url},
+        {ENDPOINT_VARIABLE: endpoint_url, **(region if force_region else {})},
         {
             "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": TEST_SECRET_KEY,
-            "AWS_DEFAULT_REGION": region_name,
+            **({} if force_region else region),
         },
     )
 
