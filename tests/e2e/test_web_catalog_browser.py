@@ -213,10 +213,10 @@ def test_a_user_browses_the_catalog(visitor, sm, region):
     assert (row["Version"], row["Aliases"], row["Job type"], row["Release notes"]) == (
         "1",
         "stable",
-        "INFERENCE",
+        "INFERENCE CPU",
         "Pinned by digest",
     )
-    assert row["Container image"] == f"registry.example/analytics@sha256:{'0f1e' * 3}… Copy"
+    assert row["Image"] == f"…/analytics@sha256:{'0f1e' * 3}… Copy"
     # The copy button beside the short digest copies the whole reference.
     page.get_by_role("button", name=f"Copy {one['ContainerImage']}").click()
     assert page.evaluate("navigator.clipboard.readText()") == one["ContainerImage"]
@@ -256,6 +256,64 @@ def test_a_user_browses_the_catalog(visitor, sm, region):
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Domains").click()
     assert page.get_by_role("heading", level=2, name="research").is_visible()
     visitor.check()
+
+
+# The image page at 1,280 px: whether its tables fit their boxes, whether an enumeration
+# ever takes two lines, how often the region is shown.
+FIT = """
+region => ({
+  overflowing: [...document.querySelectorAll(".scroll")].filter(d => d.scrollWidth > d.clientWidth).length,
+  page_wider: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+  broken_enumerations: [...document.querySelectorAll(".enum, .status")]
+    .filter(e => e.getClientRects().length > 1 || e.offsetHeight > 2 * parseFloat(getComputedStyle(e).fontSize) * 1.2)
+    .map(e => e.innerText),
+  region_shown: document.querySelector("header").innerText.split(region).length - 1,
+})
+"""
+
+
+def test_the_image_page_fits_a_1280_px_window(browser, server, sm, region):
+    ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ml/data-science-gpu-runtime"
+    create_image(sm, "wide", DisplayName="A team's GPU runtime")
+    for n in range(1, 4):
+        create_version(
+            sm,
+            "wide",
+            base=f"{ecr}:2026.12.0{n}-cuda12.4-py311" if n != 2 else f"{ecr}@sha256:{'0f1e' * 16}",
+            JobType="NOTEBOOK_KERNEL",
+            Processor="GPU",
+            MLFramework="PyTorch 2.5",
+            ProgrammingLang="Python 3.11",
+            VendorGuidance="NOT_PROVIDED",
+            ReleaseNotes="Adds CUDA 12.4 and PyTorch 2.5, removes the TensorFlow 1.x kernels; the"
+            " changelog lists every package upgraded in this release.",
+            Aliases=[f"v{n}"],
+        )
+    tab = Visitor(browser, server.endpoint, "fit", viewport={"width": 1280, "height": 900})
+    try:
+        tab.open(f"/ui/images/wide?region={region}")
+        tab.check()
+        fit = tab.page.evaluate(FIT, region)
+        assert fit == {
+            "overflowing": 0,
+            "page_wider": False,
+            "broken_enumerations": [],
+            "region_shown": 1,
+        }
+        # The tag, which tells versions apart, is what shows of a long reference.
+        shown = tab.page.locator("code.ref.tail").first
+        assert shown.get_attribute("title") == f"{ecr}:2026.12.03-cuda12.4-py311"
+        tab.open(f"/ui/images?q=no%20such!&region={region}")  # a filter the API refuses
+        assert tab.page.get_by_role("heading", level=1).inner_text() == "Bad request"
+        assert tab.page.get_by_label("Image name contains").input_value() == "no such!"
+        assert tab.page.get_by_role("search").is_visible()
+        assert tab.page.get_by_role("link", name="Domains").is_visible()
+        assert tab.errors == [
+            "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+        ]
+        tab.errors.clear()  # the page's own 400, as asked
+    finally:
+        tab.close()
 
 
 def test_the_filter_the_sort_and_the_pages(visitor, sm, region):

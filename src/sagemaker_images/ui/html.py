@@ -71,10 +71,13 @@ def path(*segments: str | int, **query: Any) -> str:
     return url + ("?" + urlencode(given) if given else "")
 
 
-def iso_time(epoch: Any) -> Markup:
-    """A time of the catalog (epoch milliseconds) in UTC, ISO 8601, in a <time> element."""
+def iso_time(epoch: Any, *, to_the_second: bool = False) -> Markup:
+    """A time of the catalog (epoch milliseconds) in UTC, ISO 8601, in a <time> element;
+    `to_the_second`: shown shorter, for a table's narrow column (the whole is its title)."""
     if epoch is None:
         return Markup("")
     moment = datetime.fromtimestamp(epoch / 1000, UTC)
-    shown = moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond // 1000:03d}Z"
-    return element("time", shown, datetime=shown)
+    whole = moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond // 1000:03d}Z"
+    if to_the_second:
+        return element("time", moment.strftime("%Y-%m-%d %H:%M:%SZ"), datetime=whole, title=whole)
+    return element("time", whole, datetime=whole)

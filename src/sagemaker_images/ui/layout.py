@@ -91,18 +91,26 @@ def page(where: Where, title: str, *body: Child, section: str = "") -> Markup:
         aria_label="Regions",
         class_="regions",
     )
+    search = element(
+        "form",
+        element("input", type="hidden", name="region", value=where.region),
+        element(
+            "label",
+            element("span", "Find images", class_="label"),
+            " ",
+            element("input", type="search", name="q", maxlength="63", placeholder="name"),
+        ),
+        method="get",
+        action=path("images"),
+        role="search",
+        class_="find",
+    )
     header = element(
         "header",
         element("p", link(where.to(), "sagemaker-images"), class_="brand"),
         nav,
-        element(
-            "p",
-            "Account ",
-            element("code", where.account),
-            " · Region ",
-            element("code", where.region),
-            class_="where",
-        ),
+        search,
+        element("p", "Account ", element("code", where.account), class_="where"),
         switch,
     )
     head = element(
@@ -121,14 +129,19 @@ def page(where: Where, title: str, *body: Child, section: str = "") -> Markup:
     )
 
 
-def problem(where: Where, title: str, message: str) -> Markup:
-    """The page of a request that cannot be answered (not found, bad input)."""
+def problem(
+    where: Where, title: str, message: str, form: Markup | None = None, section: str = ""
+) -> Markup:
+    """The page of a request that cannot be answered (not found, bad input), with the
+    header's sections and search; `form`: the list form the request came from, kept."""
     return page(
         where,
         title,
         element("h1", title),
+        form,
         element("p", message, class_="problem"),
         element("p", link(where.to(), "Back to the images")),
+        section=section,
     )
 
 
@@ -172,16 +185,62 @@ def copyable(value: str | None, label: str) -> Markup:
     return join((element("code", value), " ", copy_button(value, label)))
 
 
-def short_reference(value: str | None) -> Markup:
-    """A container image reference with its digest cut short (the whole one is copied)."""
+def short_reference(value: str | None, *, registry: bool = True) -> Markup:
+    """An image reference on one line: its digest cut short, without `registry` only the
+    last part of its repository's path (`…/app:1`: what tells one version from another),
+    and what still does not fit cut at the cell's edge; the whole is its title, and what
+    its copy button copies."""
     if not value:
         return Markup("")
-    shown = value
     name, at, digest = value.partition("@")
+    if not registry and "/" in name:
+        name = "…/" + name.rsplit("/", 1)[1]
+    shown = name + (f"@{digest}" if at else "")
     if at and ":" in digest:
         algorithm, _, hexes = digest.partition(":")
         shown = f"{name}@{algorithm}:{hexes[:12]}…"
-    return join((element("code", shown, title=value), " ", copy_button(value, f"Copy {value}")))
+    # Cut at its start where its end tells versions apart (`ref tail`: right to left, the
+    # text kept in its own order inside).
+    code = (
+        element("code", element("span", shown, dir="ltr"), title=value, class_="ref tail")
+        if not registry
+        else element("code", shown, title=value, class_="ref")
+    )
+    return element("span", code, " ", copy_button(value, f"Copy {value}"), class_="reference")
+
+
+def image_reference(base: str, container: str | None) -> Markup:
+    """A version's BaseImage, and under it the digest it was pinned to (when it was)."""
+    shown = [short_reference(base, registry=False)]
+    if container and container != base:
+        _, at, digest = container.partition("@")
+        if at and ":" in digest:
+            algorithm, _, hexes = digest.partition(":")
+            pinned = element("code", f"@{algorithm}:{hexes[:12]}…", title=container, class_="ref")
+            copy = copy_button(container, f"Copy {container}")
+            shown.append(element("span", "pinned ", pinned, " ", copy, class_="reference"))
+        else:
+            shown.append(short_reference(container, registry=False))
+    return stacked(*shown)
+
+
+def enumeration(value: str | None) -> Markup:
+    """A value of one of the model's enumerations, never broken across lines."""
+    if not value:
+        return Markup("")
+    return element("span", value, class_="enum")
+
+
+def stacked(*values: Child) -> Markup:
+    """Values one under another in a cell (those that are set)."""
+    return join(element("span", value, class_="line") for value in values if value)
+
+
+def clamped(text: str | None) -> Markup:
+    """Free text cut to two lines in a table (the whole is its title, and on its page)."""
+    if not text:
+        return Markup("")
+    return element("span", text, title=text, class_="clamped")
 
 
 def alias_list(aliases: list[str]) -> Markup:
@@ -211,8 +270,12 @@ def tags_section(tags: dict[str, str], level: int = 2) -> Markup:
 
 
 def table(
-    headers: Sequence[str], rows: Iterable[Sequence[Child]], caption: str | None = None
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Child]],
+    caption: str | None = None,
+    class_: str | None = None,
 ) -> Markup:
+    """A table in a box of its own, which scrolls sideways when the table is wider."""
     return element(
         "div",
         element(
@@ -222,6 +285,7 @@ def table(
             element(
                 "tbody", (element("tr", (element("td", cell) for cell in row)) for row in rows)
             ),
+            class_=class_,
         ),
         class_="scroll",
     )

@@ -12,12 +12,15 @@ from sagemaker_images.ui.layout import (
     Listing,
     Where,
     alias_list,
+    clamped,
     copyable,
     details,
+    enumeration,
+    image_reference,
     list_form,
     page,
     pager,
-    short_reference,
+    stacked,
     status,
     table,
     tag_list,
@@ -108,31 +111,34 @@ def image_page(
         element("h2", "Versions"),
     ]
     if versions:
+        # What fits beside each other at 1,280 px; every member is on the version's page.
         body.append(
             table(
                 (
                     "Version",
                     "Status",
                     "Aliases",
-                    "Base image",
-                    "Container image",
-                    *(label for label, _ in _VERSION_COLUMNS),
+                    "Image",
+                    "Job type",
+                    "Framework",
+                    "Release notes",
                     "Created",
-                    "Last modified",
                 ),
                 (
                     (
-                        version_link(where, name, row.details["Version"]),
-                        status(row.details["ImageVersionStatus"], row.details.get("FailureReason")),
+                        version_link(where, name, v["Version"]),
+                        status(v["ImageVersionStatus"], v.get("FailureReason")),
                         alias_list(row.aliases),
-                        element("code", row.details["BaseImage"]),
-                        short_reference(row.details.get("ContainerImage")),
-                        *(_shown(row.details.get(member)) for _, member in _VERSION_COLUMNS),
-                        iso_time(row.details["CreationTime"]),
-                        iso_time(row.details["LastModifiedTime"]),
+                        image_reference(v["BaseImage"], v.get("ContainerImage")),
+                        stacked(enumeration(v.get("JobType")), enumeration(v.get("Processor"))),
+                        stacked(v.get("MLFramework"), v.get("ProgrammingLang")),
+                        clamped(v.get("ReleaseNotes")),
+                        iso_time(v["CreationTime"], to_the_second=True),
                     )
                     for row in versions
+                    for v in (row.details,)
                 ),
+                class_="versions",
             )
         )
     else:

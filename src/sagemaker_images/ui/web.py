@@ -142,7 +142,9 @@ class WebCatalog:
         except ServiceUnavailable as error:
             return _page(503, layout.problem(where, "Unavailable", error.message))
         except ServiceError as error:
-            return _page(400, layout.problem(where, "Bad request", error.message))
+            form, section = _list_form(where, route, query)
+            page = layout.problem(where, "Bad request", error.message, form, section)
+            return _page(400, page)
         except Exception:
             log.exception("web catalog: %s failed (request %s)", scope["path"], request_id)
             title = "Something went wrong"
@@ -265,6 +267,18 @@ def _listing(query: dict[str, str]) -> Listing:
         order=order if order in layout.ORDERS else "desc",
         token=query.get("next") or None,
     )
+
+
+def _list_form(where: Where, route: str, query: dict[str, str]) -> tuple[Markup | None, str]:
+    """The form of the list page a route names, as it was filled in, and its section
+    (None and no section for other pages)."""
+    section = route.strip("/")
+    if section in ("", "images"):
+        return layout.list_form(where, _listing(query), "Image"), "Images"
+    if section == "app-image-configs":
+        form = layout.list_form(where, _listing(query), "AppImageConfig", "app-image-configs")
+        return form, "AppImageConfigs"
+    return None, ""
 
 
 def _page(status: int, markup: Markup) -> Answer:
