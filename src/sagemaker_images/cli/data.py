@@ -21,7 +21,7 @@ import click
 from sagemaker_images.cli.options import settings_from, settings_options
 from sagemaker_images.config import BACKUP, COPY, EXPORT, IMPORT, Settings, redacted, sqlite_path
 from sagemaker_images.data.archive import ONE_LINE
-from sagemaker_images.store import Store, StoreError, open_store
+from sagemaker_images.store import DatabaseInUse, Store, StoreError, open_store
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ async def _store(settings: Settings, *, writing: bool) -> AsyncIterator[Store]:
     try:
         store = await open_store(settings, serving=writing)
     except StoreError as error:
-        hint = " (stop the server on it first)" if writing else ""
+        hint = " (stop the server on it first)" if isinstance(error, DatabaseInUse) else ""
         raise click.ClickException(f"{error}{hint}") from None
     try:
         yield store
