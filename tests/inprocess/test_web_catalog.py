@@ -40,8 +40,10 @@ def test_the_root_leads_to_the_catalog_and_every_section_is_linked(server, regio
     assert home.title == "Images · sagemaker-images"
     assert home.href("AppImageConfigs") == f"/ui/app-image-configs?region={region}"
     assert home.href("Domains") == f"/ui/domains?region={region}"
-    assert f"Account 123456789012Region:{region}" in home.text
-    assert home.text.count(region) == 1  # the region is shown once: in the region switch
+    assert "Account 123456789012" in home.text
+    # The region is shown once: in the region switch, as the current page.
+    assert home.html.count(f">{region}<") == 1
+    assert f'aria-current="page">{region}</a>' in home.html
     assert "No images here match." in home.text
 
 
