@@ -181,6 +181,33 @@ class Settings:
         1000, Flag("--max-user-profiles", "user profiles per Studio domain", minimum=0)
     )
     max_spaces: int = setting(1000, Flag("--max-spaces", "spaces per Studio domain", minimum=0))
+    max_running_apps: int = setting(
+        0,
+        Flag(
+            "--max-running-apps",
+            "Pending and InService apps per account, region, app type and instance type"
+            " (0: no limit)",
+            minimum=0,
+        ),
+    )
+    app_retention_seconds: float = setting(
+        86_400.0,
+        Flag(
+            "--app-retention-seconds",
+            "how long a Deleted or Failed app stays listed and describable",
+            minimum=0,
+        ),
+    )
+    deprecated_app_types: str = setting(
+        "",
+        Flag(
+            "--deprecated-app-types",
+            "app types CreateApp refuses as deprecated, comma-separated (as AWS refuses"
+            " `KernelGateway` and `JupyterServer` in new domains), e.g."
+            " `KernelGateway,JupyterServer`",
+            shown_default="none",
+        ),
+    )
     max_body_bytes: int = setting(1024 * 1024)
     max_connections: int = setting(
         0,
@@ -393,6 +420,9 @@ class Settings:
             shown_default="off",
         ),
     )
+
+    def deprecated_app_type_names(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.deprecated_app_types.split(",") if t.strip())
 
     def pacing(self) -> Pacing:
         return parse_transitions(self.transitions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError, WaiterError
+from botocore.waiter import WaiterModel, create_waiter_with_client
 from support import (
     ROLE,
     create_image,
@@ -165,15 +166,40 @@ def test_recreated_image_starts_fresh(sm):
     assert version_status(sm, "phoenix", 2) is None
 
 
-def test_deleted_waiter_reproduces_the_botocore_bug(sm):
-    """botocore's ImageDeleted waiter expects ResourceNotFoundException; AWS (and we) send
-    ResourceNotFound, so the waiter fails once the image is gone (boto/botocore#3782)."""
+def test_deleted_waiter_waits_for_resource_not_found(sm):
+    """botocore's ImageDeleted waiter, since 1.43.125, waits for the ResourceNotFound AWS
+    (and this server) sends once the image is gone."""
+    create_image(sm, "waiter")
+    sm.delete_image(ImageName="waiter")
+    sm.get_waiter("image_deleted").wait(
+        ImageName="waiter", WaiterConfig={"Delay": 0.1, "MaxAttempts": 50}
+    )
+    assert image_status(sm, "waiter") is None
+
+
+def test_deleted_waiter_of_older_botocore_fails_as_against_aws(sm):
+    """Before 1.43.125 it waited for ResourceNotFoundException, which AWS never sends
+    (boto/botocore#3782): it fails on the ResourceNotFound, here as there."""
     create_image(sm, "waiter-bug")
     sm.delete_image(ImageName="waiter-bug")
-    with pytest.raises(WaiterError):
-        sm.get_waiter("image_deleted").wait(
-            ImageName="waiter-bug", WaiterConfig={"Delay": 0.1, "MaxAttempts": 10}
-        )
+    old = {
+        "version": 2,
+        "waiters": {
+            "ImageDeleted": {
+                "delay": 0.1,
+                "maxAttempts": 10,
+                "operation": "DescribeImage",
+                "acceptors": [
+                    {"matcher": "error", "state": "success", "expected": "ResourceNotFoundException"},
+                    {"matcher": "path", "argument": "ImageStatus", "state": "failure", "expected": "DELETE_FAILED"},
+                    {"matcher": "error", "state": "failure", "expected": "ValidationException"},
+                ],
+            }
+        },
+    }  # fmt: skip
+    waiter = create_waiter_with_client("ImageDeleted", WaiterModel(old), sm)
+    with pytest.raises(WaiterError, match="ResourceNotFound"):
+        waiter.wait(ImageName="waiter-bug")
     assert image_status(sm, "waiter-bug") is None
 
 

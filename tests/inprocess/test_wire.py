@@ -40,7 +40,7 @@ def test_every_response_has_a_distinct_request_id(server):
         (None, "Missing X-Amz-Target"),
         ("SageMaker.NoSuchOperation", "SageMaker.NoSuchOperation"),
         ("Other.ListImages", "Other.ListImages"),
-        ("SageMaker.CreateApp", "CreateApp"),  # real SageMaker operation, not built here
+        ("SageMaker.CreateTrainingJob", "CreateTrainingJob"),  # real, not served here
     ],
 )
 def test_unknown_operation(server, target, needle):

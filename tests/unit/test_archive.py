@@ -13,6 +13,7 @@ from sagemaker_images.resources.records import (
     AppImageConfigRecord,
     DomainRecord,
     ImageRecord,
+    LifecycleConfigRecord,
     UserProfileRecord,
     VersionRecord,
 )
@@ -78,7 +79,7 @@ def _written() -> list[bytes]:
         archive.header(None, 0),
         *archive.image_lines(image),
         archive.entry_line("app_image_config", archive.Entry(_config(), {"a": "b"})),
-        archive.end((1, 2, 1, 0, 0, 0)),
+        archive.end((1, 2, 1, 0, 0, 0, 0)),
     ]
 
 
@@ -110,6 +111,7 @@ def _domain() -> DomainRecord:
         failure_reason=None,
         created_ms=1,
         modified_ms=2,
+        home_efs_creation="Enabled",
         last_uid=200_001,
     )
 
@@ -138,7 +140,7 @@ def _with_studio() -> list[bytes]:
         *_written()[:-1],
         archive.entry_line("domain", archive.Entry(_domain(), {"k": "v"}, due_ms=99)),
         archive.entry_line("user_profile", archive.Entry(_profile())),
-        archive.end((1, 2, 1, 1, 1, 0)),
+        archive.end((1, 2, 1, 0, 1, 1, 0)),
     ]
 
 
@@ -166,6 +168,56 @@ def test_a_version_1_file_reads():
     ).encode()
     catalog = archive.read(lines)
     assert len(catalog.images) == 1 and len(catalog.entries["app_image_config"]) == 1
+
+
+def _lifecycle_config() -> LifecycleConfigRecord:
+    return LifecycleConfigRecord(
+        id=9,
+        account="123456789012",
+        region="us-east-1",
+        name="On-Start",
+        name_key="on-start",
+        content="ZWNobyBIZWxsbw==",
+        app_type="JupyterLab",
+        created_ms=5,
+        modified_ms=5,
+    )
+
+
+def test_a_version_2_file_reads_and_holds_no_lifecycle_config():
+    lines = _with_studio()
+    header = json.loads(lines[0])
+    lines[0] = json.dumps({**header, "version": 2}).encode()
+    end = json.loads(lines[-1])
+    del end["studio_lifecycle_configs"]
+    lines[-1] = json.dumps(end).encode()
+    domain = json.loads(lines[5])
+    del domain["home_efs_creation"]  # not in version 2 files: their domains had one
+    lines[5] = json.dumps(domain).encode()
+    catalog = archive.read(lines)
+    assert catalog.entries["domain"][0].record.home_efs_creation == "Enabled"
+    assert len(catalog.entries["user_profile"]) == 1
+    config = archive.entry_line("studio_lifecycle_config", archive.Entry(_lifecycle_config()))
+    with pytest.raises(archive.BadArchive, match="line 8: unknown kind 'studio_lifecycle_config'"):
+        archive.read([*lines[:-1], config, lines[-1]])
+
+
+def test_lifecycle_configs_read_back():
+    lines = [
+        *_written()[:-1],
+        archive.entry_line(
+            "studio_lifecycle_config", archive.Entry(_lifecycle_config(), {"team": "ml"})
+        ),
+        archive.end((1, 2, 1, 1, 0, 0, 0)),
+    ]
+    (config,) = archive.read(lines).entries["studio_lifecycle_config"]
+    assert config.tags == {"team": "ml"}
+    assert (config.record.name, config.record.name_key, config.record.content) == (
+        "On-Start",
+        "on-start",
+        "ZWNobyBIZWxsbw==",
+    )
+    assert "transition_due_ms" not in json.loads(lines[-2])
 
 
 def test_what_is_written_reads_back():
@@ -208,7 +260,7 @@ def _edited(number: int, **changes: object) -> list[bytes]:
             "line 3: not JSON (unexpected character, expected a string key at column 2)",
         ),
         ([*_written()[:2], b"[1, 2]"], "line 3: not a JSON object"),
-        (_edited(1, version=3), "line 1: format version 3; this release reads (1, 2)"),
+        (_edited(1, version=4), "line 1: format version 4; this release reads (1, 2, 3)"),
         (_edited(2, status="GREAT"), "line 2: unknown image status 'GREAT'"),
         (_edited(2, created_ms="yesterday"), "line 2: created_ms must be int, not 'yesterday'"),
         (_edited(2, role_arn=None), "line 2: role_arn must be str, not None"),
@@ -222,7 +274,7 @@ def _edited(number: int, **changes: object) -> list[bytes]:
         (_edited(5, tags=["a"]), "line 5: tags must be an object of strings"),
         (
             _edited(6, versions=3),
-            "line 6: the end line counts (1, 3, 1, 0, 0, 0), the file holds (1, 2, 1, 0, 0, 0)",
+            "line 6: the end line counts (1, 3, 1, 0, 0, 0, 0), the file holds (1, 2, 1, 0, 0, 0, 0)",
         ),
         (_edited(5, kind="bucket"), "line 5: unknown kind 'bucket'"),
         (
@@ -241,7 +293,7 @@ def test_studio_lines_are_checked():
     orphan = [
         *_written()[:-1],
         archive.entry_line("user_profile", archive.Entry(_profile())),
-        archive.end((1, 2, 1, 0, 1, 0)),
+        archive.end((1, 2, 1, 0, 0, 1, 0)),
     ]
     with pytest.raises(archive.BadArchive, match="line 6: a user profile before its domain"):
         archive.read(orphan)

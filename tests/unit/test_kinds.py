@@ -44,14 +44,23 @@ def test_snake_case_is_boto3s():
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
 def test_an_arn_of_each_kind_reads_back_to_its_kind_and_path(kind):
-    values = {"name_key": "Mixed", "domain_id": "d-abc", "version": 7}
-    path = tuple(values[column] for column in kind.path)
+    values = {
+        "name_key": "Mixed",
+        "domain_id": "d-abc",
+        "version": 7,
+        "owner": "Alice-B",
+        "owner_key": "Alice-B",
+        "type_key": "jupyterlab",
+        "name": "Mixed-Name",
+    }
+    path = tuple(values[column] for column in kind.arn_path)
     arn = kind.arn("eu-west-1", "111122223333", *path)
     parsed = parse(arn)
     assert parsed is not None and kind_of_arn_type(parsed.resource_type) is kind
+    # The ARN's segments find the resource by its key: names compared ignoring case
+    # (`_key` columns) read lower-cased, the rest as written.
     assert kind.segments(parsed.resource_id) == tuple(
-        str(v).lower() if c.endswith("_key") else str(v)
-        for c, v in zip(kind.path, path, strict=True)
+        str(values[c]).lower() if c.endswith("_key") else str(values[c]) for c in kind.path
     )
     assert arn.startswith(kind.arn_prefix("eu-west-1", "111122223333", *path[:-1]))
     assert kind.segments(parsed.resource_id + "/extra") is None

@@ -29,8 +29,8 @@ def test_the_shipped_model_is_what_the_script_makes():
 
 def test_it_serves_the_catalog_and_knows_the_rest_of_sagemaker():
     assert model.served_operations() == frozenset(OPERATIONS)
-    assert "CreateApp" in model.known_operations()
-    assert "CreateApp" not in model.served_operations()
+    assert "CreateTrainingJob" in model.known_operations()
+    assert "CreateTrainingJob" not in model.served_operations()
     create = model.operation("CreateImageVersion")
     assert create.input_shape is not None
     assert create.input_shape.required_members == ["BaseImage", "ClientToken", "ImageName"]

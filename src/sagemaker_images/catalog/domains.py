@@ -12,11 +12,12 @@ from typing import Any
 
 from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.answers import Wire
+from sagemaker_images.catalog.apps import live_apps
 from sagemaker_images.catalog.common import Handlers, limit_exceeded
 from sagemaker_images.catalog.studio import (
     UPDATABLE,
     begin_transition,
-    check_custom_images,
+    check_attachments,
     merged,
     refuse_if_busy,
     refuse_unless,
@@ -51,6 +52,38 @@ def _check_group_management(request: dict[str, Any], settings: dict[str, Any] | 
         )
 
 
+def _file_system(creation: str) -> str:
+    """A new domain's home EFS file system's id ("" when it is made without one)."""
+    return new_hex_id("fs-", 17) if creation == "Enabled" else ""
+
+
+def _check_home_efs(domain: DomainRecord, changes: dict[str, Any]) -> None:
+    """A home EFS file system can be added by an update, never taken away."""
+    wanted = changes.get("home_efs_creation")
+    if wanted is None or wanted == domain.home_efs_creation:
+        return
+    if wanted == "Disabled":
+        raise ValidationError(
+            f"HomeEfsFileSystemCreation of domain {domain.domain_id} cannot be changed from"
+            " Enabled to Disabled."
+        )
+    changes["home_efs_file_system_id"] = _file_system(wanted)
+
+
+def _changes_network(domain: DomainRecord, request: dict[str, Any]) -> bool:
+    """Whether an update changes what a running app's network depends on: AWS refuses
+    those while apps run (the rest, images and lifecycle configs, apply to new apps)."""
+    access = request.get("AppNetworkAccessType")
+    subnets = request.get("SubnetIds")
+    return (
+        (access is not None and access != domain.app_network_access_type)
+        or (subnets is not None and not set(domain.subnet_ids or ()) <= set(subnets))
+        or "AppSecurityGroupManagement" in request
+        or "RStudioServerProDomainSettingsForUpdate"
+        in (request.get("DomainSettingsForUpdate") or {})
+    )
+
+
 class Domains(Handlers):
     kind = DOMAIN
 
@@ -66,6 +99,7 @@ class Domains(Handlers):
         }
         given["app_network_access_type"] = given["app_network_access_type"] or "PublicInternetOnly"
         given["tag_propagation"] = given["tag_propagation"] or "DISABLED"
+        given["home_efs_creation"] = given["home_efs_creation"] or "Enabled"
         # The deprecated key member and its successor name one key: each echoes the other.
         kms = given["kms_key_id"] or given["home_efs_kms_key_id"]
         given["kms_key_id"] = given["home_efs_kms_key_id"] = kms
@@ -79,7 +113,7 @@ class Domains(Handlers):
             region=ctx.region,
             domain_id=domain_id,
             name_key=request["DomainName"].lower(),
-            home_efs_file_system_id=new_hex_id("fs-", 17),
+            home_efs_file_system_id=_file_system(given["home_efs_creation"]),
             url=studio_url(domain_id, ctx.region),
             sso_instance_id=new_hex_id("ins-", 16) if sso else None,
             sso_application_arn=(
@@ -106,7 +140,7 @@ class Domains(Handlers):
             used = await domains.count(ctx.account, ctx.region)
             if used >= limit:
                 raise limit_exceeded(DOMAIN, limit, used)
-            await check_custom_images(
+            await check_attachments(
                 tx, ctx, (record.default_user_settings, record.default_space_settings)
             )
             try:
@@ -123,7 +157,10 @@ class Domains(Handlers):
 
     async def describe_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         domain = await require_domain(self._store.reader, ctx, request["DomainId"])
-        return DOMAIN_WIRE.described(domain, DOMAIN.arn_prefix(ctx.region, ctx.account))
+        answer = DOMAIN_WIRE.described(domain, DOMAIN.arn_prefix(ctx.region, ctx.account))
+        if not domain.home_efs_file_system_id:  # made without one (Disabled)
+            del answer["HomeEfsFileSystemId"]
+        return answer
 
     async def update_domain(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         if request.get("AppNetworkAccessType") == "VpcOnly" and not (
@@ -155,7 +192,14 @@ class Domains(Handlers):
                 }
                 changes["domain_settings"] = merged(domain.domain_settings, update)
             _check_group_management(request, changes.get("domain_settings", domain.domain_settings))
-            await check_custom_images(
+            _check_home_efs(domain, changes)
+            if _changes_network(domain, request) and await live_apps(tx, ctx, domain.domain_id):
+                raise ValidationError(
+                    f"Unable to update Domain [{arn}] with InService App. Delete all InService"
+                    " apps in the domain including shared Apps for [domain-shared] User"
+                    " Profile, and try again."
+                )
+            await check_attachments(
                 tx, ctx, (request.get("DefaultUserSettings"), request.get("DefaultSpaceSettings"))
             )
             await begin_transition(

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.catalog.answers import Wire
+from sagemaker_images.catalog.apps import release_apps
 from sagemaker_images.catalog.common import Handlers, limit_exceeded
 from sagemaker_images.catalog.studio import (
     DOMAIN_USABLE,
     UPDATABLE,
     begin_transition,
-    check_custom_images,
+    check_attachments,
     member_sort_keys,
     merged,
     refuse_if_busy,
@@ -91,7 +92,7 @@ class Spaces(Handlers):
             used = await spaces.count(ctx.account, ctx.region, domain_id=domain_id)
             if used >= limit:
                 raise limit_exceeded(SPACE, limit, used)
-            await check_custom_images(tx, ctx, (request.get("SpaceSettings"),))
+            await check_attachments(tx, ctx, (request.get("SpaceSettings"),))
             record = SpaceRecord(
                 id=0,
                 account=ctx.account,
@@ -135,7 +136,7 @@ class Spaces(Handlers):
                         f"The AppType of space {space.name} is {held}: it cannot be changed."
                     )
                 changes["space_settings"] = merged(space.space_settings, request["SpaceSettings"])
-            await check_custom_images(tx, ctx, (request.get("SpaceSettings"),))
+            await check_attachments(tx, ctx, (request.get("SpaceSettings"),))
             await begin_transition(
                 self._runtime, tx, SPACE, "update", space.id, failure_reason=None, **changes
             )
@@ -145,7 +146,9 @@ class Spaces(Handlers):
         domain_id, name = request["DomainId"], request["SpaceName"]
         async with self._store.transaction() as tx:
             space = await require_space(tx, ctx, domain_id, name, lock=True)
-            refuse_if_busy("Space", _space_arn(ctx, domain_id, space.name), space.status)
+            arn = _space_arn(ctx, domain_id, space.name)
+            refuse_if_busy("Space", arn, space.status)
+            await release_apps(tx, ctx, space, arn)
             await begin_transition(self._runtime, tx, SPACE, "delete", space.id)
         return {}
 

@@ -11,9 +11,18 @@ from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Runtime
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ValidationError
-from sagemaker_images.resources.kinds import APP_IMAGE_CONFIG, DOMAIN, IMAGE, ResourceKind
+from sagemaker_images.resources.kinds import (
+    APP,
+    APP_IMAGE_CONFIG,
+    DOMAIN,
+    IMAGE,
+    LIFECYCLE_CONFIG,
+    SPACE,
+    USER_PROFILE,
+    ResourceKind,
+)
 from sagemaker_images.resources.records import DomainRecord
-from sagemaker_images.resources.states import STUDIO_BUSY, StudioStatus
+from sagemaker_images.resources.states import APP_LIVE, STUDIO_BUSY, StudioStatus
 from sagemaker_images.store import Reads, Writes
 
 # States in which a domain takes new user profiles and spaces.
@@ -59,13 +68,73 @@ def custom_images(
             yield from custom_images(item, path)
 
 
-async def check_custom_images(
+# The app type of each settings member that names lifecycle configs (None: no lifecycle
+# config can run in its apps).
+SETTINGS_APP_TYPES: dict[str, str | None] = {
+    "JupyterServerAppSettings": "JupyterServer",
+    "KernelGatewayAppSettings": "KernelGateway",
+    "JupyterLabAppSettings": "JupyterLab",
+    "CodeEditorAppSettings": "CodeEditor",
+    "TensorBoardAppSettings": None,
+    "RSessionAppSettings": None,
+}
+NO_CONFIG = "None"  # what a caller sends to say "no lifecycle config"
+
+
+def lifecycle_configs(document: Any) -> Iterator[tuple[str, str | None, str]]:
+    """Every lifecycle config ARN a settings document names: (where, as
+    `KernelGatewayAppSettings.LifecycleConfigArns`; the app type it must be of; the ARN)."""
+    if not isinstance(document, dict):
+        return
+    for member, app_type in SETTINGS_APP_TYPES.items():
+        settings = document.get(member)
+        if not isinstance(settings, dict):
+            continue
+        spec = settings.get("DefaultResourceSpec") or {}
+        named = [("DefaultResourceSpec.LifecycleConfigArn", spec.get("LifecycleConfigArn"))]
+        named += [("LifecycleConfigArns", arn) for arn in settings.get("LifecycleConfigArns") or ()]
+        named.append(("BuiltInLifecycleConfigArn", settings.get("BuiltInLifecycleConfigArn")))
+        for where, arn in named:
+            if arn and arn != NO_CONFIG:
+                yield f"{member}.{where}", app_type, arn
+
+
+def lifecycle_config_name(ctx: RequestContext, arn: str) -> str | None:
+    """The name of the lifecycle config an ARN names in the caller's account and region."""
+    prefix = LIFECYCLE_CONFIG.arn_prefix(ctx.region, ctx.account)
+    if not arn.startswith(prefix) or "/" in arn[len(prefix) :]:
+        return None
+    return arn[len(prefix) :] or None
+
+
+async def check_lifecycle_config(
+    reads: Reads, ctx: RequestContext, arn: str, app_type: str | None, where: str
+) -> None:
+    """The ARN must name a lifecycle config of the caller's, for apps of `app_type`."""
+    name = lifecycle_config_name(ctx, arn)
+    configs = reads.of(LIFECYCLE_CONFIG)
+    found = None if name is None else await configs.find(ctx.account, ctx.region, name.lower())
+    if found is None:
+        raise ValidationError(f"Studio Lifecycle Config {arn} does not exist.")
+    if found.app_type != app_type:
+        raise ValidationError(
+            f"Studio Lifecycle Config {arn} has app type {found.app_type}; {where} requires"
+            f" {app_type or 'none: no lifecycle config runs in its apps'}."
+        )
+
+
+async def check_attachments(
     reads: Reads, ctx: RequestContext, documents: Iterable[dict[str, Any] | None]
 ) -> None:
-    """Each attached image, AppImageConfig and (above 0) version must exist in the caller's
-    account and region. An absent or 0 version is accepted and kept as sent: AWS takes the
-    latest version then, when an app starts."""
-    for _, custom in (c for d in documents if d for c in custom_images(d)):
+    """What settings attach must exist in the caller's account and region: each image,
+    AppImageConfig and (above 0) version, and each lifecycle config, of the app type of
+    the settings that name it. An absent or 0 version is accepted and kept as sent: AWS
+    takes the latest version then, when an app starts."""
+    documents = [d for d in documents if d]
+    for document in documents:
+        for where, app_type, arn in lifecycle_configs(document):
+            await check_lifecycle_config(reads, ctx, arn, app_type, where)
+    for _, custom in (c for d in documents for c in custom_images(d)):
         name = custom["ImageName"]
         image = await reads.of(IMAGE).find(ctx.account, ctx.region, name.lower())
         if image is None:
@@ -77,6 +146,28 @@ async def check_custom_images(
         number = custom.get("ImageVersionNumber")
         if number and await reads.versions.find(image.id, number) is None:
             raise ValidationError(f"ImageVersion {number} of Image {name} does not exist.")
+
+
+async def lifecycle_config_holder(reads: Reads, ctx: RequestContext, arn: str) -> str | None:
+    """What holds on to a lifecycle config, as `Domain [<arn>]`: settings that name it, or
+    a live app whose ResourceSpec does; None when nothing does."""
+    wanted = arn.lower()
+    domains, profiles, spaces = await reads.browse.studio(ctx.account, ctx.region)
+    holders: list[tuple[Any, ResourceKind[Any], tuple[Any, ...]]] = [
+        *((d, DOMAIN, (d.default_user_settings, d.default_space_settings)) for d in domains),
+        *((p, USER_PROFILE, (p.user_settings,)) for p in profiles),
+        *((s, SPACE, (s.space_settings,)) for s in spaces),
+    ]
+    for record, kind, documents in holders:
+        for document in documents:
+            if any(named.lower() == wanted for *_, named in lifecycle_configs(document)):
+                return f"{kind.wire} [{kind.arn_of(record)}]"
+    for app in await reads.of(APP).matching(ctx.account, ctx.region):
+        if app.status in APP_LIVE:
+            named = (app.resource_spec or {}).get("LifecycleConfigArn") or ""
+            if named.lower() == wanted:
+                return f"App [{APP.arn_of(app)}]"
+    return None
 
 
 def in_state(kind: str, arn: str, status: str) -> ResourceInUse:

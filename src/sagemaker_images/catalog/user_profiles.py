@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_images.catalog.answers import Wire
+from sagemaker_images.catalog.apps import release_apps
 from sagemaker_images.catalog.common import Handlers, limit_exceeded
 from sagemaker_images.catalog.studio import (
     DOMAIN_USABLE,
     UPDATABLE,
     begin_transition,
-    check_custom_images,
+    check_attachments,
     member_sort_keys,
     merged,
     refuse_if_busy,
@@ -90,7 +91,7 @@ class UserProfiles(Handlers):
             used = await profiles.count(ctx.account, ctx.region, domain_id=domain_id)
             if used >= limit:
                 raise limit_exceeded(USER_PROFILE, limit, used)
-            await check_custom_images(tx, ctx, (request.get("UserSettings"),))
+            await check_attachments(tx, ctx, (request.get("UserSettings"),))
             record = UserProfileRecord(
                 id=0,
                 account=ctx.account,
@@ -134,7 +135,7 @@ class UserProfiles(Handlers):
             changes: dict[str, Any] = {}
             if "UserSettings" in request:
                 changes["user_settings"] = merged(profile.user_settings, request["UserSettings"])
-            await check_custom_images(tx, ctx, (request.get("UserSettings"),))
+            await check_attachments(tx, ctx, (request.get("UserSettings"),))
             await begin_transition(
                 self._runtime,
                 tx,
@@ -154,6 +155,7 @@ class UserProfiles(Handlers):
             profile = await require_profile(tx, ctx, domain_id, name, lock=True)
             arn = profile_arn(ctx, domain_id, profile.name)
             refuse_if_busy("UserProfile", arn, profile.status)
+            await release_apps(tx, ctx, profile, arn)
             for space in await tx.of(SPACE).matching(ctx.account, ctx.region, domain_id=domain_id):
                 owner = (space.ownership_settings or {}).get("OwnerUserProfileName", "")
                 sharing = (space.space_sharing_settings or {}).get("SharingType")

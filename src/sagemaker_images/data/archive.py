@@ -1,15 +1,17 @@
 """The export format (docs/export-format.md): JSON lines, one resource a line, versioned.
 
-    {"format": "sagemaker-images-catalog", "version": 2, "exported": "...", "account": ...}
+    {"format": "sagemaker-images-catalog", "version": 3, "exported": "...", "account": ...}
     {"kind": "image", ...the image's columns..., "tags": {...}}
     {"kind": "version", "image": "<name>", ...the version's columns..., "aliases": [...]}
     {"kind": "app_image_config", ...the config's columns..., "tags": {...}}
+    {"kind": "studio_lifecycle_config", ...the config's columns..., "tags": {...}}
     {"kind": "domain", ...the domain's columns..., "tags": {...}}
     {"kind": "user_profile" or "space", ...its columns..., "tags": {...}}
     {"kind": "end", "images": N, "versions": N, "app_image_configs": N, "domains": N, ...}
 
-A version follows its image, a user profile or space its domain. Version 1 files (before
-Studio domains) read as well. The columns are the records' (`records.py`), but for row ids
+A version follows its image, a user profile or space its domain. Files of earlier
+versions read as well: version 1 (before Studio domains), version 2 (before lifecycle
+configs). Apps are not exported: they are what runs, not what is catalogued. The columns are the records' (`records.py`), but for row ids
 and what derives from others (`name_key`, `version_count`), so the format follows the
 declarations. Reading checks every line and the closing counts, and says which line is
 wrong: a truncated or malformed file is refused whole.
@@ -37,6 +39,9 @@ ONE_LINE: dict[str, ResourceKind[Any]] = {
 VERSION = max(kind.exported_since or 1 for kind in ONE_LINE.values())
 READABLE = tuple(range(1, VERSION + 1))
 _DERIVED = {"id", "image_id", "name_key", "version_count"}
+# Columns added to a kind after it was first exported: (kind, column) -> (the format
+# version that added it, the value its records have in older files).
+_ADDED = {("domain", "home_efs_creation"): (3, "Enabled")}
 
 
 def fields_of(record_type: type) -> tuple[Column, ...]:
@@ -191,15 +196,16 @@ def read(lines: Iterable[bytes]) -> Catalog:
             if not catalog.images:
                 _fail(number, "a version before any image")
             catalog.images[-1].versions.append(_version(value, number, catalog.images[-1]))
-        elif kind in ONE_LINE:
+        elif kind in ONE_LINE and (ONE_LINE[kind].exported_since or 1) <= version:
             spec = ONE_LINE[kind]
-            entry = _unique(spec, _entry(spec, value, number, names), names, number)
+            entry = _unique(spec, _entry(spec, value, number, names, version), names, number)
             catalog.entries[kind].append(entry)
         elif kind == "end":
-            expected = catalog.counts()
+            held = dict(zip(COUNTS, catalog.counts(), strict=True))
             counted = counts_of(version)
             found = tuple(value.get(key) for key in counted)
-            if found != expected[: len(counted)]:
+            expected = tuple(held[key] for key in counted)
+            if found != expected:
                 _fail(number, f"the end line counts {found}, the file holds {expected}")
             ended = True
         else:
@@ -245,10 +251,17 @@ def _version(value: dict[str, Any], number: int, image: ImageEntry) -> VersionEn
 
 
 def _entry(
-    kind: ResourceKind[Any], value: dict[str, Any], number: int, names: set[tuple[Any, ...]]
+    kind: ResourceKind[Any],
+    value: dict[str, Any],
+    number: int,
+    names: set[tuple[Any, ...]],
+    version: int,
 ) -> Entry:
     tags = _tags(value.pop("tags", {}), number)
     due = _due(value.pop("transition_due_ms", None), number) if kind.transitions else None
+    for (of, column), (since, default) in _ADDED.items():
+        if of == kind.name and version < since:
+            value.setdefault(column, default)
     fields = dict(_checked(value, fields_of(kind.record), number))
     record = kind.record(id=0, name_key=str(fields["name"]).lower(), **fields)
     statuses = kind.transitions.statuses if kind.transitions else None

@@ -6,8 +6,11 @@ transaction that also removes the job, so a transition is recorded at most once.
 
 Every kind's transitions are declared with the kind (`resources/kinds.py`): a job ends
 its resource's busy status in the status its step declares, or removes the resource, or
-on failure leaves the step's failed status. Only a version's creation does more: it asks
-the registry for the digest its BaseImage names, when the server pins versions.
+on failure leaves the step's failed status. Two do more. A version's creation asks the
+registry for the digest its BaseImage names, when the server pins versions. An app's
+launch resolves its ResourceSpec against the catalog as it is then (catalog/apps.py) and
+ends InService or Failed; an app that ends Deleted or Failed is purged once its retention
+lapses, by a timed job.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sagemaker_images.catalog.apps import launch
 from sagemaker_images.registry.resolver import Resolution, Resolver
-from sagemaker_images.resources.kinds import JOB_KINDS, VERSION, ResourceKind, Step
+from sagemaker_images.resources.kinds import APP, JOB_KINDS, VERSION, ResourceKind, Step
 from sagemaker_images.resources.records import JobRecord, VersionRecord
-from sagemaker_images.resources.states import VersionStatus
+from sagemaker_images.resources.states import AppStatus, VersionStatus
 from sagemaker_images.store import Reads, Writes
 
 log = logging.getLogger(__name__)
@@ -28,11 +32,17 @@ log = logging.getLogger(__name__)
 # What `Transitions.preload` read for a batch of jobs: versions by (image id, number).
 Loaded = Mapping[tuple[int, int], VersionRecord]
 CREATE_VERSION = VERSION.job("create")
+CREATE_APP = APP.job("create")
+PURGE_APP = APP.job("purge")
+# An app's record in these is kept for its retention, then purged.
+_RETIRED = (AppStatus.DELETED, AppStatus.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
 class Transitions:
     resolver: Resolver
+    # How long a Deleted or Failed app's record is kept.
+    app_retention_ms: int = 86_400_000
 
     async def preload(self, reads: Reads, jobs: Sequence[JobRecord]) -> Loaded:
         """What `prepare` reads for a batch of jobs, read at once: the versions that
@@ -80,6 +90,11 @@ class Transitions:
                     created.append((job, outcome))
             elif kind is VERSION:
                 await _version_gone(tx, job)
+            elif job.kind == CREATE_APP:
+                await self._launched(tx, job, now_ms)
+            elif kind is APP and job.kind != PURGE_APP:
+                await _ended(tx, kind, job, _step(kind, job), now_ms)
+                await self._retire(tx, job.subject_id, now_ms)
             else:
                 await _ended(tx, kind, job, _step(kind, job), now_ms)
         if created:
@@ -110,6 +125,37 @@ class Transitions:
             await rows.update(
                 job.subject_id, status=step.failed, failure_reason=reason, modified_ms=now_ms
             )
+            if kind is APP:
+                await self._retire(tx, job.subject_id, now_ms)
+
+    async def _launched(self, tx: Writes, job: JobRecord, now_ms: int) -> None:
+        """A Pending app InService, or Failed with the reason its launch gives."""
+        apps = tx.of(APP)
+        app = await apps.by_row(job.subject_id, lock=True)
+        if app is None or app.status != AppStatus.PENDING:
+            return
+        reason = await launch(tx, app)
+        if reason is None:
+            await apps.update(
+                app.id,
+                status=AppStatus.IN_SERVICE,
+                health_checked_ms=now_ms,
+                last_active_ms=now_ms,
+                modified_ms=now_ms,
+            )
+            log.info("app %s: InService", APP.arn_of(app))
+            return
+        await apps.update(
+            app.id, status=AppStatus.FAILED, failure_reason=reason[:1024], modified_ms=now_ms
+        )
+        log.info("app %s: Failed: %s", APP.arn_of(app), reason)
+        await self._retire(tx, app.id, now_ms)
+
+    async def _retire(self, tx: Writes, app_id: int, now_ms: int) -> None:
+        """A Deleted or Failed app's record goes once its retention lapses."""
+        app = await tx.of(APP).by_row(app_id)
+        if app is not None and app.status in _RETIRED:
+            await tx.jobs.add(PURGE_APP, app_id, None, now_ms + self.app_retention_ms)
 
 
 def _kind_of(job: JobRecord) -> ResourceKind[Any]:

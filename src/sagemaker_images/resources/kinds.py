@@ -23,13 +23,15 @@ from sagemaker_images.resources.arns import arn_text
 from sagemaker_images.resources.ids import new_hex_id
 from sagemaker_images.resources.records import (
     AppImageConfigRecord,
+    AppRecord,
     DomainRecord,
     ImageRecord,
+    LifecycleConfigRecord,
     SpaceRecord,
     UserProfileRecord,
     VersionRecord,
 )
-from sagemaker_images.resources.states import ImageStatus, StudioStatus, VersionStatus
+from sagemaker_images.resources.states import AppStatus, ImageStatus, StudioStatus, VersionStatus
 
 R = TypeVar("R")
 
@@ -41,11 +43,14 @@ TAG_OPERATIONS = ("AddTags", "ListTags", "DeleteTags")
 @dataclass(frozen=True, slots=True)
 class Step:
     """One asynchronous transition: the status a call leaves the resource in, the status
-    its job ends it in (None: the job removes it), and the status a failure leaves."""
+    its job ends it in (None: the job removes it), and the status a failure leaves. A
+    `timed` step is no caller's to wait on (an app's record purged once its retention
+    lapses): it runs when due whatever the pacing, and the control API never hastens it."""
 
     busy: str
     done: str | None
     failed: str
+    timed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +139,12 @@ class ResourceKind(Generic[R]):
     oldest_first: Mapping[str, str] = field(default_factory=dict)
     # Members its Describe may leave out, and the values this catalog keeps for them.
     copy_defaults: Callable[[], dict[str, Any]] = dict
+    # The columns its ARN's segments are made from, where they are not the key's (an app's
+    # owner is its ARN's as created, and found ignoring case by `owner_key`).
+    arn_columns: tuple[str, ...] = ()
     # Made from the rest (below).
     path: tuple[str, ...] = field(init=False, repr=False)
+    arn_path: tuple[str, ...] = field(init=False, repr=False)
     arn: Callable[..., str] = field(init=False, repr=False)
     arn_prefix: Callable[..., str] = field(init=False, repr=False)
 
@@ -143,6 +152,7 @@ class ResourceKind(Generic[R]):
         within = self.parent is not None and self.within_parent
         path = (*self.parent.key, *self.key) if within and self.parent else self.key
         object.__setattr__(self, "path", path)
+        object.__setattr__(self, "arn_path", self.arn_columns or path)
         # Kept, per kind: formatting ARNs was a tenth of a Describe's own work.
         object.__setattr__(self, "arn", lru_cache(maxsize=4096)(self._arn))
         object.__setattr__(self, "arn_prefix", lru_cache(maxsize=4096)(self._arn_prefix))
@@ -185,17 +195,20 @@ class ResourceKind(Generic[R]):
     def _arn_prefix(self, region: str, account: str, *parents: Any) -> str:
         """`arn_prefix(region, account, *parents)`: everything of an ARN of this kind but its
         last segment (`parents`: the values of the segments before that one)."""
-        segments = "".join(_segment(c, p) + "/" for c, p in zip(self.path, parents, strict=False))
+        pairs = zip(self.arn_path, parents, strict=False)
+        segments = "".join(_segment(c, p) + "/" for c, p in pairs)
         return arn_text(region, account, f"{self.arn_type}/{segments}")
 
     def _arn(self, region: str, account: str, *path: Any) -> str:
         """`arn(region, account, *path)`: the ARN of the resource whose `path` values are
         these (names as given: lower-cased where the column keeps them so)."""
-        return self.arn_prefix(region, account, *path[:-1]) + _segment(self.path[-1], path[-1])
+        last = _segment(self.arn_path[-1], path[-1])
+        return self.arn_prefix(region, account, *path[:-1]) + last
 
     def arn_of(self, record: Any) -> str:
         """The ARN of one of its records (not for a kind within its parent)."""
-        return self.arn(record.region, record.account, *(getattr(record, c) for c in self.key))
+        values = (getattr(record, column) for column in self.arn_path)
+        return self.arn(record.region, record.account, *values)
 
     def segments(self, resource_id: str) -> tuple[str, ...] | None:
         """An ARN's path as the values of `path` (lower-cased where the column keeps them
@@ -320,15 +333,63 @@ SPACE = ResourceKind(
     exported_since=2,
     oldest_first={"SortBy": "CreationTime", "SortOrder": "Ascending"},
 )
+LIFECYCLE_CONFIG = ResourceKind(
+    "studio_lifecycle_config",
+    "StudioLifecycleConfig",
+    LifecycleConfigRecord,
+    "studio_lifecycle_configs",
+    "studio-lifecycle-config",
+    ("name_key",),
+    noun="Studio lifecycle config",
+    operations=(
+        "CreateStudioLifecycleConfig",
+        "DescribeStudioLifecycleConfig",
+        "DeleteStudioLifecycleConfig",
+        "ListStudioLifecycleConfigs",
+    ),
+    exported_since=3,
+    oldest_first={"SortBy": "CreationTime", "SortOrder": "Ascending"},
+)
+APP = ResourceKind(
+    "app",
+    "App",
+    AppRecord,
+    "apps",
+    "app",
+    ("domain_id", "owner_key", "type_key", "name"),
+    operations=("CreateApp", "DescribeApp", "DeleteApp", "ListApps"),
+    transitions=Transitions(
+        "app",
+        AppStatus,
+        {
+            "create": Step(AppStatus.PENDING, AppStatus.IN_SERVICE, AppStatus.FAILED),
+            "delete": Step(AppStatus.DELETING, AppStatus.DELETED, AppStatus.FAILED),
+            # A Deleted or Failed app's record, once its retention has lapsed.
+            "purge": Step(AppStatus.DELETED, None, AppStatus.DELETED, timed=True),
+        },
+    ),
+    parent=DOMAIN,
+    listed_arn=False,
+    arn_columns=("domain_id", "owner", "type_key", "name"),
+)
+
+
+def _step_of(kind: ResourceKind[Any], job: str) -> Step:
+    assert kind.transitions is not None
+    return kind.transitions.step_of(job)
+
 
 # Every kind, each after the kind it lives in: the order of exports, copies and resets.
+# (Apps are what runs, not what is catalogued: they are neither exported nor copied.)
 KINDS: tuple[ResourceKind[Any], ...] = (
     IMAGE,
     VERSION,
     APP_IMAGE_CONFIG,
+    LIFECYCLE_CONFIG,
     DOMAIN,
     USER_PROFILE,
     SPACE,
+    APP,
 )
 # Kinds with rows of their own, found by account, region and key.
 TABLED = tuple(kind for kind in KINDS if not kind.within_parent)
@@ -336,6 +397,8 @@ TABLED = tuple(kind for kind in KINDS if not kind.within_parent)
 OPERATIONS = (*(op for kind in KINDS for op in kind.operations), *TAG_OPERATIONS)
 # Every kind of job, and the kind of resource each finishes.
 JOB_KINDS = {job: kind for kind in KINDS if kind.transitions for job in kind.transitions.jobs}
+# The jobs that end a transition a caller waits on (not a timed step's).
+TRANSITION_JOBS = tuple(job for job, kind in JOB_KINDS.items() if not _step_of(kind, job).timed)
 
 
 def snake_case(operation: str) -> str:

@@ -226,6 +226,8 @@ class DomainRecord:
     failure_reason: str | None = stored("FailureReason")
     created_ms: int = stored("CreationTime", listed=True)
     modified_ms: int = stored("LastModifiedTime", listed=True)
+    # Whether the domain has a home EFS file system (`Disabled`: none, until an update).
+    home_efs_creation: str = stored("HomeEfsFileSystemCreation", create=True, update=True)
     # The last HomeEfsFileSystemUid given to one of its user profiles or spaces.
     last_uid: int = stored(default=FIRST_UID)
 
@@ -266,3 +268,47 @@ class SpaceRecord:
     failure_reason: str | None = stored("FailureReason")
     created_ms: int = stored("CreationTime", listed=True)
     modified_ms: int = stored("LastModifiedTime", listed=True)
+
+
+@dataclass(slots=True)
+class LifecycleConfigRecord:
+    """A Studio lifecycle config: a script for apps of one type, immutable once made."""
+
+    id: int = stored(generated=True)
+    account: str = stored()
+    region: str = stored()
+    name: str = stored("StudioLifecycleConfigName", create=True, listed=True)
+    name_key: str = stored()
+    content: str = stored("StudioLifecycleConfigContent", create=True)
+    app_type: str = stored("StudioLifecycleConfigAppType", create=True, listed=True)
+    created_ms: int = stored("CreationTime", listed=True)
+    modified_ms: int = stored("LastModifiedTime", listed=True)
+
+
+@dataclass(slots=True)
+class AppRecord:
+    """A Studio app of a user profile or a space. Its ResourceSpec is what Describe echoes
+    (the members sent, and the image and instance type resolved); `requested` is the
+    ResourceSpec as sent, which its launch resolves against the catalog of that moment."""
+
+    id: int = stored(generated=True)
+    account: str = stored()
+    region: str = stored()
+    domain_id: str = stored("DomainId", create=True, listed=True)
+    user_profile_name: str | None = stored("UserProfileName", listed=True)
+    space_name: str | None = stored("SpaceName", listed=True)
+    owner: str = stored()  # the user profile's or space's name, as that was created
+    owner_key: str = stored()  # lower-cased: names of owners compare ignoring case
+    app_type: str = stored("AppType", create=True, listed=True)
+    type_key: str = stored()  # lower-cased, as in its ARN
+    name: str = stored("AppName", create=True, listed=True)
+    resource_spec: dict[str, Any] = stored("ResourceSpec", listed=True)
+    requested: dict[str, Any] | None = stored()
+    recovery_mode: bool | None = stored("RecoveryMode", create=True)
+    built_in_lifecycle_config_arn: str | None = stored("BuiltInLifecycleConfigArn")
+    status: str = stored("Status", listed=True)
+    failure_reason: str | None = stored("FailureReason")
+    health_checked_ms: int | None = stored("LastHealthCheckTimestamp")
+    last_active_ms: int | None = stored("LastUserActivityTimestamp")
+    created_ms: int = stored("CreationTime", listed=True)
+    modified_ms: int = stored()  # when it last changed status: its retention counts from it

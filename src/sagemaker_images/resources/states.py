@@ -37,3 +37,16 @@ class StudioStatus(StrEnum):
 
 # Studio states in which a resource is busy: a second update or delete waits for it.
 STUDIO_BUSY = frozenset({StudioStatus.PENDING, StudioStatus.UPDATING, StudioStatus.DELETING})
+
+
+class AppStatus(StrEnum):
+    PENDING = "Pending"
+    IN_SERVICE = "InService"
+    DELETING = "Deleting"
+    DELETED = "Deleted"
+    FAILED = "Failed"
+
+
+# An app in these holds its key, its owner and its lifecycle config; the others are
+# records kept for a while (until their retention lapses).
+APP_LIVE = frozenset({AppStatus.PENDING, AppStatus.IN_SERVICE, AppStatus.DELETING})

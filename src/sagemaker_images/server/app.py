@@ -122,7 +122,10 @@ class Application:
         dispatcher = Dispatcher(handlers(runtime), explain=explain)
         self.worker = Worker(
             store,
-            Transitions(resolver=self.resolver),
+            Transitions(
+                resolver=self.resolver,
+                app_retention_ms=round(self.settings.app_retention_seconds * 1000),
+            ),
             self.clock,
             lease_seconds=self.settings.job_lease_seconds,
             concurrency=self.settings.job_concurrency,

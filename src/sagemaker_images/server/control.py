@@ -14,9 +14,12 @@ signatures are verified, only to signed requests.
 `reset` deletes every resource (of one account, if named), jobs and client tokens
 included, so version numbers start again at 1; it also clears the fault rules. `complete`
 finishes the transitions in progress, every one or those of one image, image version,
-domain, user profile or space, as successes or, with `fail`, as failures with that
+domain, user profile, space or app, as successes or, with `fail`, as failures with that
 FailureReason (CREATE_FAILED, UPDATE_FAILED, DELETE_FAILED; Studio's Failed,
-Update_Failed, Delete_Failed), and answers once they are recorded. A request that cannot
+Update_Failed, Delete_Failed; an app's Failed), and answers once they are recorded. (A
+Deleted or Failed app's purge, once its retention lapses, is no transition: it is left
+to its time.) An app completed as a success is launched as any other: it may still end
+Failed, for the reason its launch gives. A request that cannot
 be carried out answers 400 with what is wrong, and changes nothing.
 """
 
@@ -28,7 +31,13 @@ from typing import Any
 from sagemaker_images.config import Settings
 from sagemaker_images.jobs.worker import Worker
 from sagemaker_images.resources.arns import parse
-from sagemaker_images.resources.kinds import JOB_KINDS, KINDS, VERSION, kind_of_arn_type
+from sagemaker_images.resources.kinds import (
+    JOB_KINDS,
+    KINDS,
+    TRANSITION_JOBS,
+    VERSION,
+    kind_of_arn_type,
+)
 from sagemaker_images.server.faults import BadFault, Faults
 from sagemaker_images.store import PendingJob, Reads, Store
 
@@ -106,7 +115,7 @@ class ControlApi:
             raise BadRequest("arn must be a string")
         async with self._store.transaction() as tx:
             if arn is None:
-                pending = await tx.jobs.pending()
+                pending = await tx.jobs.pending(TRANSITION_JOBS)
             else:
                 kinds, subject_id, version = await _resource(tx, arn)
                 pending = await tx.jobs.pending(kinds, subject_id, version)
@@ -150,7 +159,7 @@ async def _resource(reads: Reads, arn: str) -> tuple[tuple[str, ...], int, int |
     if found is None:
         raise BadRequest(f"no {kind.noun} has the ARN {arn}")
     subject = kind.job_subject
-    jobs = tuple(job for job, of in JOB_KINDS.items() if of.job_subject is subject)
+    jobs = tuple(job for job in TRANSITION_JOBS if JOB_KINDS[job].job_subject is subject)
     return jobs, found.row_id, found.number
 
 

@@ -9,7 +9,7 @@ take with a row what hangs off it (dependent rows, tags, pending jobs).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -107,12 +107,16 @@ class Rows(Generic[R]):
         page: PageRequest,
         *,
         equal: Mapping[str, Any] | None = None,
+        present: Sequence[str] = (),
         times: TimeFilters | None = None,
         name_contains: str | None = None,
     ) -> list[R]:
-        """One keyset page of those whose columns hold `equal` (None values: no filter),
-        within `times`, whose lower-cased name holds `name_contains`."""
+        """One keyset page of those whose columns hold `equal` (None values: no filter)
+        and have the columns `present` set, within `times`, whose lower-cased name holds
+        `name_contains`."""
         where = self._where(account, region, equal or {})
+        for column in self._sql.table.known(*present):
+            where.add(f"{column} IS NOT NULL")
         if times is not None:
             where.times(times)
         where.name_contains(name_contains)
@@ -168,7 +172,7 @@ class RowWrites(Rows[R]):
 
     async def increment(self, row_id: int, column: str) -> int:
         """Add one to a counter column of a row; its new value."""
-        self._sql.table.assignments({column: 0})  # refuses a column the record lacks
+        (column,) = self._sql.table.known(column)
         row = await self._s.one(
             f"UPDATE {self.kind.table} SET {column} = {column} + 1 WHERE id = ? RETURNING {column}",
             (row_id,),

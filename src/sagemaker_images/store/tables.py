@@ -63,11 +63,17 @@ class Table(Generic[R]):
         convert = self._to_db.get(column)
         return value if convert is None or value is None else convert(value)
 
-    def assignments(self, changes: Mapping[str, Any]) -> tuple[str, list[Any]]:
-        """`a = ?, b = ?` and its parameters, for an UPDATE of the named columns."""
-        unknown = set(changes) - self._updatable
+    def known(self, *names: str) -> tuple[str, ...]:
+        """The names, once each is known to be one of its columns (what SQL is made of
+        must never be anything else)."""
+        unknown = set(names) - self._updatable
         if unknown:
             raise ValueError(f"{self.name} has no updatable columns {sorted(unknown)}")
+        return names
+
+    def assignments(self, changes: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        """`a = ?, b = ?` and its parameters, for an UPDATE of the named columns."""
+        self.known(*changes)
         names = sorted(changes)
         return (
             ", ".join(f"{name} = ?" for name in names),
