@@ -469,6 +469,15 @@ def catalog_answers(client: Any) -> dict[str, Any]:
             found[f"tags of {key} {name}"] = every(
                 "list_tags", "Tags", ResourceArn=described[arn_member]
             )
+    found["lifecycle configs"] = every("list_studio_lifecycle_configs", "StudioLifecycleConfigs")
+    for config in found["lifecycle configs"]:
+        name = config["StudioLifecycleConfigName"]
+        found[f"lifecycle config {name}"] = answer(
+            client.describe_studio_lifecycle_config(StudioLifecycleConfigName=name)
+        )
+        found[f"tags of lifecycle config {name}"] = every(
+            "list_tags", "Tags", ResourceArn=config["StudioLifecycleConfigArn"]
+        )
     for config in found["app image configs"]:
         name = config["AppImageConfigName"]
         found[f"app image config {name}"] = answer(

@@ -113,7 +113,14 @@ KERNELS = {"ImageName": "Training", "AppImageConfigName": "kernels"}
 
 
 def _studio(sm, control: ControlClient) -> None:
-    """A domain attaching images, a user profile and a shared space with their own."""
+    """A domain attaching images and a lifecycle config, a user profile and a shared space
+    with their own, and an app (which no export or copy carries: it is what runs)."""
+    on_start = sm.create_studio_lifecycle_config(
+        StudioLifecycleConfigName="On-Start",
+        StudioLifecycleConfigContent="ZWNobyBIZWxsbw==",
+        StudioLifecycleConfigAppType="JupyterLab",
+        Tags=[{"Key": "team", "Value": "ml"}],
+    )["StudioLifecycleConfigArn"]
     domain = sm.create_domain(
         DomainName="studio",
         AuthMode="IAM",
@@ -123,7 +130,8 @@ def _studio(sm, control: ControlClient) -> None:
             "ExecutionRole": ROLE,
             "KernelGatewayAppSettings": {"CustomImages": [KERNELS]},
             "JupyterLabAppSettings": {
-                "CustomImages": [{**KERNELS, "AppImageConfigName": "lab", "ImageVersionNumber": 0}]
+                "CustomImages": [{**KERNELS, "AppImageConfigName": "lab", "ImageVersionNumber": 0}],
+                "LifecycleConfigArns": [on_start],
             },
         },
         Tags=[{"Key": "team", "Value": "ml"}],
@@ -138,6 +146,14 @@ def _studio(sm, control: ControlClient) -> None:
         Tags=[{"Key": "owner", "Value": "alice"}],
     )
     control.complete(profile["UserProfileArn"])
+    app = sm.create_app(
+        DomainId=domain["DomainId"],
+        UserProfileName="Alice",
+        AppType="JupyterLab",
+        AppName="default",
+        ResourceSpec={"LifecycleConfigArn": on_start},
+    )
+    control.complete(app["AppArn"])
     space = sm.create_space(
         DomainId=domain["DomainId"],
         SpaceName="shared",
@@ -169,7 +185,8 @@ def archive(source: ServerProcess) -> bytes:
     exported = run_cli("export", "--database", source.database_url)
     assert exported.returncode == 0, exported.stderr
     assert (
-        b"exported 14 images, 22 versions, 6 app image configs, 2 domains, 2 user profiles and 4 spaces"
+        b"exported 14 images, 22 versions, 6 app image configs, 2 Studio lifecycle configs, 2"
+        b" domains, 2 user profiles and 4 spaces"
         in exported.stderr
     )
     return exported.stdout
@@ -186,7 +203,8 @@ def test_export_from_sqlite_import_into_postgresql_answers_the_same(
     imported = run_cli("import", "--database", url, stdin=archive)
     assert imported.returncode == 0, imported.stderr
     assert (
-        b"imported 14 images, 22 versions, 6 app image configs, 2 domains, 2 user profiles and 4 spaces"
+        b"imported 14 images, 22 versions, 6 app image configs, 2 Studio lifecycle configs, 2"
+        b" domains, 2 user profiles and 4 spaces"
         in imported.stderr
     )
     assert b"6 transitions will finish when a server runs" in imported.stderr
@@ -199,6 +217,11 @@ def test_export_from_sqlite_import_into_postgresql_answers_the_same(
         ControlClient(target.endpoint).complete()
         sm = target.client("us-east-1")
         assert sm.describe_image(ImageName="Pending")["ImageStatus"] == "CREATED"
+        # Apps run at the source; none is exported (what runs is not catalogued).
+        assert [a["Status"] for a in source.client("us-east-1").list_apps()["Apps"]] == [
+            "InService"
+        ]
+        assert sm.list_apps()["Apps"] == []
         (domain,) = sm.list_domains()["Domains"]
         later = sm.describe_space(DomainId=domain["DomainId"], SpaceName="later")
         assert later["Status"] == "InService"
@@ -221,6 +244,7 @@ def test_export_of_one_account(source):
             "images": 0,
             "versions": 0,
             "app_image_configs": 0,
+            "studio_lifecycle_configs": 0,
             "domains": 0,
             "user_profiles": 0,
             "spaces": 0,
@@ -236,7 +260,7 @@ def test_import_refuses_conflicts_unless_told_to_merge(archive, tmp_path):
     refused = run_cli("import", "--database", url, stdin=archive)
     assert refused.returncode == 1
     message = refused.stderr.decode()
-    assert "nothing imported: the catalog already holds 28 resources of the file" in message
+    assert "nothing imported: the catalog already holds 30 resources of the file" in message
     assert "  image Training (account 123456789012, us-east-1)" in message
     assert "  app-image-config lab (account 123456789012, eu-west-1)" in message
     assert "--merge skip" in message
@@ -247,11 +271,11 @@ def test_import_refuses_conflicts_unless_told_to_merge(archive, tmp_path):
     assert descriptions() == {"changed here", "broken on purpose"}
     skipped = run_cli("import", "--database", url, "--merge", "skip", stdin=archive)
     assert skipped.returncode == 0, skipped.stderr
-    assert b"skipped 28 already there" in skipped.stderr
+    assert b"skipped 30 already there" in skipped.stderr
     assert descriptions() == {"changed here", "broken on purpose"}
     replaced = run_cli("import", "--database", url, "--merge", "overwrite", stdin=archive)
     assert replaced.returncode == 0, replaced.stderr
-    assert b"replaced 28" in replaced.stderr
+    assert b"replaced 30" in replaced.stderr
     assert descriptions() == {"GPU training", "broken on purpose"}
     assert query_database(url, "SELECT COUNT(*) FROM image_versions") == [(22,)]
     again = run_cli("export", "--database", url)
@@ -375,8 +399,8 @@ def test_copy_server_to_server_resumes_after_an_interruption(source, tmp_path):
     assert b"copied 7 images, " in resumed.stderr
     again = subprocess.run(command, capture_output=True, env=env, timeout=120)
     assert (
-        b"copied 7 images, 0 new versions, 3 app image configs, 1 domain, 1 user profile"
-        b" and 2 spaces" in again.stderr
+        b"copied 7 images, 0 new versions, 3 app image configs, 1 Studio lifecycle config,"
+        b" 1 domain, 1 user profile and 2 spaces" in again.stderr
     )
 
     with ServerProcess(tmp_path / "target", args=HELD, database_url=url).start() as target:

@@ -61,6 +61,7 @@ def test_create_answers_a_domain_id_and_describe_echoes_with_aws_defaults(attach
         "DISABLED",
     )
     assert re.fullmatch(r"fs-[0-9a-f]{17}", described["HomeEfsFileSystemId"])
+    assert described["HomeEfsFileSystemCreation"] == "Enabled"
     assert described["SubnetIds"] == NETWORK["SubnetIds"] and described["VpcId"] == "vpc-0abc"
     for invented in (
         "DomainSettings",
@@ -279,6 +280,42 @@ def test_tags_on_a_domain(sm):
     ]
     sm.delete_tags(ResourceArn=arn, TagKeys=["team"])
     assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
+
+
+def test_a_domain_made_without_a_home_file_system_gets_one_only_by_an_update(sm):
+    domain_id = create(sm, HomeEfsFileSystemCreation="Disabled")["DomainId"]
+    described = describe(sm, domain_id)
+    assert described["HomeEfsFileSystemCreation"] == "Disabled"
+    assert "HomeEfsFileSystemId" not in described
+    sm.update_domain(DomainId=domain_id, HomeEfsFileSystemCreation="Enabled")
+    described = describe(sm, domain_id)
+    assert described["HomeEfsFileSystemCreation"] == "Enabled"
+    file_system = described["HomeEfsFileSystemId"]
+    assert re.fullmatch(r"fs-[0-9a-f]{17}", file_system)
+    with pytest.raises(ClientError) as refused:
+        sm.update_domain(DomainId=domain_id, HomeEfsFileSystemCreation="Disabled")
+    assert error_of(refused) == (
+        "ValidationException",
+        f"HomeEfsFileSystemCreation of domain {domain_id} cannot be changed from Enabled to"
+        " Disabled.",
+        400,
+    )
+    sm.update_domain(DomainId=domain_id, HomeEfsFileSystemCreation="Enabled")  # no change
+    assert describe(sm, domain_id)["HomeEfsFileSystemId"] == file_system
+
+
+def test_delete_takes_a_retention_policy_and_checks_it(sm, server, region):
+    domain_id = create(sm)["DomainId"]
+    status, _, body = server.raw(
+        "SageMaker.DeleteDomain",
+        {"DomainId": domain_id, "RetentionPolicy": {"HomeEfsFileSystem": "Keep"}},
+        region=region,
+    )
+    assert (status, body["__type"]) == (400, "ValidationException")
+    assert "Member must satisfy enum value set: [Retain, Delete]" in body["message"]
+    assert describe(sm, domain_id)["Status"] == "InService"
+    sm.delete_domain(DomainId=domain_id, RetentionPolicy={"HomeEfsFileSystem": "Delete"})
+    assert sm.list_domains()["Domains"] == []
 
 
 def test_a_custom_file_system_is_one_of_its_kinds(server, region):

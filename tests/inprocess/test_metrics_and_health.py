@@ -79,6 +79,34 @@ def test_pending_jobs_are_gauged_when_scraped(make_app):
     assert found[key] == 1
 
 
+def test_apps_are_gauged_by_status_when_scraped(make_app):
+    app = make_app(transitions="immediate")
+    sm = app.client()
+    domain_id = sm.create_domain(
+        DomainName="metered",
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": ROLE},
+        VpcId="vpc-1",
+        SubnetIds=["subnet-1"],
+    )["DomainId"]
+    sm.create_user_profile(DomainId=domain_id, UserProfileName="alice")
+    app_key = {"DomainId": domain_id, "UserProfileName": "alice", "AppType": "JupyterServer"}
+    for name in ("one", "two", "three"):
+        sm.create_app(**app_key, AppName=name)
+    sm.delete_app(**app_key, AppName="one")
+    sm.create_app(
+        **app_key,
+        AppName="broken",
+        ResourceSpec={"SageMakerImageArn": "arn:aws:sagemaker:us-east-1:123456789012:image/none"},
+    )
+    found = samples(get(app, "/metrics")[2])
+    counts = {
+        status: found[("sagemaker_images_apps", (("status", status),))]
+        for status in ("Pending", "InService", "Deleting", "Deleted", "Failed")
+    }
+    assert counts == {"Pending": 0, "InService": 2, "Deleting": 0, "Deleted": 1, "Failed": 1}
+
+
 def test_metrics_can_be_turned_off_or_served_on_their_own_port(make_app):
     off = make_app(metrics=False)
     assert get(off, "/metrics")[0] == 404

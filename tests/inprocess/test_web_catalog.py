@@ -6,12 +6,16 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from auth_support import KEY_A, KEY_B, client_for, write_credentials
 from support import ROLE
 from web_support import PAYLOADS, get, store_hostile
+
+from sagemaker_images.resources.kinds import IMAGE
+from sagemaker_images.store.drift import DriftFinding
 
 NETWORK = {"VpcId": "vpc-0web", "SubnetIds": ["subnet-0web"]}
 
@@ -240,7 +244,7 @@ def test_studio_attachments_are_shown_where_the_image_and_the_config_are(server,
     )
     every = get(server, f"/ui/domains?region={region}")
     assert (2, "research") in every.headings
-    assert [level for level, _ in every.headings] == [1, 2, 3, 3, 3]
+    assert [level for level, _ in every.headings] == [1, 2, 3, 3, 3, 3]
 
 
 def test_the_app_image_config_page_shows_each_configuration(server, sm, region):
@@ -438,3 +442,93 @@ def test_a_failure_reason_is_escaped_too(make_app, region):
         page = get(app, f"{path}?region={region}")
         assert PAYLOADS[1] not in page.html and "<img" not in page.html
         assert f"CREATE_FAILED {PAYLOADS[1]}" in page.text
+
+
+def test_apps_are_shown_in_their_domain_and_with_the_image_they_run(server, sm, region):
+    sm.create_image(ImageName="Lab", RoleArn=ROLE)
+    sm.create_image_version(ImageName="Lab", BaseImage="r/lab:1", Aliases=["1.0"])
+    sm.create_app_image_config(
+        AppImageConfigName="kernels", KernelGatewayImageConfig={"KernelSpecs": [{"Name": "py"}]}
+    )
+    domain_id = sm.create_domain(
+        DomainName="apps",
+        AuthMode="IAM",
+        DefaultUserSettings={
+            "ExecutionRole": ROLE,
+            "KernelGatewayAppSettings": {
+                "CustomImages": [{"ImageName": "Lab", "AppImageConfigName": "kernels"}]
+            },
+        },
+        **NETWORK,
+    )["DomainId"]
+    sm.create_user_profile(DomainId=domain_id, UserProfileName="Alice")
+    image_arn = f"arn:aws:sagemaker:{region}:123456789012:image/lab"
+    owner = {"DomainId": domain_id, "UserProfileName": "Alice"}
+    sm.create_app(
+        **owner,
+        AppType="KernelGateway",
+        AppName="kernels",
+        ResourceSpec={
+            "SageMakerImageArn": image_arn,
+            "SageMakerImageVersionAlias": "1.0",
+            "InstanceType": "ml.t3.medium",
+        },
+    )
+    sm.create_app(**owner, AppType="JupyterServer", AppName="default")
+    sm.create_app(
+        **owner,
+        AppType="JupyterLab",
+        AppName="lab",
+        ResourceSpec={"SageMakerImageArn": image_arn},  # not attached for JupyterLab
+    )
+    failed = sm.describe_app(**owner, AppType="JupyterLab", AppName="lab")["FailureReason"]
+
+    domain_page = get(server, f"/ui/domains/{domain_id}?region={region}")
+    apps = domain_page.table("Owner")
+    assert [(a["Owner"], a["App"], a["Status"]) for a in apps] == [
+        ("User profile Alice", "kernelsKernelGateway", "InService"),
+        ("User profile Alice", "defaultJupyterServer", "InService"),
+        ("User profile Alice", "labJupyterLab", f"Failed {failed}"),
+    ]
+    assert [(a["Image"], a["Version"]) for a in apps] == [
+        ("Lab", "1 alias 1.0"),
+        ("jupyter-server-3 (SageMaker's)", ""),
+        ("lab", ""),
+    ]
+    assert domain_page.href("User profile Alice").endswith("#user-profile-alice")
+
+    image_page = get(server, f"/ui/images/Lab?region={region}")
+    (running,) = image_page.table("Owner")
+    assert (running["App"], running["Version"]) == (
+        "kernelsKernelGateway",
+        "1 alias 1.0",
+    )
+    assert "tag moved" not in image_page.text
+
+    # What a drift check found shows beside the version and the apps that run it.
+    finding = DriftFinding(
+        image_id=1, version=1, pinned="sha256:" + "a" * 64, current="sha256:" + "b" * 64,
+        error=None, checked_ms=1_700_000_000_000,
+    )  # fmt: skip
+    store = server.application.store
+    image_id = server.run(store.reader.of(IMAGE).find("123456789012", region, "lab")).id
+
+    async def record() -> None:
+        async with store.transaction() as tx:
+            await tx.drift.replace([replace(finding, image_id=image_id)])
+
+    server.run(record())
+    image_page = get(server, f"/ui/images/Lab?region={region}")
+    assert image_page.table("Version")[0]["Status"] == "CREATED tag moved"
+    assert image_page.table("Owner")[0]["Version"] == "1 tag movedalias 1.0"
+    assert "Its tag now leads to sha256:bbbb" in image_page.html
+    version_page = get(server, f"/ui/images/Lab/versions/1?region={region}")
+    assert version_page.definitions["Drift"] == "tag moved"
+    domain_page = get(server, f"/ui/domains/{domain_id}?region={region}")
+    assert domain_page.table("Owner")[0]["Version"] == "1 tag movedalias 1.0"
+
+    async def forget() -> None:  # (the findings are the server's, whatever the region)
+        async with store.transaction() as tx:
+            await tx.drift.replace([])
+
+    server.run(forget())

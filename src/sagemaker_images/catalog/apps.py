@@ -290,6 +290,8 @@ class Apps(Handlers):
                 failure_reason=None,
                 health_checked_ms=None,
                 last_active_ms=None,
+                runs_image=None,
+                runs_version=None,
                 created_ms=now,
                 modified_ms=now,
             )
@@ -323,7 +325,7 @@ class Apps(Handlers):
 
     async def describe_app(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         app = await _require_app(self._store.reader, ctx, request)
-        return _described(app)
+        return app_details(app)
 
     async def delete_app(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         async with self._store.transaction() as tx:
@@ -364,7 +366,8 @@ class Apps(Handlers):
         }
 
 
-def _described(app: AppRecord) -> dict[str, Any]:
+def app_details(app: AppRecord) -> dict[str, Any]:
+    """DescribeApp's answer for an app."""
     prefix = APP.arn_prefix(app.region, app.account, app.domain_id, app.owner, app.type_key)
     return APP_WIRE.described(app, prefix)
 
@@ -458,35 +461,50 @@ async def release_apps(tx: Writes, ctx: RequestContext, owner: Any, arn: str) ->
 # -- the launch -------------------------------------------------------------------------------
 
 
-async def launch(reads: Reads, app: AppRecord) -> str | None:
-    """Why the app cannot start, against the catalog as it is now (AWS's FailureReason);
-    None when it can."""
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """How an app's launch went: why it cannot start (AWS's FailureReason), or which of
+    the catalog's images and versions it runs (None for SageMaker's own)."""
+
+    failure: str | None = None
+    image: str | None = None  # the image's name, lower-cased
+    version: int | None = None
+
+
+async def launch(reads: Reads, app: AppRecord) -> Launch:
+    """The app's ResourceSpec resolved against the catalog as it is now."""
     ctx = RequestContext(app.account, app.region, "")
     domain = await reads.of(DOMAIN).find(app.account, app.region, app.domain_id)
     kind: ResourceKind[Any] = USER_PROFILE if app.user_profile_name is not None else SPACE
     owner = await reads.of(kind).find(app.account, app.region, app.domain_id, app.owner_key)
     if domain is None or owner is None:
-        return f"ResourceNotFoundError: Unable to launch App [{app_arn(app)}]: its owner is gone."
+        return Launch(
+            f"ResourceNotFoundError: Unable to launch App [{app_arn(app)}]: its owner is gone."
+        )
     levels = _levels(
         domain,
         owner if kind is USER_PROFILE else None,
         owner if kind is SPACE else None,
     )
     spec = resolved({"ResourceSpec": app.requested or {}}, app.app_type, levels)
-    why = await _image_refusal(reads, ctx, app, spec, levels)
-    return why or _lifecycle_refusal(app, spec, levels)
+    launched = await _image(reads, ctx, app, spec, levels)
+    if launched.failure is None:
+        failure = _lifecycle_refusal(app, spec, levels)
+        if failure is not None:
+            return Launch(failure)
+    return launched
 
 
-async def _image_refusal(
+async def _image(
     reads: Reads, ctx: RequestContext, app: AppRecord, spec: dict[str, Any], levels: Levels
-) -> str | None:
+) -> Launch:
     image_arn = spec.get("SageMakerImageArn")
     if not image_arn:
-        return None  # SageMaker's own image for the type
+        return Launch()  # SageMaker's own image for the type
     arn = app_arn(app)
     head, _, name = image_arn.rpartition("/")
     if head.split(":")[4:5] != [ctx.account] or head.split(":")[3:4] != [ctx.region]:
-        return None  # a SageMaker-provided image (another account's): not ours to check
+        return Launch()  # a SageMaker-provided image (another account's): not ours to check
     attached = [
         custom
         for settings in levels.settings(app.app_type)
@@ -494,37 +512,37 @@ async def _image_refusal(
         if custom["ImageName"].lower() == name.lower()
     ]
     if not attached:  # (apps of a type without a CustomImages list never have one)
-        return (
+        return Launch(
             f"ResourceNotFoundError: Unable to launch App [{arn}] with Image [{name}] because"
             " it is not present in list of custom images in AppSettings. Please update"
             f" AppSettings to add Image [{name}] in list of custom images."
         )
     image = await reads.of(IMAGE).find(ctx.account, ctx.region, name.lower())
     if image is None:
-        return (
+        return Launch(
             f"ResourceNotFoundError: Unable to launch App [{arn}] with Image [{name}] because"
             " the Image does not exist."
         )
     wanted, version = await _version(reads, image.id, spec, attached[0])
     if version is None or version.status != VersionStatus.CREATED:
-        return (
+        return Launch(
             f"ResourceNotFoundError: Unable to launch App [{arn}] with Image [{name}] because"
             f" ImageVersion [{wanted}] does not exist or is not in CREATED state."
         )
     config_name = attached[0]["AppImageConfigName"]
     config = await reads.of(APP_IMAGE_CONFIG).find(ctx.account, ctx.region, config_name.lower())
     if config is None:
-        return (
+        return Launch(
             f"ResourceNotFoundError: Unable to launch App [{arn}] because AppImageConfig"
             f" [{config_name}] does not exist."
         )
     member, column = CONFIG_MEMBER.get(app.app_type, (None, None))
     if column is not None and getattr(config, column) is None:
-        return (
+        return Launch(
             f"ResourceNotFoundError: Unable to launch App [{arn}] because AppImageConfig"
             f" [{config_name}] has no {member} for {app.app_type} apps."
         )
-    return None
+    return Launch(image=image.name_key, version=version.version)
 
 
 async def _version(

@@ -1,8 +1,9 @@
 """What the web catalog shows. Every resource appears as the API answers it (the same
 handlers and answer builders as Describe and List, so a page never disagrees with a
 call), completed by the facts the API has no call for: a page of images' version counts,
-latest versions and tags, a page of versions with their aliases, and where the Studio
-resources attach an image or an AppImageConfig.
+latest versions and tags, a page of versions with their aliases, where the Studio
+resources attach an image or an AppImageConfig, which version each app launched, and
+what the last `drift` check found.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sagemaker_images.catalog.app_image_configs import (
     AppImageConfigs,
     require_app_image_config,
 )
+from sagemaker_images.catalog.apps import app_details
 from sagemaker_images.catalog.common import Runtime, require_image
 from sagemaker_images.catalog.domains import DOMAIN_WIRE
 from sagemaker_images.catalog.images import IMAGE_WIRE, Images
@@ -23,8 +25,16 @@ from sagemaker_images.catalog.studio import custom_images
 from sagemaker_images.catalog.user_profiles import PROFILE_WIRE
 from sagemaker_images.catalog.versions import Versions, require_version, version_details
 from sagemaker_images.context import RequestContext
-from sagemaker_images.resources.kinds import APP_IMAGE_CONFIG, DOMAIN, IMAGE, SPACE, USER_PROFILE
+from sagemaker_images.resources.kinds import (
+    APP,
+    APP_IMAGE_CONFIG,
+    DOMAIN,
+    IMAGE,
+    SPACE,
+    USER_PROFILE,
+)
 from sagemaker_images.resources.records import DomainRecord
+from sagemaker_images.store.drift import DriftFinding
 
 PAGE_SIZE = 50
 
@@ -41,6 +51,18 @@ class ImageRow:
 class VersionRow:
     details: dict[str, Any]  # DescribeImageVersion's answer
     aliases: list[str]
+    drift: DriftFinding | None = None  # the last drift check's, if its tag had moved
+
+
+@dataclass(frozen=True, slots=True)
+class AppView:
+    """An app as DescribeApp answers it, with the catalog's version it launched (image
+    name as created, number) and what the last drift check found of that version."""
+
+    details: dict[str, Any]
+    image: str | None = None
+    version: int | None = None
+    drift: DriftFinding | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +95,7 @@ class StudioDomain:
     attachments: list[Attachment]
     user_profiles: list[Member] = field(default_factory=list)
     spaces: list[Member] = field(default_factory=list)
+    apps: list[AppView] = field(default_factory=list)
 
 
 # The settings members of each Studio resource that may attach custom images.
@@ -145,8 +168,9 @@ class Browse:
         numbers = [item["Version"] for item in listed["ImageVersions"]]
         records = await self._reads.browse.versions(image.id, numbers)
         aliases = await self._reads.browse.aliases(image.id, numbers)
+        drift = await self._reads.drift.of_image(image.id)
         rows = [
-            VersionRow(version_details(ctx, image, records[n]), aliases[n])
+            VersionRow(version_details(ctx, image, records[n]), aliases[n], drift.get(n))
             for n in numbers
             if n in records  # a version deleted between the two reads is left out
         ]
@@ -158,7 +182,8 @@ class Browse:
             self._reads, ctx, {"ImageName": name, "Version": number}
         )
         aliases = (await self._reads.browse.aliases(image.id, [number]))[number]
-        return image.name, VersionRow(version_details(ctx, image, version), aliases)
+        drift = (await self._reads.drift.of_image(image.id)).get(number)
+        return image.name, VersionRow(version_details(ctx, image, version), aliases, drift)
 
     async def app_image_configs(
         self, ctx: RequestContext, listing: dict[str, Any]
@@ -200,7 +225,34 @@ class Browse:
                 attached = _attachments(kind, member.domain_id, member.name, details)
                 listed = holder.user_profiles if kind == "UserProfile" else holder.spaces
                 listed.append(Member(kind, details, member_tags[member.id], attached))
+        for app in await self.apps(ctx):
+            holder = shown.get(app.details["DomainId"])
+            if holder is not None:
+                holder.apps.append(app)
         return list(shown.values())
+
+    async def apps(self, ctx: RequestContext, image: str | None = None) -> list[AppView]:
+        """The apps of the region (those that launched one image, `image`: its name), in
+        the order they were made, with the versions they run."""
+        apps = await self._reads.of(APP).matching(
+            ctx.account, ctx.region, runs_image=None if image is None else image.lower()
+        )
+        # The images the apps run, by name_key: the record and its drift findings.
+        images: dict[str, tuple[Any, dict[int, DriftFinding]]] = {}
+        shown = []
+        for app in apps:
+            key, number = app.runs_image, app.runs_version
+            if key is None or number is None:
+                shown.append(AppView(app_details(app)))
+                continue
+            if key not in images:
+                record = await self._reads.of(IMAGE).find(ctx.account, ctx.region, key)
+                drift = {} if record is None else await self._reads.drift.of_image(record.id)
+                images[key] = (record, drift)
+            record, drift = images[key]
+            name = record.name if record is not None else key  # (the image is gone since)
+            shown.append(AppView(app_details(app), name, number, drift.get(number)))
+        return shown
 
     @staticmethod
     def _domain(ctx: RequestContext, domain: DomainRecord, tags: dict[str, str]) -> StudioDomain:

@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -244,11 +245,14 @@ def migrate(**options: Any) -> None:
 @settings_options(DRIFT)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def drift(as_json: bool, **options: Any) -> None:
-    """List CREATED versions whose tag now points at another digest than the pinned one.
+    """List CREATED versions whose tag now points at another digest than the pinned one,
+    with the apps that run them.
 
     Exits 0 when nothing drifted, 1 when some version did (or can no longer be resolved).
+    What it finds is kept in the catalog for the web catalog to show, in place of what the
+    last check found.
     """
-    from sagemaker_images.data.drift import find_drift
+    from sagemaker_images.data.drift import find_drift, record
     from sagemaker_images.registry.client import RegistryClient
     from sagemaker_images.store import open_store
 
@@ -260,7 +264,9 @@ def drift(as_json: bool, **options: Any) -> None:
         store = await open_store(settings)
         client = RegistryClient(registries)
         try:
-            return await find_drift(store, client)
+            report = await find_drift(store, client)
+            await record(store, report, time.time_ns() // 1_000_000)
+            return report
         finally:
             await client.close()
             await store.close()
@@ -305,10 +311,16 @@ def _drift_table(found: list[Any], checked: int) -> str:
         for d in found
     ]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
-    return "\n".join(
+    lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
         for row in (header, *rows)
-    )
+    ]
+    running = [(f"{d.image}/{d.version}", arn) for d in found for arn in d.apps]
+    if running:
+        width = max(len(version) for version, _ in running)
+        lines += ["", "Apps running these versions:"]
+        lines += [f"  {version.ljust(width)}  {arn}" for version, arn in running]
+    return "\n".join(lines)
 
 
 def _short(digest: str) -> str:

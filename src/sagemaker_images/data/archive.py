@@ -11,10 +11,11 @@
 
 A version follows its image, a user profile or space its domain. Files of earlier
 versions read as well: version 1 (before Studio domains), version 2 (before lifecycle
-configs). Apps are not exported: they are what runs, not what is catalogued. The columns are the records' (`records.py`), but for row ids
-and what derives from others (`name_key`, `version_count`), so the format follows the
-declarations. Reading checks every line and the closing counts, and says which line is
-wrong: a truncated or malformed file is refused whole.
+configs). Apps are not exported: they are what runs, not what is catalogued. The columns
+are the records' (`records.py`), but for row ids and what derives from others
+(`name_key`, `version_count`), so the format follows the declarations. Reading checks
+every line and the closing counts, and says which line is wrong: a truncated or
+malformed file is refused whole.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Copy a whole catalog from a SageMaker-compatible endpoint (AWS itself, or another
 sagemaker-images server) into a database, through boto3 and the public API only: images
-with their versions, AppImageConfigs, and Studio domains, user profiles and spaces.
+with their versions, AppImageConfigs, Studio lifecycle configs, and Studio domains, user
+profiles and spaces (not apps: they are what runs, not what is catalogued).
 
 Each image is read whole (its versions, their aliases, its tags) and then written in one
 transaction, so an interrupted copy leaves whole images behind; running it again adds what
@@ -198,7 +199,7 @@ def read_entry(client: Any, kind: str, identity: dict[str, Any]) -> Entry | None
     answer = _describe(getattr(client, source.describer), **identity)
     if answer is None:
         return None
-    answer = {**source.kind.copy_defaults(), **answer}
+    answer = {**source.kind.copy_defaults(answer), **answer}
     arn = answer[source.kind.arn_member]
     account, region = _owner(arn)
     members = _members(source.kind.record, answer)

@@ -1,20 +1,26 @@
-"""Drift: CREATED versions whose tag now points at another digest than the one pinned.
+"""Drift: CREATED versions whose tag now points at another digest than the one pinned,
+and the apps that run them.
 
 Each distinct BaseImage is asked for once, however many versions name it, a few at a time.
 A version whose reference cannot be resolved now is reported too (with why), since its tag
 no longer leads to the pinned image either; versions never pinned (created with resolution
-off) and versions whose BaseImage is a digest cannot drift and are skipped.
+off) and versions whose BaseImage is a digest cannot drift and are skipped. What a check
+finds is kept in the catalog (`record`), for the web catalog to show beside the versions
+and the apps.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sagemaker_images.registry.client import RegistryClient, RegistryError, RegistryUnavailable
 from sagemaker_images.registry.reference import MalformedReference, Reference, parse_reference
-from sagemaker_images.store import Store
+from sagemaker_images.resources.kinds import APP
+from sagemaker_images.resources.states import APP_LIVE
+from sagemaker_images.store import Reads, Store
+from sagemaker_images.store.drift import DriftFinding
 
 PAGE = 500
 CONCURRENCY = 8
@@ -31,9 +37,21 @@ class Drift:
     pinned: str  # the digest the version was pinned to
     current: str | None  # the digest the tag points at now, or None if it cannot be resolved
     error: str | None = None
+    apps: tuple[str, ...] = ()  # the ARNs of the live apps that launched this version
+    image_id: int = field(default=0, repr=False)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {
+            "account": self.account,
+            "region": self.region,
+            "image": self.image,
+            "version": self.version,
+            "base_image": self.base_image,
+            "pinned": self.pinned,
+            "current": self.current,
+            "error": self.error,
+            "apps": list(self.apps),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +94,31 @@ async def find_drift(store: Store, client: RegistryClient) -> Report:
                     pinned=pinned,
                     current=digest,
                     error=error,
+                    apps=await _running(store.reader, row[2], row[3], row[4], row[1]),
+                    image_id=row[0],
                 )
             )
     return Report(drifted, len(candidates))
+
+
+async def _running(
+    reads: Reads, account: str, region: str, image: str, version: int
+) -> tuple[str, ...]:
+    apps = await reads.of(APP).matching(
+        account, region, runs_image=image.lower(), runs_version=version
+    )
+    return tuple(APP.arn_of(app) for app in apps if app.status in APP_LIVE)
+
+
+async def record(store: Store, report: Report, now_ms: int) -> None:
+    """Keep what a check found, in place of what the last one did."""
+    async with store.transaction() as tx:
+        await tx.drift.replace(
+            [
+                DriftFinding(d.image_id, d.version, d.pinned, d.current, d.error, now_ms)
+                for d in report.drifted
+            ]
+        )
 
 
 def _pinned_digest(container_image: str | None) -> str | None:

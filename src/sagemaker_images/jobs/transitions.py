@@ -134,19 +134,22 @@ class Transitions:
         app = await apps.by_row(job.subject_id, lock=True)
         if app is None or app.status != AppStatus.PENDING:
             return
-        reason = await launch(tx, app)
-        if reason is None:
+        launched = await launch(tx, app)
+        if launched.failure is None:
             await apps.update(
                 app.id,
                 status=AppStatus.IN_SERVICE,
                 health_checked_ms=now_ms,
                 last_active_ms=now_ms,
+                runs_image=launched.image,
+                runs_version=launched.version,
                 modified_ms=now_ms,
             )
             log.info("app %s: InService", APP.arn_of(app))
             return
+        reason = launched.failure[:1024]
         await apps.update(
-            app.id, status=AppStatus.FAILED, failure_reason=reason[:1024], modified_ms=now_ms
+            app.id, status=AppStatus.FAILED, failure_reason=reason, modified_ms=now_ms
         )
         log.info("app %s: Failed: %s", APP.arn_of(app), reason)
         await self._retire(tx, app.id, now_ms)

@@ -137,8 +137,9 @@ class ResourceKind(Generic[R]):
     exported_since: int | None = None
     # The members of its List call that list oldest first (for `copy`).
     oldest_first: Mapping[str, str] = field(default_factory=dict)
-    # Members its Describe may leave out, and the values this catalog keeps for them.
-    copy_defaults: Callable[[], dict[str, Any]] = dict
+    # Members its Describe may leave out, and the values this catalog keeps for them (given
+    # the Describe's answer).
+    copy_defaults: Callable[[dict[str, Any]], dict[str, Any]] = lambda answer: {}
     # The columns its ARN's segments are made from, where they are not the key's (an app's
     # owner is its ARN's as created, and found ignoring case by `owner_key`).
     arn_columns: tuple[str, ...] = ()
@@ -243,7 +244,12 @@ IMAGE = ResourceKind(
         },
     ),
     quota=Quota("max_images", "Maximum number of images per Region", "Images"),
-    dependents=("image_version_aliases", "client_tokens", "image_versions"),
+    dependents=(
+        "image_version_aliases",
+        "client_tokens",
+        "image_version_drift",
+        "image_versions",
+    ),
     exported_since=None,  # an image's lines are its own and its versions' (archive.py)
     oldest_first={"SortBy": "CREATION_TIME", "SortOrder": "ASCENDING"},
 )
@@ -298,11 +304,15 @@ DOMAIN = ResourceKind(
     transitions=_studio("domain"),
     quota=Quota("max_domains", "Maximum number of domains per Region", "Domains"),
     exported_since=2,
-    copy_defaults=lambda: {
+    copy_defaults=lambda answer: {
         "AppNetworkAccessType": "PublicInternetOnly",
         "TagPropagation": "DISABLED",
         "DefaultUserSettings": {},
-        "HomeEfsFileSystemId": new_hex_id("fs-", 17),
+        # A domain made without a home file system has none (older servers: always one).
+        "HomeEfsFileSystemCreation": "Enabled",
+        "HomeEfsFileSystemId": (
+            "" if answer.get("HomeEfsFileSystemCreation") == "Disabled" else new_hex_id("fs-", 17)
+        ),
     },
 )
 USER_PROFILE = ResourceKind(

@@ -310,5 +310,8 @@ class AppRecord:
     failure_reason: str | None = stored("FailureReason")
     health_checked_ms: int | None = stored("LastHealthCheckTimestamp")
     last_active_ms: int | None = stored("LastUserActivityTimestamp")
+    # The catalog's image (its name_key) and version it launched, when it runs one of ours.
+    runs_image: str | None = stored()
+    runs_version: int | None = stored()
     created_ms: int = stored("CreationTime", listed=True)
     modified_ms: int = stored()  # when it last changed status: its retention counts from it

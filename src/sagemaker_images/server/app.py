@@ -56,6 +56,7 @@ from sagemaker_images.protocol.asgi import (
 from sagemaker_images.protocol.dispatch import Dispatcher, error_response
 from sagemaker_images.protocol.model import served_operations, target_prefix
 from sagemaker_images.registry.resolver import Resolver, build_resolver
+from sagemaker_images.resources.kinds import APP
 from sagemaker_images.server.calls import Calls, note_jobs_added
 from sagemaker_images.server.control import PREFIX as CONTROL_PREFIX
 from sagemaker_images.server.control import ControlApi
@@ -363,14 +364,18 @@ class Application:
         return 200, b'{"status":"ready"}'
 
     async def _exposition(self) -> bytes:
-        """Metrics, with the queue of jobs and the database pool read now."""
+        """Metrics, with the queue of jobs, the apps and the database pool read now."""
         if self.store is not None:
+            reads = self.store.reader
             try:
                 self.metrics.jobs = await asyncio.wait_for(
-                    self.store.reader.jobs.counts(self.clock()), READY_SECONDS
+                    reads.jobs.counts(self.clock()), READY_SECONDS
+                )
+                self.metrics.apps = await asyncio.wait_for(
+                    reads.of(APP).tally("status"), READY_SECONDS
                 )
             except Exception:
-                log.warning("metrics: the queue of jobs could not be read", exc_info=True)
+                log.warning("metrics: the jobs or the apps could not be read", exc_info=True)
             self.metrics.pool = describe_pool(self.store.pool_stats())
         return self.metrics.exposition()
 

@@ -23,6 +23,7 @@ from prometheus_client.core import (
 )
 
 from sagemaker_images.resources.kinds import JOB_KINDS
+from sagemaker_images.resources.states import AppStatus
 
 CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
 # Seconds: from half a millisecond (a Describe) to ten seconds.
@@ -64,8 +65,10 @@ class Metrics:
         self.in_flight = 0
         self.job_durations: dict[tuple[str, str], Histogram] = {}
         self.resolutions: dict[str, Histogram] = {}
-        # Read when scraped (see `app.py`): jobs by kind and state, the database pool.
+        # Read when scraped (see `app.py`): jobs by kind and state, apps by status, the
+        # database pool.
         self.jobs: list[tuple[str, str, int]] = []
+        self.apps: dict[str, int] = {}  # apps by status, in every account and region
         self.pool: dict[str, int] = {}
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
@@ -127,6 +130,14 @@ class Metrics:
             for state in JOB_STATES:
                 jobs.add_metric([kind, state], counted.get((kind, state), 0))
         yield jobs
+        apps = GaugeMetricFamily(
+            "sagemaker_images_apps",
+            "Studio apps in the database (every account and region), by status.",
+            labels=["status"],
+        )
+        for app_status in AppStatus:
+            apps.add_metric([app_status.value], self.apps.get(app_status.value, 0))
+        yield apps
         yield _histograms(
             "sagemaker_images_job_duration_seconds",
             "Time from claiming a job to recording its outcome (done, gave_up, retried).",

@@ -21,6 +21,7 @@ from sagemaker_images.resources.kinds import IMAGE, TABLED, ResourceKind, jobs_o
 from sagemaker_images.resources.records import CLIENT_TOKEN_LIFETIME_MS
 from sagemaker_images.store.aliases import AliasReads, AliasWrites
 from sagemaker_images.store.browse import BrowseReads
+from sagemaker_images.store.drift import DriftReads, DriftWrites
 from sagemaker_images.store.errors import DuplicateKey
 from sagemaker_images.store.jobs import JobReads, JobWrites
 from sagemaker_images.store.rows import Rows, RowWrites
@@ -58,6 +59,7 @@ class Reads:
         self.tags = TagReads(q)
         self.jobs = JobReads(q)
         self.browse = BrowseReads(q)
+        self.drift = DriftReads(q)
 
     def of(self, kind: ResourceKind[R]) -> Rows[R]:
         """The rows of a kind that has rows of its own."""
@@ -87,6 +89,7 @@ class Writes(Reads):
     aliases: AliasWrites
     tags: TagWrites
     jobs: JobWrites
+    drift: DriftWrites
 
     def __init__(self, s: Statements) -> None:
         # Not super().__init__(): each resource's writes include its reads.
@@ -97,6 +100,7 @@ class Writes(Reads):
         self.tags = TagWrites(s)
         self.jobs = JobWrites(s)
         self.browse = BrowseReads(s)
+        self.drift = DriftWrites(s)
 
     def of(self, kind: ResourceKind[R]) -> RowWrites[R]:
         rows: RowWrites[R] = self._rows[kind]  # type: ignore[assignment]

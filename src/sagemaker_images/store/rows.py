@@ -94,6 +94,14 @@ class Rows(Generic[R]):
         )
         return int(row[0]) if row else 0
 
+    async def tally(self, column: str) -> dict[Any, int]:
+        """How many there are of each value of a column, in every account and region."""
+        (column,) = self._sql.table.known(column)
+        rows = await self._q.all(
+            f"SELECT {column}, COUNT(*) FROM {self.kind.table} GROUP BY {column}"
+        )
+        return {value: int(count) for value, count in rows}
+
     async def matching(self, account: str, region: str, **equal: Any) -> list[R]:
         """Every one whose columns hold `equal`, in the order they were made."""
         where = self._where(account, region, equal)

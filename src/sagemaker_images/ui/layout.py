@@ -6,6 +6,7 @@ list form). Every value goes through html.element, which escapes it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +165,22 @@ def status(value: str | None, reason: str | None = None) -> Markup:
     if reason:
         return join((badge, " ", element("span", reason, class_="reason")))
     return badge
+
+
+def drift_badge(finding: Any) -> Markup:
+    """That the last `drift` check found a version's tag leading elsewhere (its title: where,
+    and when it was checked)."""
+    if finding is None:
+        return Markup("")
+    now = finding.current or f"unresolvable ({finding.error})"
+    checked = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(finding.checked_ms / 1000))
+    return element(
+        "span",
+        "tag moved",
+        class_="status failed drift",
+        title=f"Its tag now leads to {now}, not to the pinned {finding.pinned}"
+        f" (checked {checked}).",
+    )
 
 
 def copy_button(value: str, label: str) -> Markup:

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagemaker_images.catalog.browse import Attachment, ImageRow, Member, StudioDomain, VersionRow
+from sagemaker_images.catalog.browse import (
+    AppView,
+    Attachment,
+    ImageRow,
+    Member,
+    StudioDomain,
+    VersionRow,
+)
 from sagemaker_images.ui.html import Child, Markup, element, iso_time, join, link
 from sagemaker_images.ui.layout import (
     Listing,
@@ -15,6 +22,7 @@ from sagemaker_images.ui.layout import (
     clamped,
     copyable,
     details,
+    drift_badge,
     enumeration,
     image_reference,
     list_form,
@@ -92,6 +100,7 @@ def image_page(
     next_token: str | None,
     token: str | None,
     uses: list[Attachment],
+    apps: list[AppView],
 ) -> Markup:
     name = image["ImageName"]
     body: list[Child] = [
@@ -127,7 +136,13 @@ def image_page(
                 (
                     (
                         version_link(where, name, v["Version"]),
-                        status(v["ImageVersionStatus"], v.get("FailureReason")),
+                        join(
+                            (
+                                status(v["ImageVersionStatus"], v.get("FailureReason")),
+                                " ",
+                                drift_badge(row.drift),
+                            )
+                        ),
                         alias_list(row.aliases),
                         image_reference(v["BaseImage"], v.get("ContainerImage")),
                         stacked(enumeration(v.get("JobType")), enumeration(v.get("Processor"))),
@@ -145,7 +160,71 @@ def image_page(
         body.append(element("p", "No versions.", class_="empty"))
     body.append(pager(where, Listing(token=token), next_token, "images", name))
     body.append(uses_section(where, uses, "image"))
+    body.append(element("h2", "Apps running it"))
+    live = [app for app in apps if app.details["Status"] in _LIVE]
+    if live:
+        body.append(apps_table(where, live, with_domain=True))
+    else:
+        body.append(element("p", "No app runs a version of this image.", class_="empty"))
     return page(where, name, *body, section="Images")
+
+
+_LIVE = ("Pending", "InService", "Deleting")
+
+
+def apps_table(where: Where, apps: list[AppView], *, with_domain: bool = False) -> Markup:
+    """Apps: who runs each, its status (and why it failed), the image and version it runs
+    (as asked for, and the catalog's version it launched, flagged when its tag moved)."""
+    headers = ("Owner", "App", "Status", "Image", "Version", "Created")
+    rows = []
+    for app in apps:
+        d = app.details
+        kind, owner = (
+            ("UserProfile", d["UserProfileName"])
+            if "UserProfileName" in d
+            else ("Space", d.get("SpaceName", ""))
+        )
+        label = "User profile" if kind == "UserProfile" else "Space"
+        href = where.to("domains", d["DomainId"]) + f"#{_anchor(kind, owner)}"
+        rows.append(
+            (
+                stacked(
+                    link(href, f"{label} {owner}"),
+                    element("code", d["DomainId"]) if with_domain else None,
+                ),
+                stacked(element("span", d["AppName"]), enumeration(d["AppType"])),
+                status(d["Status"], d.get("FailureReason")),
+                _app_image(where, app),
+                _app_version(where, app),
+                iso_time(d["CreationTime"], to_the_second=True),
+            )
+        )
+    return table(headers, rows, class_="apps")
+
+
+def _app_image(where: Where, app: AppView) -> Markup:
+    arn = (app.details.get("ResourceSpec") or {}).get("SageMakerImageArn")
+    if not arn:
+        return element("span", "none", class_="muted")
+    name = arn.rsplit("/", 1)[-1]
+    if app.image is not None:
+        return link(where.to("images", app.image), app.image)
+    if arn.split(":")[4:5] != [where.account]:
+        return element("span", name, " ", element("span", "(SageMaker's)", class_="muted"))
+    return element("span", name, title=arn)
+
+
+def _app_version(where: Where, app: AppView) -> Markup:
+    spec = app.details.get("ResourceSpec") or {}
+    asked: Child = None
+    if spec.get("SageMakerImageVersionAlias"):
+        asked = element("span", f"alias {spec['SageMakerImageVersionAlias']}", class_="muted")
+    elif spec.get("SageMakerImageVersionArn") not in (None, "None"):
+        asked = element("span", "as named", class_="muted")
+    if app.image is None or app.version is None:
+        return stacked(asked) if asked else Markup("")
+    launched = join((version_link(where, app.image, app.version), " ", drift_badge(app.drift)))
+    return stacked(launched, asked or element("span", "latest", class_="muted"))
 
 
 def version_page(where: Where, name: str, row: VersionRow) -> Markup:
@@ -161,6 +240,7 @@ def version_page(where: Where, name: str, row: VersionRow) -> Markup:
                 ("Aliases", alias_list(row.aliases)),
                 ("Base image", copyable(v["BaseImage"], "Copy the base image")),
                 ("Container image", copyable(v.get("ContainerImage"), "Copy the container image")),
+                ("Drift", drift_badge(row.drift) if row.drift else None),
                 *((label, _shown(v.get(member))) for label, member in _VERSION_COLUMNS),
                 ("Created", iso_time(v["CreationTime"])),
                 ("Last modified", iso_time(v["LastModifiedTime"])),
@@ -418,6 +498,8 @@ def domain_section(where: Where, domain: StudioDomain, level: int) -> Markup:
         _member_table(where, domain.spaces, "Space")
         if domain.spaces
         else element("p", "No spaces.", class_="empty"),
+        element(sub, "Apps"),
+        apps_table(where, domain.apps) if domain.apps else element("p", "No apps.", class_="empty"),
     ]
     return element("section", parts)
 

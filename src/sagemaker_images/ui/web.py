@@ -176,7 +176,8 @@ class WebCatalog:
                 token = query.get("next")
                 image, tags, versions, next_token = await self._browse.image(ctx, name, token)
                 uses = await self._uses(ctx, image_name=name)
-                return pages.image_page(where, image, tags, versions, next_token, token, uses)
+                apps = await self._browse.apps(ctx, image=name)
+                return pages.image_page(where, image, tags, versions, next_token, token, uses, apps)
             case ["images", name, "versions", number] if number.isdigit() and len(number) < 10:
                 self._valid("DescribeImageVersion", {"ImageName": name, "Version": int(number)})
                 image_name, row = await self._browse.version(ctx, name, int(number))

@@ -41,9 +41,24 @@ CREATE TABLE apps (
     failure_reason TEXT,
     health_checked_ms BIGINT,
     last_active_ms BIGINT,
+    runs_image TEXT,
+    runs_version INTEGER,
     created_ms BIGINT NOT NULL,
     modified_ms BIGINT NOT NULL
 );
 -- One record a key: a Deleted or Failed app's is replaced by a new app of the same key.
 CREATE UNIQUE INDEX apps_key ON apps (account, region, domain_id, owner_key, type_key, name);
 CREATE INDEX apps_created ON apps (account, region, created_ms, domain_id, owner_key, type_key, name);
+CREATE INDEX apps_image ON apps (account, region, runs_image, runs_version);
+
+-- What the last `drift` check found: CREATED versions whose tag no longer leads to the
+-- digest they were pinned to (kept for the web catalog; each check replaces the last's).
+CREATE TABLE image_version_drift (
+    image_id BIGINT NOT NULL,
+    version INTEGER NOT NULL,
+    pinned TEXT NOT NULL,
+    current_digest TEXT,
+    error TEXT,
+    checked_ms BIGINT NOT NULL,
+    PRIMARY KEY (image_id, version)
+)
