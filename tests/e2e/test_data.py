@@ -186,8 +186,7 @@ def archive(source: ServerProcess) -> bytes:
     assert exported.returncode == 0, exported.stderr
     assert (
         b"exported 14 images, 22 versions, 6 app image configs, 2 Studio lifecycle configs, 2"
-        b" domains, 2 user profiles and 4 spaces"
-        in exported.stderr
+        b" domains, 2 user profiles and 4 spaces" in exported.stderr
     )
     return exported.stdout
 
@@ -204,8 +203,7 @@ def test_export_from_sqlite_import_into_postgresql_answers_the_same(
     assert imported.returncode == 0, imported.stderr
     assert (
         b"imported 14 images, 22 versions, 6 app image configs, 2 Studio lifecycle configs, 2"
-        b" domains, 2 user profiles and 4 spaces"
-        in imported.stderr
+        b" domains, 2 user profiles and 4 spaces" in imported.stderr
     )
     assert b"6 transitions will finish when a server runs" in imported.stderr
     with ServerProcess(tmp_path / "target", args=HELD, database_url=url).start() as target:

@@ -99,3 +99,61 @@ def test_one_server_per_sqlite_file(make_server, region, tmp_path):
     first.kill()
     third = make_server("--transitions", "0", database_url=first.database_url)
     assert create_version(third.client(region), "owned") == 2
+
+
+def _studio(sm) -> dict[str, str]:
+    """A domain and a user profile, InService: the owner of the apps of a test."""
+    domain_id = sm.create_domain(
+        DomainName="durable",
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": ROLE},
+        VpcId="vpc-1",
+        SubnetIds=["subnet-1"],
+    )["DomainId"]
+    wait_until(lambda: sm.describe_domain(DomainId=domain_id)["Status"] == "InService")
+    sm.create_user_profile(DomainId=domain_id, UserProfileName="alice")
+    wait_until(
+        lambda: (
+            sm.describe_user_profile(DomainId=domain_id, UserProfileName="alice")["Status"]
+            == "InService"
+        )
+    )
+    return {"DomainId": domain_id, "UserProfileName": "alice", "AppType": "JupyterServer"}
+
+
+def _app_status(sm, key: dict[str, str], name: str) -> str:
+    return sm.describe_app(**key, AppName=name)["Status"]
+
+
+def test_kill_while_apps_start_and_stop_leaves_none_stuck(make_server, region):
+    quick = make_server("--transitions", "0")
+    sm = quick.client(region)
+    key = _studio(sm)
+    sm.create_app(**key, AppName="stopping")
+    wait_until(lambda: _app_status(sm, key, "stopping") == "InService")
+    quick.stop()
+
+    slow = make_server("--transitions", "3", database_url=quick.database_url)
+    sm = slow.client(region)
+    for name in ("one", "two", "three"):
+        sm.create_app(**key, AppName=name)
+    sm.delete_app(**key, AppName="stopping")
+    slow.kill()  # SIGKILL: the launches and the stop are left pending
+
+    again = make_server("--transitions", "3", database_url=quick.database_url)
+    sm = again.client(region)
+    assert [_app_status(sm, key, n) for n in ("one", "two", "three", "stopping")] == [
+        "Pending",
+        "Pending",
+        "Pending",
+        "Deleting",
+    ]
+    wait_until(
+        lambda: (
+            [_app_status(sm, key, n) for n in ("one", "two", "three", "stopping")]
+            == ["InService", "InService", "InService", "Deleted"]
+        ),
+        timeout=30,
+    )
+    launched = sm.describe_app(**key, AppName="one")
+    assert launched["LastHealthCheckTimestamp"] >= launched["CreationTime"]

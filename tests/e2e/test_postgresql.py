@@ -120,6 +120,44 @@ def test_name_is_unique_across_servers(make_server, region):
     assert excinfo.value.response["Error"]["Code"] == "ResourceInUse"
 
 
+def test_two_servers_launch_each_app_once_and_one_app_a_key(make_server, region):
+    first = make_server("--transitions", "0.2")
+    second = make_server("--transitions", "0.2", database_url=first.database_url)
+    sm = first.client(region)
+    domain_id = sm.create_domain(
+        DomainName="shared",
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": ROLE},
+        VpcId="vpc-1",
+        SubnetIds=["subnet-1"],
+    )["DomainId"]
+    wait_until(lambda: sm.describe_domain(DomainId=domain_id)["Status"] == "InService")
+    sm.create_user_profile(DomainId=domain_id, UserProfileName="alice")
+    wait_until(
+        lambda: (
+            sm.describe_user_profile(DomainId=domain_id, UserProfileName="alice")["Status"]
+            == "InService"
+        )
+    )
+    key = {"DomainId": domain_id, "UserProfileName": "alice", "AppType": "JupyterServer"}
+    clients = [(first, second)[n % 2].client(region) for n in range(10)]
+    # One key, ten callers on two servers: one app.
+    outcomes = race(clients, lambda client: client.create_app(**key, AppName="contested"))
+    assert sum(1 for outcome in outcomes if isinstance(outcome, dict)) == 1
+    assert [o for o in outcomes if not isinstance(o, dict)] == ["ResourceInUse"] * 9
+    # Twenty apps, each launched by one server or the other, once.
+    arns = [clients[n % 10].create_app(**key, AppName=f"app-{n}")["AppArn"] for n in range(20)]
+    wait_until(
+        lambda: (
+            {a["Status"] for a in sm.list_apps(DomainIdEquals=domain_id, MaxResults=100)["Apps"]}
+            == {"InService"}
+        )
+    )
+    logs = first.log() + second.log()
+    for arn in arns:
+        assert logs.count(f"app {arn}: InService") == 1, arn
+
+
 def _pid_of(owner: str | None) -> int | None:
     """The process id in a job's lease owner (`host:pid:tag`)."""
     return None if owner is None else int(owner.split(":")[-2])

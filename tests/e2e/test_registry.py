@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from registry_support import FlakyFront, PrivateCA, RegistryProcess, TokenServer
 from support import (
+    ROLE,
     ServerProcess,
     create_image,
     free_port,
@@ -388,6 +390,7 @@ def test_drift_after_a_tag_is_pushed_over(make_server, tmp_path, region, registr
         steady
     )
     assert settle(sm, "drift.test/drift/steady:1.0", "steady")["ImageVersionStatus"] == "CREATED"
+    app_arn = _running_app(sm, "moving")
 
     clean = run_drift(server, registries)
     assert clean.returncode == 0, clean.stderr
@@ -410,6 +413,7 @@ def test_drift_after_a_tag_is_pushed_over(make_server, tmp_path, region, registr
             "pinned": first,
             "current": second,
             "error": None,
+            "apps": [app_arn],
         }
     ]
     assert drifted.stderr.strip().endswith("checked 2 versions pinned through a tag: 1 drifted")
@@ -435,11 +439,50 @@ def test_drift_after_a_tag_is_pushed_over(make_server, tmp_path, region, registr
         first[:19],
         second[:19],
     ]
-    assert len(lines) == 2
-    # The running server still reports the pinned digest: drift only reports.
+    assert lines[2:] == ["", "Apps running these versions:", f"  moving/1  {app_arn}"]
+    # The running server still reports the pinned digest: drift changes no version. What it
+    # found shows in the web catalog, beside the version and the app.
     assert sm.describe_image_version(ImageName="moving", Version=1)["ContainerImage"].endswith(
         first
     )
+    page = urllib.request.urlopen(f"{server.endpoint}/ui/images/moving?region={region}").read()
+    assert page.count(b"tag moved") == 2  # the version's row, and the app's
+
+
+def _running_app(sm: Any, image: str) -> str:
+    """A KernelGateway app running the image's latest version: its ARN, once InService."""
+    sm.create_app_image_config(
+        AppImageConfigName="kernels", KernelGatewayImageConfig={"KernelSpecs": [{"Name": "py"}]}
+    )
+    domain_id = sm.create_domain(
+        DomainName="drift",
+        AuthMode="IAM",
+        DefaultUserSettings={
+            "ExecutionRole": ROLE,
+            "KernelGatewayAppSettings": {
+                "CustomImages": [{"ImageName": image, "AppImageConfigName": "kernels"}]
+            },
+        },
+        VpcId="vpc-1",
+        SubnetIds=["subnet-1"],
+    )["DomainId"]
+    wait_until(lambda: sm.describe_domain(DomainId=domain_id)["Status"] == "InService")
+    sm.create_user_profile(DomainId=domain_id, UserProfileName="alice")
+    key = {"DomainId": domain_id, "UserProfileName": "alice", "AppType": "KernelGateway"}
+    wait_until(
+        lambda: (
+            sm.describe_user_profile(DomainId=domain_id, UserProfileName="alice")["Status"]
+            == "InService"
+        )
+    )
+    image_arn = sm.describe_image(ImageName=image)["ImageArn"]
+    arn: str = sm.create_app(
+        **key,
+        AppName="kernels",
+        ResourceSpec={"SageMakerImageArn": image_arn, "InstanceType": "ml.t3.medium"},
+    )["AppArn"]
+    wait_until(lambda: sm.describe_app(**key, AppName="kernels")["Status"] == "InService")
+    return arn
 
 
 def test_kill_while_creating_finishes_after_restart(make_server, tmp_path, region, registry):

@@ -21,8 +21,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from pydantic import ValidationError
 from support import ACCESS_KEY, ROLE, SECRET_KEY, ServerProcess, error_of
 
@@ -62,7 +64,18 @@ sys.addaudithook(_traffic)
 _traffic.watching = True
 # Imported while watched: importing the SDK must reach nothing.
 from sagemaker.core import shapes  # noqa: E402
-from sagemaker.core.resources import AppImageConfig, Image, ImageVersion, Tag  # noqa: E402
+from sagemaker.core.resources import (  # noqa: E402
+    App,
+    AppImageConfig,
+    Base,
+    Domain,
+    Image,
+    ImageVersion,
+    StudioLifecycleConfig,
+    Tag,
+    UserProfile,
+)
+from sagemaker.core.utils.exceptions import FailedStatusError  # noqa: E402
 from sagemaker.core.utils.utils import SageMakerClient, Unassigned  # noqa: E402
 
 _traffic.watching = False
@@ -77,10 +90,9 @@ WAIT = {"poll": 1, "timeout": 60}
 def sdk(server: ServerProcess, region: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The SDK pointed at `server` in the test's region; yields the SDK's own boto3 client.
 
-    sagemaker-core 2.17 builds its SageMaker client once per process, from a new botocore
-    session (the `session=` argument is not used for it), so the environment is what points
-    it anywhere (it honours `AWS_ENDPOINT_URL_SAGEMAKER` as boto3 does), and the client is
-    reset around each test to pick up this test's region.
+    The environment points it at the server (sagemaker-core honours
+    `AWS_ENDPOINT_URL_SAGEMAKER` as boto3 does); the clients it keeps (one per session and
+    region) are reset around each test, so that the default one takes this test's region.
     """
     for name in ("SAGEMAKER_ENDPOINT", "SAGEMAKER_REGION", "AWS_PROFILE", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
@@ -409,20 +421,145 @@ def test_tags_on_images_and_app_image_configs(sdk: Any) -> None:
         Tag.add_tags(resource_arn=image.image_arn, tags=[Tag(key="team", value="ml")])
 
 
-def test_the_sdk_keeps_the_region_of_its_first_call(
-    sdk: Any, region: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """sagemaker-core 2.17 makes one SageMaker client per process: the `region=` of later
-    calls is not used. Working way: set the region in the environment before the first
-    call, or call `SageMakerClient.reset()` after changing it. (2.27.0 keeps a client per
-    session and region, and this test fails there.)"""
+def test_the_region_of_each_call_is_used(sdk: Any, region: str) -> None:
+    """sagemaker-core 2.27 keeps a client per session and region, so a call's `region=`
+    reaches that region's catalog (2.17 made one client per process, and every call used
+    the region of the first)."""
     Image.create(image_name="sticky", role_arn=ROLE)
     elsewhere = f"{region}-elsewhere"
+    with pytest.raises(ClientError) as excinfo:
+        Image.get(image_name="sticky", region=elsewhere)
+    assert error_of(excinfo)[0] == "ResourceNotFound"
+    Image.create(image_name="sticky", role_arn=ROLE, region=elsewhere)
     assert Image.get(image_name="sticky", region=elsewhere).image_arn == (
+        f"arn:aws:sagemaker:{elsewhere}:123456789012:image/sticky"
+    )
+    assert Image.get(image_name="sticky").image_arn == (
         f"arn:aws:sagemaker:{region}:123456789012:image/sticky"
     )
-    monkeypatch.setenv("AWS_DEFAULT_REGION", elsewhere)
-    SageMakerClient.reset()
+
+
+def _studio(sdk: Any) -> dict[str, str]:
+    """A domain and a user profile (made with the SDK's client): an app's owner."""
+    domain_id = sdk.create_domain(
+        DomainName="sdk",
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": ROLE},
+        VpcId="vpc-1",
+        SubnetIds=["subnet-1"],
+    )["DomainId"]
+    Domain.get(domain_id=domain_id).wait_for_status("InService", **WAIT)
+    sdk.create_user_profile(DomainId=domain_id, UserProfileName="alice")
+    profile = UserProfile.get(domain_id=domain_id, user_profile_name="alice")
+    profile.wait_for_status("InService", **WAIT)
+    return {"domain_id": domain_id, "user_profile_name": "alice"}
+
+
+def test_a_lifecycle_config_from_creation_to_deletion(sdk: Any, region: str) -> None:
+    config = StudioLifecycleConfig.create(
+        studio_lifecycle_config_name="On-Start",
+        studio_lifecycle_config_content="ZWNobyBIZWxsbw==",
+        studio_lifecycle_config_app_type="JupyterLab",
+        tags=[shapes.Tag(key="team", value="ml")],
+    )
+    assert config is not None
+    assert config.studio_lifecycle_config_arn == (
+        f"arn:aws:sagemaker:{region}:123456789012:studio-lifecycle-config/on-start"
+    )
+    assert config.creation_time == config.last_modified_time
+    found = StudioLifecycleConfig.get(studio_lifecycle_config_name="on-start")
+    assert (found.studio_lifecycle_config_name, found.studio_lifecycle_config_content) == (
+        "On-Start",
+        "ZWNobyBIZWxsbw==",
+    )
+    listed = StudioLifecycleConfig.get_all(app_type_equals="JupyterLab", name_contains="on")
+    assert [c.studio_lifecycle_config_name for c in listed] == ["On-Start"]
+    assert [
+        (t.key, t.value) for t in Tag.get_all(resource_arn=found.studio_lifecycle_config_arn)
+    ] == [("team", "ml")]
+    config.delete()
     with pytest.raises(ClientError) as excinfo:
-        Image.get(image_name="sticky")
-    assert error_of(excinfo)[0] == "ResourceNotFound"
+        config.refresh()
+    assert error_of(excinfo)[:2] == (
+        "ResourceNotFound",
+        f"Studio Lifecycle Config {config.studio_lifecycle_config_arn} does not exist.",
+    )
+
+
+def test_an_app_started_waited_for_and_stopped(sdk: Any, region: str) -> None:
+    owner = _studio(sdk)
+    key = {**owner, "app_type": "JupyterServer", "app_name": "default"}
+    # App.create fails in the SDK (below): the client makes the app, the SDK reads it.
+    sdk.create_app(DomainId=owner["domain_id"], UserProfileName="alice",
+                   AppType="JupyterServer", AppName="default")  # fmt: skip
+    app = App.get(**key)
+    app.wait_for_status("InService", **WAIT)
+    assert app.app_arn == (
+        f"arn:aws:sagemaker:{region}:123456789012:app/{owner['domain_id']}/alice/jupyterserver/default"
+    )
+    assert app.resource_spec.instance_type == "system"
+    assert app.last_health_check_timestamp == app.last_user_activity_timestamp
+    assert [a.app_name for a in App.get_all(domain_id_equals=owner["domain_id"])] == ["default"]
+    app.delete()
+    app.wait_for_delete(**WAIT)
+    assert App.get(**key).status == "Deleted"  # kept, as AWS keeps it, for a day
+
+    # A launch that fails: the SDK's waiter says why.
+    sdk.create_app(
+        DomainId=owner["domain_id"],
+        UserProfileName="alice",
+        AppType="KernelGateway",
+        AppName="kernels",
+        ResourceSpec={
+            "InstanceType": "ml.t3.medium",
+            "SageMakerImageArn": f"arn:aws:sagemaker:{region}:123456789012:image/missing",
+        },
+    )
+    failed = App.get(**{**key, "app_type": "KernelGateway", "app_name": "kernels"})
+    with pytest.raises(FailedStatusError) as excinfo:
+        failed.wait_for_status("InService", **WAIT)
+    assert "is not present in list of custom images in AppSettings" in str(excinfo.value)
+
+
+def test_create_of_an_app_fails_in_the_sdk(sdk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SDK fault: App.create() reads the new app back with DescribeApp naming neither its
+    user profile nor its space (`cls.get(domain_id, app_type, app_name)`), which no app can
+    be found by: it fails after the app was created. Shown against AWS's own replies (a
+    stubbed client: the SDK's request is the stub's to check), then against the server.
+    Working way: create with the client, then `App.get(..., user_profile_name=...)`."""
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:app/d-abcdefghijkl/alice/jupyterserver/default"
+    stubbed = boto3.client(
+        "sagemaker", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    identity = {"DomainId": "d-abcdefghijkl", "AppType": "JupyterServer", "AppName": "default"}
+    with Stubber(stubbed) as stubber:
+        stubber.add_response(
+            "create_app", {"AppArn": arn}, {**identity, "UserProfileName": "alice"}
+        )
+        stubber.add_client_error(
+            "describe_app",
+            service_error_code="ValidationException",
+            service_message="Exactly one of UserProfileName and SpaceName must be specified.",
+            expected_params=identity,  # no owner: what the SDK sends
+        )
+        monkeypatch.setattr(Base, "get_sagemaker_client", classmethod(lambda *_, **__: stubbed))
+        with pytest.raises(ClientError):
+            App.create(
+                domain_id="d-abcdefghijkl",
+                user_profile_name="alice",
+                app_type="JupyterServer",
+                app_name="default",
+            )
+        stubber.assert_no_pending_responses()
+    monkeypatch.undo()
+
+    owner = _studio(sdk)
+    with pytest.raises(ClientError) as excinfo:
+        App.create(**owner, app_type="JupyterServer", app_name="default")
+    assert error_of(excinfo) == (
+        "ValidationException",
+        "Exactly one of UserProfileName and SpaceName must be specified.",
+        400,
+    )
+    created = App.get(**owner, app_type="JupyterServer", app_name="default")  # made all the same
+    created.wait_for_status("InService", **WAIT)

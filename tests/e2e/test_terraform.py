@@ -221,3 +221,67 @@ def test_terraform_attaches_custom_images_in_studio(make_server, tmp_path):
     assert sm.list_user_profiles()["UserProfiles"] == []
     assert sm.list_spaces()["Spaces"] == []
     assert sm.list_images()["Images"] == []
+
+
+APPS = ("basic", "resource_spec", "lifecycle", "space", "tags")
+
+
+@pytest.mark.timeout(1200)
+@pytest.mark.backends("sqlite")
+def test_terraform_runs_the_providers_app_configs(make_server, tmp_path):
+    """aws_sagemaker_app as the provider's acceptance tests configure it (basic,
+    resourceSpec, resourceSpecLifecycle, space, tags), with lifecycle configs a domain and
+    a profile refer to: apply, an empty plan, tags changed in place, import, destroy."""
+    server = make_server("--transitions", "1")
+    sm = server.client("us-east-1")
+    tf = Terraform(tmp_path / "tf", "apps", endpoint=server.endpoint)
+    name = "tf-acc-test-4242"
+    tf.write_variables({"name": name, "tags": {"key1": "value1"}})
+    tf.init()
+    tf.apply()
+    outputs = tf.outputs()
+    domain_id = outputs["domain_id"]
+    arns = outputs["app_arns"]
+    assert arns["basic"] == (
+        f"arn:aws:sagemaker:us-east-1:123456789012:app/{domain_id}/{name}/jupyterserver/{name}-basic"
+    )
+    assert arns["space"].endswith(f"/{name}-space/jupyterserver/{name}")
+    apps = sm.list_apps(DomainIdEquals=domain_id)["Apps"]
+    assert sorted(a["Status"] for a in apps) == ["InService"] * 5
+    (basic,) = outputs["resource_specs"]["basic"]
+    assert basic["instance_type"] == "system" and basic["sagemaker_image_arn"]
+    (lifecycle,) = outputs["resource_specs"]["lifecycle"]
+    assert lifecycle["lifecycle_config_arn"] == outputs["lifecycle_config_arn"]
+    assert tags_of(sm, arns["tags"]) == {"key1": "value1"}
+    assert tags_of(sm, arns["basic"]) == {}
+    domain = sm.describe_domain(DomainId=domain_id)
+    lab = domain["DefaultUserSettings"]["JupyterLabAppSettings"]["LifecycleConfigArns"]
+    assert lab == [
+        f"arn:aws:sagemaker:us-east-1:123456789012:studio-lifecycle-config/{name}-domain"
+    ]
+    assert_clean_plan(tf)
+
+    # The tags of the acceptance test's second and third steps, in place.
+    for tags in ({"key1": "value1updated", "key2": "value2"}, {"key2": "value2"}):
+        tf.write_variables({"name": name, "tags": tags})
+        code, output = tf.plan()
+        assert code == 2 and "must be replaced" not in output
+        assert "0 to add, 1 to change, 0 to destroy" in output
+        tf.apply()
+        assert tags_of(sm, arns["tags"]) == tags
+        assert_clean_plan(tf)
+
+    # Forget the apps and lifecycle configs, import them back: nothing to change.
+    for app in APPS:
+        tf.state_rm(f"aws_sagemaker_app.{app}")
+        tf.import_(f"aws_sagemaker_app.{app}", arns[app])
+    for config, config_name in (("test", name), ("domain", f"{name}-domain")):
+        tf.state_rm(f"aws_sagemaker_studio_lifecycle_config.{config}")
+        tf.import_(f"aws_sagemaker_studio_lifecycle_config.{config}", config_name)
+    assert_clean_plan(tf)
+
+    # Apps, then their owners, the domain and the lifecycle configs: nothing left.
+    tf.destroy()
+    assert sm.list_domains()["Domains"] == []
+    assert sm.list_apps()["Apps"] == []  # Deleted apps go with their owners
+    assert sm.list_studio_lifecycle_configs()["StudioLifecycleConfigs"] == []

@@ -237,7 +237,10 @@ def test_rules_for_other_accounts_or_latency_alone_let_calls_through(server, sm)
         ({"error": "NoSuchError"}, "unknown error 'NoSuchError'"),
         ({"error": "ThrottlingException", "probability": 1.5}, "probability 1.5 is outside 0..1"),
         ({"error": "ThrottlingException", "count": 0}, "count must be a whole number"),
-        ({"operation": "CreateTrainingJob", "error": "ResourceInUse"}, "not one this server serves"),
+        (
+            {"operation": "CreateTrainingJob", "error": "ResourceInUse"},
+            "not one this server serves",
+        ),
         ({"error": "ResourceInUse", "colour": "red"}, "unknown fault fields ['colour']"),
         ({"probability": 0.5}, "a fault needs an error to answer, a latency, or both"),
         ({"error": "ResourceInUse", "account": "12"}, "account must be 12 digits"),
