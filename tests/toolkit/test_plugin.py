@@ -49,6 +49,32 @@ def test_a_version_that_fails(sagemaker_images, sagemaker_client):
     sagemaker_images.faults(operation="CreateImageVersion", error="ResourceLimitExceeded", count=1)
     with pytest.raises(sagemaker_client.exceptions.ResourceLimitExceeded):
         sagemaker_client.create_image_version(ImageName="flaky", BaseImage="r.example/f:1")
+
+"""
+
+
+APP_TESTS = """
+import pytest
+
+
+@pytest.mark.sagemaker_images(transitions="manual")
+def test_an_app_whose_launch_fails(sagemaker_images, sagemaker_client):
+    sm = sagemaker_client
+    domain_id = sm.create_domain(
+        DomainName="studio", AuthMode="IAM", VpcId="vpc-1", SubnetIds=["subnet-1"],
+        DefaultUserSettings={"ExecutionRole": "arn:aws:iam::123456789012:role/r"},
+    )["DomainId"]
+    sagemaker_images.complete()
+    sm.create_user_profile(DomainId=domain_id, UserProfileName="alice")
+    sagemaker_images.complete()
+    app = {"DomainId": domain_id, "UserProfileName": "alice", "AppType": "JupyterServer",
+           "AppName": "default"}
+    arn = sm.create_app(**app)["AppArn"]
+    assert sm.describe_app(**app)["Status"] == "Pending"
+    assert sagemaker_images.complete(arn, fail="No capacity for ml.t3.medium.") == [arn]
+    described = sm.describe_app(**app)
+    assert (described["Status"], described["FailureReason"]) == (
+        "Failed", "No capacity for ml.t3.medium.")
 """
 
 
@@ -56,6 +82,12 @@ def test_a_users_project_passes_with_the_plugins_fixtures(pytester):
     pytester.makepyfile(pipeline=PIPELINE, test_pipeline=TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def test_the_plugin_holds_an_apps_launch_and_fails_it(pytester):
+    pytester.makepyfile(test_apps=APP_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 def test_the_plugin_can_use_a_server_running_elsewhere(pytester, tmp_path):
@@ -93,16 +125,16 @@ def test_the_ini_files_settings(sagemaker_images, sagemaker_client):
     transitions="immediate",
     region="ap-south-1",
     retry_waits=0,
-    faults=[{"operation": "ListImages", "error": "ThrottlingException", "count": 4}],
+    faults=[{"operation": "ListImages", "error": "ThrottlingException", "count": 2}],
 )
 def test_a_markers_settings(sagemaker_client, caplog):
     caplog.set_level(logging.DEBUG, logger="botocore.endpoint")
-    random.seed(5)  # botocore draws its waits at random: these come to about 12.8 s
+    random.seed(5)  # botocore draws its waits at random: seeded, over a second in all
     started = time.monotonic()
-    assert sagemaker_client.list_images()["Images"] == []  # after 4 throttled tries
+    assert sagemaker_client.list_images()["Images"] == []  # after 2 throttled tries
     took = time.monotonic() - started
     asked = [float(m) for m in re.findall(r"sleeping for ([0-9.]+) seconds", caplog.text)]
-    assert len(asked) == 4 and sum(asked) > 4, asked
+    assert len(asked) == 2 and sum(asked) > 1, asked
     assert took < sum(asked) / 2  # not waited: scaled to nothing
     arn = sagemaker_client.create_image(ImageName="now", RoleArn="arn:aws:iam::111122223333:role/r")["ImageArn"]
     assert arn.startswith("arn:aws:sagemaker:ap-south-1:111122223333:")

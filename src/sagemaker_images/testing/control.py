@@ -50,9 +50,10 @@ class ControlClient:
         self._call("POST", "reset", {} if account is None else {"account": account})
 
     def complete(self, arn: str | None = None, fail: str | None = None) -> list[str]:
-        """Finish the transitions in progress (every one, or those of one image or image
-        version): as successes, or as failures with the FailureReason `fail`. Returns the
-        ARNs whose transitions were finished, once they are recorded."""
+        """Finish the transitions in progress (every one, or those of the resource `arn`
+        names: an image, image version, domain, user profile, space or app): as
+        successes, or as failures with the FailureReason `fail`. Returns the ARNs whose
+        transitions were finished, once they are recorded."""
         body: dict[str, Any] = {}
         if arn is not None:
             body["arn"] = arn
