@@ -278,6 +278,29 @@ def create_version(
     return number
 
 
+def studio_owner(
+    client: Any, domain: str = "studio", **default_user_settings: Any
+) -> dict[str, str]:
+    """A domain (with these default user settings) and its user profile alice, both waited
+    for until InService: the owner of a test's apps, as the members CreateApp takes."""
+    domain_id = client.create_domain(
+        DomainName=domain,
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": ROLE, **default_user_settings},
+        VpcId="vpc-1",
+        SubnetIds=["subnet-1"],
+    )["DomainId"]
+    wait_until(lambda: client.describe_domain(DomainId=domain_id)["Status"] == "InService")
+    client.create_user_profile(DomainId=domain_id, UserProfileName="alice")
+    wait_until(
+        lambda: (
+            client.describe_user_profile(DomainId=domain_id, UserProfileName="alice")["Status"]
+            == "InService"
+        )
+    )
+    return {"DomainId": domain_id, "UserProfileName": "alice"}
+
+
 def race(clients: Sequence[Any], call: Callable[[Any], T]) -> list[T | str]:
     """Every client makes `call` at once (released together by a barrier); each one's
     answer, or its error's code."""

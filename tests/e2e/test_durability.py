@@ -9,6 +9,7 @@ from support import (
     create_image,
     create_version,
     image_status,
+    studio_owner,
     version_status,
     wait_until,
 )
@@ -101,26 +102,6 @@ def test_one_server_per_sqlite_file(make_server, region, tmp_path):
     assert create_version(third.client(region), "owned") == 2
 
 
-def _studio(sm) -> dict[str, str]:
-    """A domain and a user profile, InService: the owner of the apps of a test."""
-    domain_id = sm.create_domain(
-        DomainName="durable",
-        AuthMode="IAM",
-        DefaultUserSettings={"ExecutionRole": ROLE},
-        VpcId="vpc-1",
-        SubnetIds=["subnet-1"],
-    )["DomainId"]
-    wait_until(lambda: sm.describe_domain(DomainId=domain_id)["Status"] == "InService")
-    sm.create_user_profile(DomainId=domain_id, UserProfileName="alice")
-    wait_until(
-        lambda: (
-            sm.describe_user_profile(DomainId=domain_id, UserProfileName="alice")["Status"]
-            == "InService"
-        )
-    )
-    return {"DomainId": domain_id, "UserProfileName": "alice", "AppType": "JupyterServer"}
-
-
 def _app_status(sm, key: dict[str, str], name: str) -> str:
     return sm.describe_app(**key, AppName=name)["Status"]
 
@@ -128,7 +109,7 @@ def _app_status(sm, key: dict[str, str], name: str) -> str:
 def test_kill_while_apps_start_and_stop_leaves_none_stuck(make_server, region):
     quick = make_server("--transitions", "0")
     sm = quick.client(region)
-    key = _studio(sm)
+    key = {**studio_owner(sm), "AppType": "JupyterServer"}
     sm.create_app(**key, AppName="stopping")
     wait_until(lambda: _app_status(sm, key, "stopping") == "InService")
     quick.stop()

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+from pathlib import Path
 
 import pytest
 from support import ServerProcess, create_image, free_port, run_cli
+
+import sagemaker_images.store
 
 COMMANDS = ("serve", "migrate", "export", "drift")
 
@@ -100,6 +103,13 @@ def test_a_postgresql_database_that_is_not_there(databases):
     assert 'database "no_such_database" does not exist' in one_line(result)
 
 
+# This release's schema version: its last migration's number.
+LATEST = max(
+    int(path.name.split("_", 1)[0])
+    for path in (Path(sagemaker_images.store.__file__).parent / "migrations").glob("*.sql")
+)
+
+
 def test_a_database_of_a_newer_schema(tmp_path):
     path = tmp_path / "catalog.db"
     assert run_cli("migrate", "--database", f"sqlite:///{path}").returncode == 0
@@ -111,7 +121,7 @@ def test_a_database_of_a_newer_schema(tmp_path):
         result = run_cli(*command(name), "--database", f"sqlite:///{path}")
         assert result.returncode == 1
         assert one_line(result) == (
-            f"Error: {path}: its schema is at version 999, newer than this release's 4: a"
+            f"Error: {path}: its schema is at version 999, newer than this release's {LATEST}: a"
             " newer sagemaker-images wrote it; run that release, or restore a backup made"
             " before the upgrade"
         )

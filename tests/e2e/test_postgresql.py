@@ -35,6 +35,7 @@ from support import (
     race,
     race_to_create_image,
     raw_call,
+    studio_owner,
     version_status,
     wait_until,
 )
@@ -124,22 +125,8 @@ def test_two_servers_launch_each_app_once_and_one_app_a_key(make_server, region)
     first = make_server("--transitions", "0.2")
     second = make_server("--transitions", "0.2", database_url=first.database_url)
     sm = first.client(region)
-    domain_id = sm.create_domain(
-        DomainName="shared",
-        AuthMode="IAM",
-        DefaultUserSettings={"ExecutionRole": ROLE},
-        VpcId="vpc-1",
-        SubnetIds=["subnet-1"],
-    )["DomainId"]
-    wait_until(lambda: sm.describe_domain(DomainId=domain_id)["Status"] == "InService")
-    sm.create_user_profile(DomainId=domain_id, UserProfileName="alice")
-    wait_until(
-        lambda: (
-            sm.describe_user_profile(DomainId=domain_id, UserProfileName="alice")["Status"]
-            == "InService"
-        )
-    )
-    key = {"DomainId": domain_id, "UserProfileName": "alice", "AppType": "JupyterServer"}
+    owner = studio_owner(sm, "shared")
+    key = {**owner, "AppType": "JupyterServer"}
     clients = [(first, second)[n % 2].client(region) for n in range(10)]
     # One key, ten callers on two servers: one app.
     outcomes = race(clients, lambda client: client.create_app(**key, AppName="contested"))
@@ -149,7 +136,10 @@ def test_two_servers_launch_each_app_once_and_one_app_a_key(make_server, region)
     arns = [clients[n % 10].create_app(**key, AppName=f"app-{n}")["AppArn"] for n in range(20)]
     wait_until(
         lambda: (
-            {a["Status"] for a in sm.list_apps(DomainIdEquals=domain_id, MaxResults=100)["Apps"]}
+            {
+                a["Status"]
+                for a in sm.list_apps(DomainIdEquals=owner["DomainId"], MaxResults=100)["Apps"]
+            }
             == {"InService"}
         )
     )

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from registry_support import FlakyFront, PrivateCA, RegistryProcess, TokenServer
 from support import (
-    ROLE,
     ServerProcess,
     create_image,
     free_port,
     query_database,
+    studio_owner,
     version_status,
     wait_until,
 )
@@ -454,27 +454,9 @@ def _running_app(sm: Any, image: str) -> str:
     sm.create_app_image_config(
         AppImageConfigName="kernels", KernelGatewayImageConfig={"KernelSpecs": [{"Name": "py"}]}
     )
-    domain_id = sm.create_domain(
-        DomainName="drift",
-        AuthMode="IAM",
-        DefaultUserSettings={
-            "ExecutionRole": ROLE,
-            "KernelGatewayAppSettings": {
-                "CustomImages": [{"ImageName": image, "AppImageConfigName": "kernels"}]
-            },
-        },
-        VpcId="vpc-1",
-        SubnetIds=["subnet-1"],
-    )["DomainId"]
-    wait_until(lambda: sm.describe_domain(DomainId=domain_id)["Status"] == "InService")
-    sm.create_user_profile(DomainId=domain_id, UserProfileName="alice")
-    key = {"DomainId": domain_id, "UserProfileName": "alice", "AppType": "KernelGateway"}
-    wait_until(
-        lambda: (
-            sm.describe_user_profile(DomainId=domain_id, UserProfileName="alice")["Status"]
-            == "InService"
-        )
-    )
+    custom = {"ImageName": image, "AppImageConfigName": "kernels"}
+    owner = studio_owner(sm, "drift", KernelGatewayAppSettings={"CustomImages": [custom]})
+    key = {**owner, "AppType": "KernelGateway"}
     image_arn = sm.describe_image(ImageName=image)["ImageArn"]
     arn: str = sm.create_app(
         **key,

@@ -12,7 +12,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 from prometheus_client.parser import text_string_to_metric_families
-from support import ROLE, free_port
+from support import ROLE, free_port, studio_owner
 
 from sagemaker_images import __version__
 
@@ -82,15 +82,7 @@ def test_pending_jobs_are_gauged_when_scraped(make_app):
 def test_apps_are_gauged_by_status_when_scraped(make_app):
     app = make_app(transitions="immediate")
     sm = app.client()
-    domain_id = sm.create_domain(
-        DomainName="metered",
-        AuthMode="IAM",
-        DefaultUserSettings={"ExecutionRole": ROLE},
-        VpcId="vpc-1",
-        SubnetIds=["subnet-1"],
-    )["DomainId"]
-    sm.create_user_profile(DomainId=domain_id, UserProfileName="alice")
-    app_key = {"DomainId": domain_id, "UserProfileName": "alice", "AppType": "JupyterServer"}
+    app_key = {**studio_owner(sm, "metered"), "AppType": "JupyterServer"}
     for name in ("one", "two", "three"):
         sm.create_app(**app_key, AppName=name)
     sm.delete_app(**app_key, AppName="one")

@@ -34,6 +34,7 @@ class Wire:
     """
 
     def __init__(self, kind: ResourceKind[Any], shared: Sequence[str] = ()) -> None:
+        self.kind = kind
         record_type = kind.record
         listed_arn = kind.listed_arn
         columns = columns_of(record_type)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.answers import Wire
-from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Handlers, time_filters
+from sagemaker_images.catalog.common import Handlers
 from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceInUse, ResourceNotFound
@@ -105,24 +105,4 @@ class AppImageConfigs(Handlers):
     async def list_app_image_configs(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        listing = pages.sorted_listing(
-            "ListAppImageConfigs",
-            ctx,
-            request,
-            SORT_KEYS,
-            default_sort="CreationTime",
-            descending="Descending",
-            page_size=DEFAULT_PAGE_SIZE,
-        )
-        rows = await self._store.reader.of(APP_IMAGE_CONFIG).page(
-            ctx.account,
-            ctx.region,
-            listing.page,
-            times=time_filters(request, modified_prefix="ModifiedTime"),
-            name_contains=(request.get("NameContains") or "").lower() or None,
-        )
-        prefix = APP_IMAGE_CONFIG.arn_prefix(ctx.region, ctx.account)
-        return {
-            "AppImageConfigs": [CONFIG_WIRE.listed(r, prefix) for r in rows[: listing.limit]],
-            "NextToken": listing.next_token(rows),
-        }
+        return await self._list_by_name(ctx, request, CONFIG_WIRE, SORT_KEYS)

@@ -4,10 +4,12 @@ handlers, lookups and errors."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from sagemaker_images.catalog import pages
+from sagemaker_images.catalog.answers import Wire
 from sagemaker_images.config import Pacing, Settings
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import ResourceLimitExceeded, ResourceNotFound, ValidationError
@@ -63,6 +65,42 @@ class Handlers:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._store = runtime.store
+
+    async def _list_by_name(
+        self,
+        ctx: RequestContext,
+        request: dict[str, Any],
+        wire: Wire,
+        sort_keys: Mapping[str, pages.SortKey],
+        equal: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A List call of a kind known by its name alone (AppImageConfigs, lifecycle
+        configs): newest first unless asked otherwise, `NameContains` ignoring case, the
+        creation and modification time filters, and columns `equal`."""
+        kind = wire.kind
+        operation = f"List{kind.wire_plural}"
+        listing = pages.sorted_listing(
+            operation,
+            ctx,
+            request,
+            sort_keys,
+            default_sort="CreationTime",
+            descending="Descending",
+            page_size=DEFAULT_PAGE_SIZE,
+        )
+        rows = await self._store.reader.of(kind).page(
+            ctx.account,
+            ctx.region,
+            listing.page,
+            equal=equal,
+            times=time_filters(request, modified_prefix="ModifiedTime"),
+            name_contains=(request.get("NameContains") or "").lower() or None,
+        )
+        prefix = kind.arn_prefix(ctx.region, ctx.account)
+        return {
+            kind.wire_plural: [wire.listed(row, prefix) for row in rows[: listing.limit]],
+            "NextToken": listing.next_token(rows),
+        }
 
 
 def image_not_found(ctx: RequestContext, name: str) -> ResourceNotFound:

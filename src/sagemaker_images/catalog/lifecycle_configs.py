@@ -13,7 +13,7 @@ from typing import Any
 
 from sagemaker_images.catalog import pages
 from sagemaker_images.catalog.answers import Wire
-from sagemaker_images.catalog.common import DEFAULT_PAGE_SIZE, Handlers, time_filters
+from sagemaker_images.catalog.common import Handlers
 from sagemaker_images.catalog.studio import lifecycle_config_holder
 from sagemaker_images.catalog.tags import attach, tag_pairs
 from sagemaker_images.context import RequestContext
@@ -96,27 +96,6 @@ class LifecycleConfigs(Handlers):
     async def list_studio_lifecycle_configs(
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
-        listing = pages.sorted_listing(
-            "ListStudioLifecycleConfigs",
-            ctx,
-            request,
-            SORT_KEYS,
-            default_sort="CreationTime",
-            descending="Descending",
-            page_size=DEFAULT_PAGE_SIZE,
+        return await self._list_by_name(
+            ctx, request, CONFIG_WIRE, SORT_KEYS, equal={"app_type": request.get("AppTypeEquals")}
         )
-        rows = await self._store.reader.of(LIFECYCLE_CONFIG).page(
-            ctx.account,
-            ctx.region,
-            listing.page,
-            equal={"app_type": request.get("AppTypeEquals")},
-            times=time_filters(request, modified_prefix="ModifiedTime"),
-            name_contains=(request.get("NameContains") or "").lower() or None,
-        )
-        prefix = LIFECYCLE_CONFIG.arn_prefix(ctx.region, ctx.account)
-        return {
-            "StudioLifecycleConfigs": [
-                CONFIG_WIRE.listed(r, prefix) for r in rows[: listing.limit]
-            ],
-            "NextToken": listing.next_token(rows),
-        }

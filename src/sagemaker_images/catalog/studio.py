@@ -110,10 +110,16 @@ def lifecycle_config_name(ctx: RequestContext, arn: str) -> str | None:
 async def check_lifecycle_config(
     reads: Reads, ctx: RequestContext, arn: str, app_type: str | None, where: str
 ) -> None:
-    """The ARN must name a lifecycle config of the caller's, for apps of `app_type`."""
+    """The ARN must name a lifecycle config of the caller's, for apps of `app_type`.
+    Locked (in a transaction) until it commits: a delete of the config, which refuses
+    while anything names it, waits for the reference to be written, or wins before it."""
     name = lifecycle_config_name(ctx, arn)
     configs = reads.of(LIFECYCLE_CONFIG)
-    found = None if name is None else await configs.find(ctx.account, ctx.region, name.lower())
+    found = (
+        None
+        if name is None
+        else await configs.find(ctx.account, ctx.region, name.lower(), lock=True)
+    )
     if found is None:
         raise ValidationError(f"Studio Lifecycle Config {arn} does not exist.")
     if found.app_type != app_type:
