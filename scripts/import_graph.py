@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("server",),
     ("ui",),
     ("data", "jobs"),
+    ("doctor",),
     ("catalog",),
     ("protocol", "auth", "store", "registry"),
     ("resources", "config", "logs", "errors", "context", "__init__"),

@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENV_PREFIX = "SAGEMAKER_IMAGES_"
-SERVE, MIGRATE, DRIFT = "serve", "migrate", "drift"
+SERVE, MIGRATE, DRIFT, DOCTOR = "serve", "migrate", "drift", "doctor"
 BACKUP, EXPORT, IMPORT, COPY = "backup", "export", "import", "copy"
-EVERY_COMMAND = (SERVE, MIGRATE, DRIFT, BACKUP, EXPORT, IMPORT, COPY)
+EVERY_COMMAND = (SERVE, MIGRATE, DRIFT, DOCTOR, BACKUP, EXPORT, IMPORT, COPY)
 
 
 def default_data_dir() -> Path:
@@ -291,9 +291,20 @@ class Settings:
         Flag(
             "--registries",
             "TOML file: endpoint and credentials per registry host",
-            commands=(SERVE, DRIFT),
+            commands=(SERVE, DRIFT, DOCTOR),
             path=True,
             shown_default="none",
+            section="resolve",
+        ),
+    )
+    preflight: str = setting(
+        "off",
+        Flag(
+            "--preflight",
+            "`on`: launch an app only if its image version has no preflight error for its app"
+            " type and AppImageConfig (the image is read from its registry); an app that has one"
+            " ends Failed with the finding's message",
+            choices=("off", "on"),
             section="resolve",
         ),
     )

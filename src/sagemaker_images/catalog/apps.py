@@ -469,6 +469,7 @@ class Launch:
     failure: str | None = None
     image: str | None = None  # the image's name, lower-cased
     version: int | None = None
+    app_image_config: str | None = None  # the name its CustomImages entry gives
 
 
 async def launch(reads: Reads, app: AppRecord) -> Launch:
@@ -542,7 +543,7 @@ async def _image(
             f"ResourceNotFoundError: Unable to launch App [{arn}] because AppImageConfig"
             f" [{config_name}] has no {member} for {app.app_type} apps."
         )
-    return Launch(image=image.name_key, version=version.version)
+    return Launch(image=image.name_key, version=version.version, app_image_config=config.name)
 
 
 async def _version(

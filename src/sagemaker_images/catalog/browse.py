@@ -34,6 +34,7 @@ from sagemaker_images.resources.kinds import (
     USER_PROFILE,
 )
 from sagemaker_images.resources.records import DomainRecord
+from sagemaker_images.store import Reads
 from sagemaker_images.store.drift import DriftFinding
 
 PAGE_SIZE = 50
@@ -130,6 +131,11 @@ class Browse:
         self._images = Images(runtime)
         self._versions = Versions(runtime)
         self._configs = AppImageConfigs(runtime)
+
+    @property
+    def reads(self) -> Reads:
+        """The catalog's reads, for what the web catalog runs beside the API (a preflight)."""
+        return self._reads
 
     async def regions(self, account: str) -> list[str]:
         return await self._reads.browse.regions(account)

@@ -17,19 +17,11 @@ import click
 
 from sagemaker_images import __version__
 from sagemaker_images.cli.data import backup, copy, export, import_
-from sagemaker_images.cli.options import settings_from, settings_options
+from sagemaker_images.cli.doctor import doctor
+from sagemaker_images.cli.options import load_registries, settings_from, settings_options
 from sagemaker_images.config import DRIFT, MIGRATE, SERVE, Settings
 from sagemaker_images.logs import configure
 from sagemaker_images.store.errors import StoreError
-
-
-def _load_registries(path: str) -> Any:
-    from sagemaker_images.registry.config import RegistriesFileError, load_registries
-
-    try:
-        return load_registries(path)
-    except RegistriesFileError as error:
-        raise click.BadParameter(str(error), param_hint="--registries") from None
 
 
 class _Commands(click.Group):
@@ -73,7 +65,7 @@ def main() -> None:
     """A self-hosted Amazon SageMaker image catalog that speaks the AWS wire protocol."""
 
 
-for _command in (backup, export, import_, copy):
+for _command in (backup, export, import_, copy, doctor):
     main.add_command(_command)
 
 
@@ -91,7 +83,7 @@ def serve(**options: Any) -> None:
             load_keys(settings.credentials_file)
         except CredentialsError as error:
             raise click.BadParameter(str(error), param_hint="--credentials") from None
-    _load_registries(settings.registries_file)  # a bad file stops here, before serving
+    load_registries(settings.registries_file)  # a bad file stops here, before serving
     if settings.workers > 1:
         _check_workers(settings)
     configure(settings.log_level, settings.log_format)
@@ -257,7 +249,7 @@ def drift(as_json: bool, **options: Any) -> None:
     from sagemaker_images.store import open_store
 
     settings = settings_from(options)
-    registries = _load_registries(settings.registries_file)
+    registries = load_registries(settings.registries_file)
     configure(settings.log_level, settings.log_format)
 
     async def run() -> Any:

@@ -79,3 +79,14 @@ def _param_type(flag: Flag, kind: type) -> click.ParamType[Any]:
 
 def settings_from(options: dict[str, Any]) -> Settings:
     return Settings(**{name: value for name, value in options.items() if value is not None})
+
+
+def load_registries(path: str) -> Any:
+    """The registries file of `--registries`; a bad one is a usage mistake naming it."""
+    from sagemaker_images.registry.config import RegistriesFileError
+    from sagemaker_images.registry.config import load_registries as load
+
+    try:
+        return load(path)
+    except RegistriesFileError as error:
+        raise click.BadParameter(str(error), param_hint="--registries") from None

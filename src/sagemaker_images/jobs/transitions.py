@@ -9,18 +9,24 @@ its resource's busy status in the status its step declares, or removes the resou
 on failure leaves the step's failed status. Two do more. A version's creation asks the
 registry for the digest its BaseImage names, when the server pins versions. An app's
 launch resolves its ResourceSpec against the catalog as it is then (catalog/apps.py) and
-ends InService or Failed; an app that ends Deleted or Failed is purged once its retention
-lapses, by a timed job.
+ends InService or Failed (with `--preflight on`, also Failed when the preflight of the
+image version it launches finds an error: that check reads the registry, so it runs in
+`prepare`); an app that ends Deleted or Failed is purged once its retention lapses, by a
+timed job.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sagemaker_images.catalog.apps import launch
+from sagemaker_images.doctor.preflight import APP_TYPES, Preflight, Request
+from sagemaker_images.doctor.report import ERROR, ordered
+from sagemaker_images.errors import ServiceError
 from sagemaker_images.registry.resolver import Resolution, Resolver
 from sagemaker_images.resources.kinds import APP, JOB_KINDS, VERSION, ResourceKind, Step
 from sagemaker_images.resources.records import JobRecord, VersionRecord
@@ -39,10 +45,19 @@ _RETIRED = (AppStatus.DELETED, AppStatus.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """What an app's preflight found that stops its launch (a FailureReason)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Transitions:
     resolver: Resolver
     # How long a Deleted or Failed app's record is kept.
     app_retention_ms: int = 86_400_000
+    # With `--preflight on`: what checks the image version an app launches.
+    preflight: Preflight | None = None
 
     async def preload(self, reads: Reads, jobs: Sequence[JobRecord]) -> Loaded:
         """What `prepare` reads for a batch of jobs, read at once: the versions that
@@ -68,7 +83,33 @@ class Transitions:
             if version is None or version.status != VersionStatus.CREATING:
                 return None
             return await self.resolver.resolve(version.base_image)
+        if job.kind == CREATE_APP and self.preflight is not None:
+            return await self._preflight(reads, job, self.preflight)
         return None
+
+    async def _preflight(self, reads: Reads, job: JobRecord, preflight: Preflight) -> Any:
+        """The first error the preflight finds in the version an app would launch, if any."""
+        app = await reads.of(APP).by_row(job.subject_id)
+        if app is None or app.status != AppStatus.PENDING:
+            return None
+        launched = await launch(reads, app)
+        if launched.failure is not None or launched.image is None:
+            return None  # SageMaker's own image, or a launch that fails anyway
+        known = app.app_type in APP_TYPES
+        request = Request(
+            app.account,
+            app.region,
+            launched.image,
+            launched.version,
+            app_image_config=launched.app_image_config if known else None,
+            app_type=app.app_type if known else None,
+        )
+        try:
+            report = await preflight.report(reads, request)
+        except ServiceError:
+            return None  # gone meanwhile: the launch itself says so
+        errors = [f for f in ordered(report.every_finding()) if f.severity == ERROR]
+        return Refusal(errors[0].message) if errors else None
 
     async def apply(self, tx: Writes, job: JobRecord, prepared: Any, now_ms: int) -> None:
         await self.apply_all(tx, [(job, prepared)], now_ms)
@@ -91,7 +132,8 @@ class Transitions:
             elif kind is VERSION:
                 await _version_gone(tx, job)
             elif job.kind == CREATE_APP:
-                await self._launched(tx, job, now_ms)
+                refusal = outcome.reason if isinstance(outcome, Refusal) else None
+                await self._launched(tx, job, now_ms, refusal)
             elif kind is APP and job.kind != PURGE_APP:
                 await _ended(tx, kind, job, _step(kind, job), now_ms)
                 await self._retire(tx, job.subject_id, now_ms)
@@ -128,13 +170,18 @@ class Transitions:
             if kind is APP:
                 await self._retire(tx, job.subject_id, now_ms)
 
-    async def _launched(self, tx: Writes, job: JobRecord, now_ms: int) -> None:
-        """A Pending app InService, or Failed with the reason its launch gives."""
+    async def _launched(
+        self, tx: Writes, job: JobRecord, now_ms: int, refusal: str | None = None
+    ) -> None:
+        """A Pending app InService, or Failed with the reason its launch (or its preflight,
+        `refusal`) gives."""
         apps = tx.of(APP)
         app = await apps.by_row(job.subject_id, lock=True)
         if app is None or app.status != AppStatus.PENDING:
             return
         launched = await launch(tx, app)
+        if launched.failure is None and refusal is not None:
+            launched = dataclasses.replace(launched, failure=refusal)
         if launched.failure is None:
             await apps.update(
                 app.id,

@@ -119,6 +119,32 @@ class RegistryClient:
             return str(found)
         raise await self._failure(client, response, ref, config)
 
+    async def open(self, ref: Reference, path: str, accept: str) -> httpx.Response:
+        """A streamed GET of `/v2/<repository>/<path>` (a manifest or a blob), answering an
+        auth challenge as `digest` does; redirects to storage are followed without the
+        registry's Authorization. A 200 is returned open (the caller reads and closes it);
+        anything else raises as `digest` does: RegistryRefused (with `outcome`) or
+        RegistryUnavailable."""
+        try:
+            return await asyncio.wait_for(self._open(ref, path, accept), self._timeout * 2)
+        except TimeoutError:
+            raise RegistryUnavailable("timed out") from None
+        except RegistryRefused as error:
+            raise RegistryRefused(self._scrub(str(error)), error.outcome) from None
+        except RegistryError as error:
+            raise type(error)(self._scrub(str(error))) from None
+
+    async def _open(self, ref: Reference, path: str, accept: str) -> httpx.Response:
+        config = self._registries.for_host(ref.host)
+        client = self._client(ref.host, config)
+        url = f"{config.endpoint}/v2/{ref.repository}/{path}"
+        response = await self._authorized(client, "GET", url, ref, config, accept, stream=True)
+        if response.status_code == 200:
+            return response
+        await response.aread()
+        await response.aclose()
+        raise await self._failure(client, response, ref, config)
+
     # -- requests and auth ------------------------------------------------------------------
 
     def _client(self, host: str, config: RegistryConfig) -> httpx.AsyncClient:
@@ -146,15 +172,21 @@ class RegistryClient:
         url: str,
         ref: Reference,
         config: RegistryConfig,
+        accept: str = MANIFEST_TYPES,
+        *,
+        stream: bool = False,
     ) -> httpx.Response:
         """Send the request, answering one auth challenge if the registry makes one."""
-        headers = {"Accept": MANIFEST_TYPES}
+        headers = {"Accept": accept}
         known = self._known_auth(ref)
         if known:
             headers["Authorization"] = known
-        response = await self._send(client, method, url, headers)
+        response = await self._send(client, method, url, headers, stream=stream)
         if response.status_code != 401:
             return response
+        if stream:
+            await response.aread()
+            await response.aclose()
         challenge = _challenge(response.headers.get("www-authenticate", ""))
         if challenge is None:
             return response
@@ -166,7 +198,7 @@ class RegistryClient:
         else:
             authorization = await self._token(client, challenge, ref, config)
         headers["Authorization"] = authorization
-        return await self._send(client, method, url, headers)
+        return await self._send(client, method, url, headers, stream=stream)
 
     def _known_auth(self, ref: Reference) -> str | None:
         basic = self._basic.get(ref.host)
@@ -222,10 +254,17 @@ class RegistryClient:
         return authorization
 
     async def _send(
-        self, client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str]
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        stream: bool = False,
     ) -> httpx.Response:
         try:
-            return await client.request(method, url, headers=headers)
+            request = client.build_request(method, url, headers=headers)
+            return await client.send(request, stream=stream)
         except httpx.TransportError as error:
             if _untrusted_certificate(error):
                 raise RegistryRefused(

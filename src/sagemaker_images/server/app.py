@@ -36,6 +36,7 @@ from sagemaker_images.catalog.browse import Browse
 from sagemaker_images.catalog.common import Runtime, wall_clock_ms
 from sagemaker_images.catalog.service import explain, handlers
 from sagemaker_images.config import Settings, redacted
+from sagemaker_images.doctor.preflight import Preflight
 from sagemaker_images.errors import ServiceError, UnknownOperation
 from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
@@ -55,6 +56,7 @@ from sagemaker_images.protocol.asgi import (
 )
 from sagemaker_images.protocol.dispatch import Dispatcher, error_response
 from sagemaker_images.protocol.model import served_operations, target_prefix
+from sagemaker_images.registry.config import load_registries
 from sagemaker_images.registry.resolver import Resolver, build_resolver
 from sagemaker_images.resources.kinds import APP
 from sagemaker_images.server.calls import Calls, note_jobs_added
@@ -96,6 +98,7 @@ class Application:
         self.store: Store | None = None
         self.worker: Worker | None = None
         self.resolver: Resolver | None = None
+        self.preflight: Preflight | None = None
         self.keys: KeyRing | None = None
         self.faults = Faults()
         self.metrics = Metrics(__version__, _backend(settings))
@@ -118,6 +121,7 @@ class Application:
         if self.settings.auth_mode() == "sigv4":
             self._start_auth()
         self.resolver = build_resolver(self.settings, self.metrics.resolution)
+        self.preflight = Preflight(load_registries(self.settings.registries_file))
         store = await open_store(self.settings, serving=True)
         runtime = Runtime(store, self.settings, self.clock, self.settings.pacing())
         dispatcher = Dispatcher(handlers(runtime), explain=explain)
@@ -126,6 +130,7 @@ class Application:
             Transitions(
                 resolver=self.resolver,
                 app_retention_ms=round(self.settings.app_retention_seconds * 1000),
+                preflight=self.preflight if self.settings.preflight == "on" else None,
             ),
             self.clock,
             lease_seconds=self.settings.job_lease_seconds,
@@ -142,10 +147,16 @@ class Application:
         if self.settings.pacing().mode == "immediate":
             store.on_job_added(note_jobs_added)
         if self.settings.control_api:
-            self._control = ControlApi(store, self.worker, self.faults, self.settings, self.clock)
+            self._control = ControlApi(
+                store, self.worker, self.faults, self.settings, self.clock, self.preflight
+            )
         if self.settings.ui_enabled():
             self._ui = WebCatalog(
-                Browse(runtime), self.settings.account_id, self.settings.default_region, self.keys
+                Browse(runtime),
+                self.settings.account_id,
+                self.settings.default_region,
+                self.keys,
+                self.preflight,
             )
         if self._access is not None:
             self._access.start()

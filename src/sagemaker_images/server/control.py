@@ -6,6 +6,8 @@ signatures are verified, only to signed requests.
     GET    /_sagemaker-images/health    {"status": "ok", "transitions": ..., "database": ...}
     POST   /_sagemaker-images/reset     {"account"?: "123456789012"}
     POST   /_sagemaker-images/complete  {"arn"?: "...", "fail"?: "FailureReason"}
+    POST   /_sagemaker-images/doctor    {"ImageName", "Version"?|"Alias"?, "AppImageConfigName"?,
+                                         "AppType"?, "Account"?, "Region"?}
     GET    /_sagemaker-images/faults
     POST   /_sagemaker-images/faults    {"operation", "error", "message", "probability",
                                          "count", "latency_ms", "account"}
@@ -21,6 +23,10 @@ Deleted or Failed app's purge, once its retention lapses, is no transition: it i
 to its time.) An app completed as a success is launched as any other: it may still end
 Failed, for the reason its launch gives. A request that cannot
 be carried out answers 400 with what is wrong, and changes nothing.
+
+`doctor` answers the preflight report of an image version (docs/preflight.md), read from
+its registry; 404 `{"message"}` when the image, version, alias or AppImageConfig is not
+in the catalog (the account and region default to the server's).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sagemaker_images.config import Settings
+from sagemaker_images.doctor.preflight import Preflight, Request
+from sagemaker_images.errors import ResourceNotFound, ServiceError
 from sagemaker_images.jobs.worker import Worker
 from sagemaker_images.resources.arns import parse
 from sagemaker_images.resources.kinds import (
@@ -49,6 +57,21 @@ class BadRequest(ValueError):
     """A control request that cannot be carried out; the message says why."""
 
 
+class Missing(LookupError):
+    """What a control request names is not in the catalog; the message is the catalog's."""
+
+
+_DOCTOR_FIELDS = {
+    "ImageName",
+    "Version",
+    "Alias",
+    "AppImageConfigName",
+    "AppType",
+    "Account",
+    "Region",
+}
+
+
 class ControlApi:
     def __init__(
         self,
@@ -57,8 +80,10 @@ class ControlApi:
         faults: Faults,
         settings: Settings,
         clock: Callable[[], int],
+        preflight: Preflight | None = None,
     ) -> None:
         self._store = store
+        self._preflight = preflight
         self._worker = worker
         self._faults = faults
         self._settings = settings
@@ -67,6 +92,7 @@ class ControlApi:
             ("GET", "health"): self._health,
             ("POST", "reset"): self._reset,
             ("POST", "complete"): self._complete,
+            ("POST", "doctor"): self._doctor,
             ("GET", "faults"): self._list_faults,
             ("POST", "faults"): self._add_fault,
             ("DELETE", "faults"): self._clear_faults,
@@ -86,6 +112,8 @@ class ControlApi:
             return 200, await route(body)
         except (BadRequest, BadFault) as error:
             return 400, {"error": str(error)}
+        except Missing as error:
+            return 404, {"message": str(error)}
 
     async def _health(self, _: dict[str, Any]) -> dict[str, Any]:
         scheme = self._settings.resolved_database_url().split(":", 1)[0]
@@ -125,6 +153,35 @@ class ControlApi:
             await tx.jobs.hasten([job.id for job in pending], self._clock(), fail)
         await self._worker.settle()
         return {"completed": arns}
+
+    async def _doctor(self, body: dict[str, Any]) -> dict[str, Any]:
+        _only(body, _DOCTOR_FIELDS)
+        if self._preflight is None:
+            raise BadRequest("this server runs no preflight")
+        if not isinstance(body.get("ImageName"), str) or not body["ImageName"]:
+            raise BadRequest("ImageName must be given")
+        version = body.get("Version")
+        if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+            raise BadRequest("Version must be a number")
+        for field in ("Alias", "AppImageConfigName", "AppType", "Account", "Region"):
+            if body.get(field) is not None and not isinstance(body[field], str):
+                raise BadRequest(f"{field} must be a string")
+        request = Request(
+            body.get("Account") or self._settings.account_id,
+            body.get("Region") or self._settings.default_region,
+            body["ImageName"],
+            version,
+            body.get("Alias"),
+            body.get("AppImageConfigName"),
+            body.get("AppType"),
+        )
+        try:
+            report = await self._preflight.report(self._store.reader, request)
+        except ResourceNotFound as error:
+            raise Missing(error.message) from None
+        except ServiceError as error:
+            raise BadRequest(error.message) from None
+        return report.as_json()
 
     async def _list_faults(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"faults": [fault.as_dict() for fault in self._faults.rules]}

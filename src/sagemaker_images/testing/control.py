@@ -62,6 +62,35 @@ class ControlClient:
         completed: list[str] = self._call("POST", "complete", body)["completed"]
         return completed
 
+    def doctor(
+        self,
+        image_name: str,
+        *,
+        version: int | None = None,
+        alias: str | None = None,
+        app_image_config: str | None = None,
+        app_type: str | None = None,
+        account: str | None = None,
+        region: str | None = None,
+    ) -> dict[str, Any]:
+        """The preflight report of an image version (the latest unless `version` or `alias`
+        names one), with an AppImageConfig and an app type if given."""
+        body = {
+            key: value
+            for key, value in (
+                ("ImageName", image_name),
+                ("Version", version),
+                ("Alias", alias),
+                ("AppImageConfigName", app_image_config),
+                ("AppType", app_type),
+                ("Account", account),
+                ("Region", region),
+            )
+            if value is not None
+        }
+        report: dict[str, Any] = self._call("POST", "doctor", body)
+        return report
+
     def faults(self, *rules: dict[str, Any], **rule: Any) -> list[dict[str, Any]]:
         """Add fault rules (dictionaries, or one given as keywords); return every rule."""
         for spec in (*rules, *([rule] if rule else [])):
@@ -147,6 +176,10 @@ class Controlled:
     def complete(self, arn: str | None = None, fail: str | None = None) -> list[str]:
         """Finish transitions in progress; see `ControlClient.complete`."""
         return self.control.complete(arn, fail)
+
+    def doctor(self, image_name: str, **options: Any) -> dict[str, Any]:
+        """The preflight report of an image version; see `ControlClient.doctor`."""
+        return self.control.doctor(image_name, **options)
 
     def faults(self, *rules: dict[str, Any], **rule: Any) -> list[dict[str, Any]]:
         """Add fault rules; return every rule in force."""

@@ -14,6 +14,7 @@ from sagemaker_images.catalog.browse import (
     StudioDomain,
     VersionRow,
 )
+from sagemaker_images.doctor.report import Finding, Report, ordered
 from sagemaker_images.ui.html import Child, Markup, element, iso_time, join, link
 from sagemaker_images.ui.layout import (
     Listing,
@@ -227,7 +228,9 @@ def _app_version(where: Where, app: AppView) -> Markup:
     return stacked(launched, asked or element("span", "latest", class_="muted"))
 
 
-def version_page(where: Where, name: str, row: VersionRow) -> Markup:
+def version_page(
+    where: Where, name: str, row: VersionRow, paired: list[str] | None = None
+) -> Markup:
     v = row.details
     title = f"{name} version {v['Version']}"
     body = [
@@ -247,7 +250,101 @@ def version_page(where: Where, name: str, row: VersionRow) -> Markup:
             )
         ),
     ]
+    if paired is not None:
+        body.append(_preflight_links(where, name, v["Version"], paired))
     return page(where, title, *body, section="Images")
+
+
+def _preflight_links(where: Where, name: str, version: int, paired: list[str]) -> Markup:
+    """The preflight, on demand: the image alone, or with each AppImageConfig it is
+    attached with (reading the image from its registry takes a while: never on load)."""
+    target = ("images", name, "versions", version, "preflight")
+    links = [element("li", link(where.to(*target), "Check the image alone"))]
+    links += [
+        element("li", link(where.to(*target, config=config), f"Check with AppImageConfig {config}"))
+        for config in paired
+    ]
+    return join(
+        (
+            element("h2", "Preflight"),
+            element(
+                "p",
+                "Reads the image from its registry and says what would stop Studio launching it.",
+                class_="muted",
+            ),
+            element("ul", links, class_="preflight"),
+        )
+    )
+
+
+def preflight_page(
+    where: Where, name: str, row: VersionRow, config: str | None, report: Report
+) -> Markup:
+    number = row.details["Version"]
+    title = f"Preflight of {name} version {number}"
+    summary = (
+        f"{report.errors} error{'' if report.errors == 1 else 's'},"
+        f" {report.warnings} warning{'' if report.warnings == 1 else 's'}"
+    )
+    read = report.read
+    layers = f"{read.get('LayersRead', 0)} of {report.layers}"
+    body: list[Child] = [
+        element(
+            "p",
+            link(where.to("images", name, "versions", number), f"{name} version {number}"),
+            class_="up",
+        ),
+        element("h1", title),
+        details(
+            (
+                ("AppImageConfig", config or "none: the image alone"),
+                ("Image", copyable(report.container_image, "Copy the image reference")),
+                (
+                    "Manifest",
+                    element("code", report.manifest_digest) if report.manifest_digest else None,
+                ),
+                ("Platform", report.platform or None),
+                ("Read", f"{read.get('Level', 'L0')}, {layers} layers"),
+                ("Result", summary),
+            )
+        ),
+        _findings_table(report.findings)
+        if report.findings
+        else element("p", "Nothing found about the image itself.", class_="empty"),
+    ]
+    for app in report.apps:
+        body.append(element("h2", f"As a {app.app_type} app"))
+        if app.kernels_found is not None:
+            kernels = ", ".join(app.kernels_found) or "none"
+            body.append(element("p", f"Kernels found: {kernels}"))
+        body.append(
+            _findings_table(app.findings)
+            if app.findings
+            else element("p", f"Nothing would stop a {app.app_type} app.", class_="empty")
+        )
+    return page(where, title, *body, section="Images")
+
+
+_SEVERITY_CLASS = {"error": "failed", "warning": "busy"}
+
+
+def _findings_table(findings: list[Finding]) -> Markup:
+    return table(
+        ("Severity", "Code", "Message"),
+        (
+            (
+                element(
+                    "span",
+                    f.severity,
+                    class_=f"status {'failed' if f.severity == 'error' else 'busy'}",
+                ),
+                element("code", f.code),
+                f.message,
+            )
+            for f in ordered(findings)
+        ),
+        class_="findings",
+    )
 
 
 def uses_section(where: Where, uses: list[Attachment], noun: str) -> Markup:

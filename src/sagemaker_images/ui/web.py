@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 from sagemaker_images.auth.credentials import KeyRing
 from sagemaker_images.catalog.browse import Browse, attachments_of
 from sagemaker_images.context import RequestContext
+from sagemaker_images.doctor.preflight import Preflight, Request
 from sagemaker_images.errors import ResourceNotFound, ServiceError, ServiceUnavailable
 from sagemaker_images.protocol import model
 from sagemaker_images.protocol.asgi import Scope, Send, header
@@ -79,9 +80,15 @@ class WebCatalog:
     verified (the UI then asks for one of them), else None and the configured account."""
 
     def __init__(
-        self, browse: Browse, account: str, default_region: str, keys: KeyRing | None
+        self,
+        browse: Browse,
+        account: str,
+        default_region: str,
+        keys: KeyRing | None,
+        preflight: Preflight | None = None,
     ) -> None:
         self._browse = browse
+        self._preflight = preflight
         self._account = account
         self._default_region = default_region
         self._keys = keys
@@ -181,7 +188,20 @@ class WebCatalog:
             case ["images", name, "versions", number] if number.isdigit() and len(number) < 10:
                 self._valid("DescribeImageVersion", {"ImageName": name, "Version": int(number)})
                 image_name, row = await self._browse.version(ctx, name, int(number))
-                return pages.version_page(where, image_name, row)
+                paired = await self._paired(ctx, name)
+                checkable = self._preflight is not None
+                return pages.version_page(where, image_name, row, paired if checkable else None)
+            case ["images", name, "versions", number, "preflight"] if (
+                number.isdigit() and len(number) < 10 and self._preflight is not None
+            ):
+                self._valid("DescribeImageVersion", {"ImageName": name, "Version": int(number)})
+                paired_config = query.get("config") or None
+                if paired_config is not None:
+                    self._valid("DescribeAppImageConfig", {"AppImageConfigName": paired_config})
+                image_name, row = await self._browse.version(ctx, name, int(number))
+                asked = Request(ctx.account, ctx.region, name, int(number), None, paired_config)
+                report = await self._preflight.report(self._browse.reads, asked)
+                return pages.preflight_page(where, image_name, row, paired_config, report)
             case ["app-image-configs"] | ["app-image-configs", ""]:
                 listing, request = self._list_call(
                     "ListAppImageConfigs", layout.CONFIG_SORTS, query
@@ -222,6 +242,12 @@ class WebCatalog:
         if listing.token:
             request["NextToken"] = listing.token
         return listing, self._valid(operation, request)
+
+    async def _paired(self, ctx: RequestContext, image_name: str) -> list[str]:
+        """The AppImageConfigs attached with an image somewhere in Studio's settings: what
+        its preflight is worth running with."""
+        uses = await self._uses(ctx, image_name=image_name)
+        return sorted({use.app_image_config_name for use in uses}, key=str.lower)
 
     async def _uses(
         self, ctx: RequestContext, *, image_name: str = "", config_name: str = ""
