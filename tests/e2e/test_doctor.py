@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -34,7 +35,8 @@ from oci_builder import (
     push,
 )
 from registry_support import RegistryProcess
-from support import ROLE, ServerProcess, wait_until
+from support import ROLE, ServerProcess, studio_owner, wait_until
+from web_support import Page, read_page
 
 from sagemaker_images.testing import ControlClient, ControlError
 
@@ -562,3 +564,75 @@ def test_zstd_layers_without_zstandard_are_not_claimed_absent(
         "LAYER_MEDIA_TYPE_UNSUPPORTED",
         "LAYER_UNREADABLE",
     ]
+
+
+def test_with_preflight_on_an_app_on_an_arm64_image_fails_with_the_findings_message(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    arm = catalog.version(good_image(architecture="arm64"))
+    good = catalog.version(good_image())
+    kernels = kernels_config(catalog)
+    registries = tmp_path / "registries.toml"
+    registries.write_text(f'[registries."{ECR}"]\nendpoint = "{catalog.registry.url}"\n')
+    flags = ["--registries", str(registries), "--transitions", "0", "--preflight", "on"]
+    with ServerProcess(tmp_path / "launching", args=flags).start() as server:
+        sm = server.client("us-east-1")
+        # The launching server's own catalog: the same images, pinned from the same registry.
+        for name in (arm, good):
+            sm.create_image(ImageName=name, RoleArn=ROLE)
+            wait_until(lambda n=name: sm.describe_image(ImageName=n)["ImageStatus"] == "CREATED")
+            sm.create_image_version(ImageName=name, BaseImage=f"{ECR}/{name}:1")
+        sm.create_app_image_config(AppImageConfigName=kernels, KernelGatewayImageConfig=KERNELS)
+        custom = [{"ImageName": n, "AppImageConfigName": kernels} for n in (arm, good)]
+        owner = studio_owner(sm, KernelGatewayAppSettings={"CustomImages": custom})
+        key = {**owner, "AppType": "KernelGateway"}
+        for name in (arm, good):
+            sm.create_app(
+                **key,
+                AppName=name,
+                ResourceSpec={
+                    "SageMakerImageArn": sm.describe_image(ImageName=name)["ImageArn"],
+                    "InstanceType": "ml.t3.medium",
+                },
+            )
+
+        def settled(name: str) -> dict[str, Any]:
+            return wait_until(
+                lambda: (app := sm.describe_app(**key, AppName=name))["Status"] != "Pending" and app
+            )
+
+        failed = settled(arm)
+        assert failed["Status"] == "Failed"
+        assert failed["FailureReason"] == (  # (versions not pinned: read by their tag)
+            f"{ECR}/{arm}:1 is built for linux/arm64; Studio runs linux/amd64 and fails with"
+            ' "exec format error".'
+        )
+        assert settled(good)["Status"] == "InService"
+
+
+def _page(server: ServerProcess, path: str) -> Page:
+    with urllib.request.urlopen(server.endpoint + path, timeout=60) as answer:
+        return read_page(answer.status, dict(answer.headers), answer.read())
+
+
+def test_the_web_catalog_runs_the_preflight_on_demand(catalog: Catalog) -> None:
+    name = catalog.version(good_image(user=""))
+    kernels = kernels_config(catalog)
+    owner = studio_owner(
+        catalog.sm,
+        f"web-{name}",
+        KernelGatewayAppSettings={
+            "CustomImages": [{"ImageName": name, "AppImageConfigName": kernels}]
+        },
+    )
+    assert owner["DomainId"]
+    version = _page(catalog.server, f"/ui/images/{name}/versions/1?region=us-east-1")
+    assert "Preflight" in [text for _, text in version.headings]
+    links = dict((text, href) for href, text in version.links)
+    assert f"Check with AppImageConfig {kernels}" in links
+    report = _page(catalog.server, links[f"Check with AppImageConfig {kernels}"])
+    assert report.title.startswith(f"Preflight of {name} version 1")
+    assert report.definitions["Result"] == "2 errors, 0 warnings"
+    assert [row["Code"] for row in report.table("Severity")] == ["UID_MISMATCH", "GID_MISMATCH"]
+    alone = _page(catalog.server, links["Check the image alone"])
+    assert alone.definitions["Result"] == "0 errors, 0 warnings"

@@ -296,6 +296,8 @@ class _Reader:
             return False
         finally:
             await response.aclose()
+        if broken is None and tar.pending:
+            broken = "it ends inside a member"
         actual = "sha256:" + digest.hexdigest()
         if actual != layer.digest:
             layer.problem = f"digest {actual}"

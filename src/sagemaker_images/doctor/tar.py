@@ -77,6 +77,12 @@ class TarReader:
         self.done = False
         self.members = 0
 
+    @property
+    def pending(self) -> bool:
+        """Whether the bytes fed so far end inside a header or a member's content: an
+        archive cut short."""
+        return bool(self._skip or self._buffer)
+
     def feed(self, data: bytes) -> list[Member]:
         out: list[Member] = []
         if self.done:
