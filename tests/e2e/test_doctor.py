@@ -8,10 +8,13 @@ local registry by the registries file), so that only the image itself is judged.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import tarfile
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +29,7 @@ from oci_builder import (
     Index,
     Layer,
     Opaque,
+    RawLayer,
     Whiteout,
     attestation_entry,
     elf,
@@ -636,3 +640,40 @@ def test_the_web_catalog_runs_the_preflight_on_demand(catalog: Catalog) -> None:
     assert [row["Code"] for row in report.table("Severity")] == ["UID_MISMATCH", "GID_MISMATCH"]
     alone = _page(catalog.server, links["Check the image alone"])
     assert alone.definitions["Result"] == "0 errors, 0 warnings"
+
+
+def test_a_hostile_layer_is_read_within_bounds_and_reported(catalog: Catalog) -> None:
+    """A name climbing out with `..`, an entrypoint that is a symbolic link loop, and a
+    member claiming 10 GB whose stream ends after 200 MB of zeros (200 KB of gzip): read
+    without following anything out of the image or writing anything, and reported."""
+    escape = tarfile.TarInfo("../../etc/cron.d/evil")
+    escape.size = 4
+    loop_a = tarfile.TarInfo("opt/loop-a")
+    loop_a.type, loop_a.linkname = tarfile.SYMTYPE, "loop-b"
+    loop_b = tarfile.TarInfo("opt/loop-b")
+    loop_b.type, loop_b.linkname = tarfile.SYMTYPE, "loop-a"
+    bomb = tarfile.TarInfo("opt/bomb")
+    bomb.size = 10 * 10**9
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        tar.addfile(escape, io.BytesIO(b"evil"))
+        tar.addfile(loop_a)
+        tar.addfile(loop_b)
+        members_end = tar.offset  # where the end-of-archive blocks begin
+    # The end blocks dropped, the bomb's header added.
+    body = raw.getvalue()[:members_end] + bomb.tobuf(tarfile.GNU_FORMAT)
+    stream = zlib.compressobj(1, zlib.DEFLATED, 31)
+    blob = stream.compress(body)
+    for _ in range(200):
+        blob += stream.compress(bytes(1 << 20))
+    blob += stream.flush()
+    hostile = RawLayer(blob, "application/vnd.oci.image.layer.v1.tar+gzip")
+    name = catalog.version(good_image([hostile], entrypoint=["/opt/loop-a"]))
+    lab = catalog.config(JupyterLabAppImageConfig={})
+    report = catalog.doctor(name, app_image_config=lab)
+    assert sorted(codes(report)) == ["INSPECTION_INCOMPLETE", "LAYER_UNREADABLE"]
+    assert "it ends inside a member" in finding(report, "LAYER_UNREADABLE")["Message"]
+    assert (
+        "not evaluated: ENTRYPOINT_NOT_FOUND" in finding(report, "INSPECTION_INCOMPLETE")["Message"]
+    )
+    assert not Path("/etc/cron.d/evil").exists()

@@ -170,7 +170,8 @@ class TarReader:
             size=size,
             link=link,
         )
-        keep = min(self._want(member), size) if kind == "file" else 0
+        wanted = self._want(member)  # (told of every member; content only of files)
+        keep = min(wanted, size) if kind == "file" else 0
         if padded == 0:
             out.append(member)
             return
