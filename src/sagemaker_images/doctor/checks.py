@@ -723,17 +723,9 @@ def _executes(
     facts: ImageFacts, program: Program, dirs: list[str], skipped: set[str]
 ) -> Iterator[Finding]:
     """What running the program needs: its interpreter (a script's), x86-64 code (a binary's)."""
-    machine = elf_machine(program.head)
-    if machine is not None and machine != X86_64:
-        label = MACHINES.get(machine, f"machine {machine}")
-        yield Finding(
-            "EXEC_ARCH_MISMATCH",
-            ERROR,
-            f'{program.path} is an ELF binary for {label}, not x86-64; it fails with "exec format'
-            ' error".',
-            {"path": program.path, "machine": machine},
-            subject=program.path,
-        )
+    mismatch = _foreign_binary(program)
+    if mismatch is not None:
+        yield mismatch
         return
     script = shebang(program.head)
     if script is None:
@@ -760,17 +752,25 @@ def _executes(
         )
         return
     yield from _reserved_use("Interpreter", found.path)
-    machine = elf_machine(found.head)
-    if machine is not None and machine != X86_64:
-        label = MACHINES.get(machine, f"machine {machine}")
-        yield Finding(
-            "EXEC_ARCH_MISMATCH",
-            ERROR,
-            f'{found.path} is an ELF binary for {label}, not x86-64; it fails with "exec format'
-            ' error".',
-            {"path": found.path, "machine": machine},
-            subject=found.path,
-        )
+    mismatch = _foreign_binary(found)
+    if mismatch is not None:
+        yield mismatch
+
+
+def _foreign_binary(program: Program) -> Finding | None:
+    """EXEC_ARCH_MISMATCH for an ELF binary built for another machine than x86-64."""
+    machine = elf_machine(program.head)
+    if machine is None or machine == X86_64:
+        return None
+    label = MACHINES.get(machine, f"machine {machine}")
+    return Finding(
+        "EXEC_ARCH_MISMATCH",
+        ERROR,
+        f'{program.path} is an ELF binary for {label}, not x86-64; it fails with "exec format'
+        ' error".',
+        {"path": program.path, "machine": machine},
+        subject=program.path,
+    )
 
 
 # (flag, expected value; None: the flag must be there, with no value)

@@ -23,7 +23,9 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 
@@ -31,6 +33,7 @@ from sagemaker_images.registry.config import Registries, RegistryConfig
 from sagemaker_images.registry.reference import Reference
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MANIFEST_TYPES = ", ".join(
     (
@@ -90,8 +93,12 @@ class RegistryClient:
 
     async def digest(self, ref: Reference) -> str:
         """The digest the reference's tag points at now (or its own digest, verified)."""
+        return await self._bounded(self._digest(ref))
+
+    async def _bounded(self, call: Awaitable[T]) -> T:
+        """A call of one reference within its time, its errors' secrets scrubbed."""
         try:
-            return await asyncio.wait_for(self._digest(ref), self._timeout * 2)
+            return await asyncio.wait_for(call, self._timeout * 2)
         except TimeoutError:
             raise RegistryUnavailable("timed out") from None
         except RegistryRefused as error:
@@ -125,14 +132,7 @@ class RegistryClient:
         registry's Authorization. A 200 is returned open (the caller reads and closes it);
         anything else raises as `digest` does: RegistryRefused (with `outcome`) or
         RegistryUnavailable."""
-        try:
-            return await asyncio.wait_for(self._open(ref, path, accept), self._timeout * 2)
-        except TimeoutError:
-            raise RegistryUnavailable("timed out") from None
-        except RegistryRefused as error:
-            raise RegistryRefused(self._scrub(str(error)), error.outcome) from None
-        except RegistryError as error:
-            raise type(error)(self._scrub(str(error))) from None
+        return await self._bounded(self._open(ref, path, accept))
 
     async def _open(self, ref: Reference, path: str, accept: str) -> httpx.Response:
         config = self._registries.for_host(ref.host)
