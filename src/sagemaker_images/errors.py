@@ -94,3 +94,10 @@ class InvalidSignature(ServiceError):
 class IncompleteSignature(ServiceError):
     code = "IncompleteSignature"
     status = 400
+
+
+class AccessDenied(ServiceError):
+    """An IAM-style policy refused the call (auth/policies.py); as AWS answers it, 400."""
+
+    code = "AccessDeniedException"
+    status = 400

@@ -106,7 +106,10 @@ class AccessLog:
         account: str,
         region: str,
         access_key_id: str | None,
+        denied: tuple[str, str | None] | None = None,
     ) -> None:
+        """One SageMaker call. `denied`: for a call a policy refused, the action refused and
+        the Sid of the statement that denied it (None: no statement allowed it)."""
         now = time.time()
         if self._json:
             entry: dict[str, Any] = {
@@ -123,15 +126,21 @@ class AccessLog:
                 "region": region,
                 "access_key_id": access_key_id,
             }
+            if denied is not None:
+                entry["denied_action"], entry["denied_by"] = denied
             if self._pid is not None:
                 entry["pid"] = self._pid
             line = orjson.dumps(entry).decode()
         else:
+            refused = ""
+            if denied is not None:
+                by = "-" if denied[1] is None else orjson.dumps(denied[1]).decode()
+                refused = f" denied_action={denied[0]} denied_by={by}"
             line = (
                 f"{self._asctime(now)} INFO {ACCESS_LOGGER}: request_id={request_id}"
                 f" operation={operation} status={status} error={error or '-'}"
                 f" duration_ms={duration_ms:.3f} account={account} region={region}"
-                f" access_key_id={access_key_id or '-'}{self._pid_text}"
+                f" access_key_id={access_key_id or '-'}{refused}{self._pid_text}"
             )
         self._lines.append(line)
         if len(self._lines) >= FLUSH_LINES:

@@ -24,6 +24,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, quote, unquote
 
 from sagemaker_images.auth.credentials import AccessKey
+from sagemaker_images.auth.policies import Principal
 from sagemaker_images.errors import (
     IncompleteSignature,
     InvalidSignature,
@@ -67,6 +68,7 @@ class Caller:
     access_key_id: str
     account: str
     region: str
+    principal: Principal | None = None  # None: the account's root user
 
 
 @dataclass(slots=True)
@@ -163,7 +165,7 @@ class Verifier:
         ).hexdigest()
         if not hmac.compare_digest(expected.encode(), claim.signature.encode("utf-8", "replace")):
             raise InvalidSignature(SIGNATURE_MISMATCH)
-        return Caller(access_key_id=access_key_id, account=key.account_id, region=region)
+        return Caller(access_key_id, key.account_id, region, key.principal)
 
     def _check_time(self, claim: _Claim, signed_at: float) -> None:
         now = self._clock()

@@ -34,6 +34,9 @@ from sagemaker_images.protocol.serialize import (
 from sagemaker_images.protocol.validate import Validator, compile_input
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+# Asked, once a request is valid, whether its caller may make it: raises a ServiceError if
+# not (given the operation's name and the validated request).
+Guard = Callable[[str, dict[str, Any]], Awaitable[None]]
 # What a caller hears of an exception from below the handlers (None: an internal failure).
 Explain = Callable[[Exception], ServiceError | None]
 
@@ -109,12 +112,17 @@ class Dispatcher:
     def operation_names(self) -> list[str]:
         return sorted(op.name for op in self._operations.values())
 
-    async def call(self, target: str | None, body: bytes, ctx: RequestContext) -> tuple[int, bytes]:
-        """(HTTP status, response body) for one request; never raises."""
+    async def call(
+        self, target: str | None, body: bytes, ctx: RequestContext, guard: Guard | None = None
+    ) -> tuple[int, bytes]:
+        """(HTTP status, response body) for one request; never raises. `guard`: the
+        caller's policies, asked before the handler runs (nothing is written if it refuses)."""
         try:
             operation = self._operation(target)
-            request = self._decode(body)
-            result = await operation.handler(ctx, operation.validate(request))
+            request = operation.validate(self._decode(body))
+            if guard is not None:
+                await guard(operation.name, request)
+            result = await operation.handler(ctx, request)
             return 200, dumps(operation.serialize(result))
         except Exception as error:
             known = error if isinstance(error, ServiceError) else self._explain(error)

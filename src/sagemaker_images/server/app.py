@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 
 from sagemaker_images import __version__
+from sagemaker_images.auth.authorization import Authorizer
 from sagemaker_images.auth.credentials import KeyRing
 from sagemaker_images.auth.sigv4 import Verifier
 from sagemaker_images.catalog.browse import Browse
@@ -142,7 +143,13 @@ class Application:
         await self.worker.start()
         self.store = store
         self._calls = Calls(
-            self.settings, dispatcher, self._verifier, self.faults, self.worker, self._target_prefix
+            self.settings,
+            dispatcher,
+            self._verifier,
+            self.faults,
+            self.worker,
+            self._target_prefix,
+            Authorizer(store) if self._verifier is not None else None,
         )
         if self.settings.pacing().mode == "immediate":
             store.on_job_added(note_jobs_added)
@@ -253,7 +260,7 @@ class Application:
         started = time.perf_counter()
         metrics.in_flight += 1
         try:
-            status, body, target, account, region, key = await self._calls.answer(
+            status, body, target, account, region, key, denial = await self._calls.answer(
                 scope, receive, request_id
             )
         finally:
@@ -264,6 +271,8 @@ class Application:
         error = "" if status == 200 else _error_code(body)
         if self.settings.metrics:
             metrics.request(operation, status, error, seconds)
+            if denial is not None:
+                metrics.denied(denial.action)
         if self._access is not None:
             self._access.record(
                 request_id,
@@ -274,6 +283,7 @@ class Application:
                 account or "-",
                 region or "-",
                 key,
+                None if denial is None else (f"sagemaker:{denial.action}", denial.denied_by),
             )
 
     async def _elsewhere(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:

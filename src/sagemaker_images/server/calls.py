@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from contextvars import ContextVar
 
+from sagemaker_images.auth.authorization import Authorizer, Gate
+from sagemaker_images.auth.policies import Principal, Refusal
 from sagemaker_images.auth.sigv4 import Verifier, credential_scope
 from sagemaker_images.config import Settings
 from sagemaker_images.context import RequestContext
@@ -36,9 +38,9 @@ def note_jobs_added(_due_ms: int) -> None:
 
 
 # A call's answer, and what the access log and the metrics say of it: (status, body,
-# target, account, region, access key id). A plain tuple: a NamedTuple's constructor
-# costs a Python-level call on every request.
-Answer = tuple[int, bytes, str | None, str | None, str | None, str | None]
+# target, account, region, access key id, the policies' refusal if they refused it). A
+# plain tuple: a NamedTuple's constructor costs a Python-level call on every request.
+Answer = tuple[int, bytes, str | None, str | None, str | None, str | None, Refusal | None]
 
 
 class Calls:
@@ -50,6 +52,7 @@ class Calls:
         faults: Faults,
         worker: Worker,
         target_prefix: str,
+        authorizer: Authorizer | None = None,
     ) -> None:
         self._settings = settings
         self._dispatcher = dispatcher
@@ -58,6 +61,7 @@ class Calls:
         self._worker = worker
         self._target_prefix = target_prefix
         self._immediate = settings.pacing().mode == "immediate"
+        self._authorizer = authorizer
 
     async def answer(self, scope: Scope, receive: Receive, request_id: str) -> Answer:
         target = authorization = None
@@ -71,28 +75,35 @@ class Calls:
                 declared_length = int(value)
         try:
             body = await read_body(receive, declared_length, self._settings.max_body_bytes)
-            ctx, key = self.context(scope, body, authorization, request_id)
+            ctx, key, principal = self.context(scope, body, authorization, request_id)
         except ServiceError as error:
             key, region = credential_scope(authorization, scope.get("query_string", b""))
-            return (*error_response(error), target, None, region, key)
+            return (*error_response(error), target, None, region, key, None)
         if self._faults.rules:
             faulted = await self._faulted(target, ctx)
             if faulted is not None:
-                return (*faulted, target, ctx.account, ctx.region, key)
+                return (*faulted, target, ctx.account, ctx.region, key, None)
+        gate = None
+        if principal is not None and self._authorizer is not None:
+            client = scope.get("client")
+            secure = scope.get("scheme") == "https"
+            gate = Gate(self._authorizer, principal, ctx, client[0] if client else None, secure)
         if self._immediate:
             _JOBS_ADDED.set(False)
-            status, payload = await self._dispatcher.call(target, body, ctx)
+            status, payload = await self._dispatcher.call(target, body, ctx, gate)
             if _JOBS_ADDED.get():
                 await self._worker.settle()
         else:
-            status, payload = await self._dispatcher.call(target, body, ctx)
-        return (status, payload, target, ctx.account, ctx.region, key)
+            status, payload = await self._dispatcher.call(target, body, ctx, gate)
+        refusal = None if gate is None else gate.refusal
+        return (status, payload, target, ctx.account, ctx.region, key, refusal)
 
     def context(
         self, scope: Scope, body: bytes, authorization: str | None, request_id: str
-    ) -> tuple[RequestContext, str | None]:
+    ) -> tuple[RequestContext, str | None, Principal | None]:
         """Who calls and where (the verified signer, or with signatures off the configured
-        account and the region of the credential scope), and the access key id used."""
+        account and the region of the credential scope), the access key id used, and the
+        key's IAM principal (None: the account's root user, or signatures off)."""
         query_string = scope.get("query_string", b"")
         if self._verifier is None:
             key, region = credential_scope(authorization, query_string)
@@ -100,7 +111,7 @@ class Calls:
             ctx = RequestContext(
                 self._settings.account_id, region or self._settings.default_region, request_id
             )
-            return ctx, key
+            return ctx, key, None
         try:
             caller = self._verifier.verify(
                 scope["method"],
@@ -123,7 +134,7 @@ class Calls:
             log.exception("signature check failed unexpectedly (request %s)", request_id)
             raise InternalFailure(INTERNAL_FAILURE) from None
         ctx = RequestContext(caller.account, caller.region, request_id)
-        return ctx, caller.access_key_id
+        return ctx, caller.access_key_id, caller.principal
 
     async def _faulted(self, target: str | None, ctx: RequestContext) -> tuple[int, bytes] | None:
         """The answer a fault rule gives this call, if one fires (see faults.py)."""

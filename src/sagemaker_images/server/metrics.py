@@ -63,6 +63,7 @@ class Metrics:
         self.requests: dict[tuple[str, int, str], int] = {}
         self.durations: dict[str, Histogram] = {}
         self.in_flight = 0
+        self.denials: dict[str, int] = {}  # calls a key's policies refused, by action
         self.job_durations: dict[tuple[str, str], Histogram] = {}
         self.resolutions: dict[str, Histogram] = {}
         # Read when scraped (see `app.py`): jobs by kind and state, apps by status, the
@@ -83,6 +84,10 @@ class Metrics:
             histogram = self.durations[operation] = Histogram(REQUEST_BUCKETS)
         histogram.counts[bisect.bisect_left(REQUEST_BUCKETS, seconds)] += 1
         histogram.sum += seconds
+
+    def denied(self, action: str) -> None:
+        """Count a call a policy refused (`action`: the operation's name, or AddTags)."""
+        self.denials[action] = self.denials.get(action, 0) + 1
 
     def job(self, kind: str, outcome: str, seconds: float) -> None:
         key = (kind, outcome)
@@ -109,6 +114,14 @@ class Metrics:
         for (operation, status, error), count in sorted(dict(self.requests).items()):
             requests.add_metric([operation, str(status), error], count)
         yield requests
+        denials = CounterMetricFamily(
+            "sagemaker_images_access_denials",
+            "SageMaker API calls a key's IAM policies refused, by the action refused.",
+            labels=["action"],
+        )
+        for action, count in sorted(dict(self.denials).items()):
+            denials.add_metric([f"sagemaker:{action}"], count)
+        yield denials
         yield _histograms(
             "sagemaker_images_request_duration_seconds",
             "Time to answer a SageMaker API call, by operation.",

@@ -1,0 +1,305 @@
+"""IAM identity-based policies and permissions boundaries, evaluated as AWS documents it.
+
+A document is read, checked and compiled once, when the credentials file loads: each
+statement's actions become the set of served operations they match (so a call looks up
+only the statements about its own action), its resources and condition values become
+compiled patterns and tests. A call is then: an explicit Deny in any policy refuses it;
+otherwise an identity policy must Allow it and, if the key has a boundary, so must the
+boundary; otherwise it is refused by default. The refusal says which, in AWS's words.
+
+Malformed documents are errors (the file does not load); names that can never match (an
+unknown action or condition key) are warnings, logged at load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sagemaker_images.auth import reference
+from sagemaker_images.auth.conditions import ConditionError, Test, compile_block
+from sagemaker_images.auth.patterns import Context, PatternError, arn_pattern, pattern
+from sagemaker_images.auth.patterns import Test as Match
+
+VERSIONS = ("2012-10-17", "2008-10-17")
+STATEMENT_FIELDS = frozenset(
+    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+)
+PREFIX = reference.SERVICE_PREFIX + ":"
+
+
+class PolicyError(ValueError):
+    """A document that cannot be used; the message says which statement and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sid: str | None
+    where: str  # `policy team-a-ci, statement 2`, for the log
+    deny: bool
+    resources: tuple[Match, ...]
+    not_resource: bool
+    conditions: tuple[Test, ...]
+
+    def applies(self, resource: str, context: Context) -> bool:
+        matched = any(test(resource, context) for test in self.resources)
+        if matched == self.not_resource:
+            return False
+        return all(test(context) for test in self.conditions)
+
+    @property
+    def label(self) -> str:
+        """What the access log names it by: its Sid, or where it is."""
+        return self.sid or self.where
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One compiled document: its statements, by the served operations each is about."""
+
+    name: str
+    statements: tuple[tuple[Statement, frozenset[str]], ...]
+    warnings: tuple[str, ...]
+    uses_resource_tags: bool
+
+
+def _strings(value: Any, name: str, where: str) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise PolicyError(f"{where}: {name} must be a string or a list of strings")
+    return items
+
+
+def _actions(patterns: list[str], where: str, warnings: list[str]) -> frozenset[str]:
+    """The served operations a statement's Action (or NotAction) names match."""
+    served = reference.actions()
+    matched: set[str] = set()
+    for text in patterns:
+        if text == "*":
+            matched.update(served)
+            continue
+        service, colon, name = text.partition(":")
+        if not colon or not service or not name:
+            raise PolicyError(
+                f"{where}: action {text!r} must be service:action (sagemaker:DescribeImage) or *"
+            )
+        if service.lower() != reference.SERVICE_PREFIX:
+            continue  # another service's action: never a call to this server
+        test = pattern(name, ignore_case=True, variables=False)
+        hits = {operation for operation in served if test(operation, {})}
+        if not hits:
+            known = any(test(action, {}) for action in reference.all_actions())
+            if "*" in name or "?" in name:
+                if not known:
+                    warnings.append(f"{where}: {text} matches no SageMaker action")
+                else:
+                    warnings.append(f"{where}: {text} matches no action served here")
+            elif name.lower() not in reference.all_actions():
+                warnings.append(f"{where}: {text} is not a SageMaker action")
+        matched.update(hits)
+    return frozenset(matched)
+
+
+def _resources(patterns: list[str], where: str, variables: bool) -> tuple[Match, ...]:
+    tests = []
+    for text in patterns:
+        try:
+            tests.append(arn_pattern(text, variables=variables))
+        except PatternError as error:
+            raise PolicyError(f"{where}: Resource {error}; use an ARN or *") from None
+    return tuple(tests)
+
+
+def _statement(
+    entry: Any, where: str, variables: bool, warnings: list[str]
+) -> tuple[Statement, frozenset[str], bool]:
+    if not isinstance(entry, dict):
+        raise PolicyError(f"{where}: must be an object")
+    unknown = sorted(set(entry) - STATEMENT_FIELDS)
+    if "Principal" in entry or "NotPrincipal" in entry:
+        raise PolicyError(f"{where}: an identity-based policy must not name a Principal")
+    if unknown:
+        raise PolicyError(f"{where}: unknown fields {unknown}")
+    sid = entry.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise PolicyError(f"{where}: Sid must be a string")
+    effect = entry.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        raise PolicyError(f"{where}: Effect must be Allow or Deny")
+    if ("Action" in entry) == ("NotAction" in entry):
+        raise PolicyError(f"{where}: needs exactly one of Action and NotAction")
+    if ("Resource" in entry) == ("NotResource" in entry):
+        raise PolicyError(f"{where}: needs exactly one of Resource and NotResource")
+    action_field = "Action" if "Action" in entry else "NotAction"
+    named = _actions(_strings(entry[action_field], action_field, where), where, warnings)
+    actions = named if action_field == "Action" else frozenset(reference.actions()) - named
+    resource_field = "Resource" if "Resource" in entry else "NotResource"
+    resources = _resources(_strings(entry[resource_field], resource_field, where), where, variables)
+    tests: list[Test] = []
+    uses_tags = False
+    if "Condition" in entry:
+        try:
+            tests, keys = compile_block(entry["Condition"], variables)
+        except (ConditionError, PatternError) as error:
+            raise PolicyError(f"{where}: Condition: {error}") from None
+        for key in keys:
+            if not reference.known_key(key):
+                warnings.append(f"{where}: condition key {key} is not one AWS defines")
+            lowered = key.lower()
+            uses_tags |= lowered.startswith(("aws:resourcetag/", "sagemaker:resourcetag/"))
+    statement = Statement(
+        sid=sid,
+        where=where,
+        deny=effect == "Deny",
+        resources=resources,
+        not_resource=resource_field == "NotResource",
+        conditions=tuple(tests),
+    )
+    return statement, actions, uses_tags
+
+
+def compile_policy(name: str, text: str) -> Policy:
+    """Read, check and compile one policy document (JSON text)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PolicyError(f"policy {name}: not valid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise PolicyError(f"policy {name}: must be a JSON object")
+    unknown = sorted(set(document) - {"Version", "Id", "Statement"})
+    if unknown:
+        raise PolicyError(f"policy {name}: unknown fields {unknown}")
+    version = document.get("Version", "2008-10-17")
+    if version not in VERSIONS:
+        raise PolicyError(f"policy {name}: Version must be 2012-10-17 (or 2008-10-17)")
+    if "Statement" not in document:
+        raise PolicyError(f"policy {name}: missing Statement")
+    entries = document["Statement"]
+    entries = entries if isinstance(entries, list) else [entries]
+    # Policy variables are substituted only in version 2012-10-17 (AWS: literal before).
+    variables = version == "2012-10-17"
+    warnings: list[str] = []
+    statements = []
+    uses_tags = False
+    for number, entry in enumerate(entries, start=1):
+        statement, actions, tags = _statement(
+            entry, f"policy {name}, statement {number}", variables, warnings
+        )
+        statements.append((statement, actions))
+        uses_tags |= tags
+    return Policy(name, tuple(statements), tuple(warnings), uses_tags)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Several policies as one: for each served operation, its Deny and its Allow statements."""
+
+    denies: dict[str, tuple[Statement, ...]]
+    allows: dict[str, tuple[Statement, ...]]
+    uses_resource_tags: bool
+
+    @classmethod
+    def of(cls, policies: Iterable[Policy]) -> PolicySet:
+        denies: dict[str, list[Statement]] = {}
+        allows: dict[str, list[Statement]] = {}
+        uses_tags = False
+        for policy in policies:
+            uses_tags |= policy.uses_resource_tags
+            for statement, actions in policy.statements:
+                into = denies if statement.deny else allows
+                for action in actions:
+                    into.setdefault(action, []).append(statement)
+        return cls(
+            {action: tuple(found) for action, found in denies.items()},
+            {action: tuple(found) for action, found in allows.items()},
+            uses_tags,
+        )
+
+    def denying(self, action: str, resource: str, context: Context) -> Statement | None:
+        for statement in self.denies.get(action, ()):
+            if statement.applies(resource, context):
+                return statement
+        return None
+
+    def allowing(self, action: str, resource: str, context: Context) -> Statement | None:
+        for statement in self.allows.get(action, ()):
+            if statement.applies(resource, context):
+                return statement
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A call a policy refused: AWS's message, and the statement that did it (an explicit
+    Deny) or None (nothing allowed it)."""
+
+    action: str
+    resource: str
+    message: str
+    statement: Statement | None
+
+    @property
+    def denied_by(self) -> str | None:
+        return None if self.statement is None else self.statement.label
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An IAM principal's access: its identity policies and its permissions boundary."""
+
+    arn: str
+    identity: PolicySet
+    boundary: PolicySet | None = None
+    uses_resource_tags: bool = field(init=False)
+    kind: str = field(init=False)  # aws:PrincipalType
+    username: str | None = field(init=False)  # aws:username: an IAM user's name
+
+    def __post_init__(self) -> None:
+        boundary = self.boundary.uses_resource_tags if self.boundary else False
+        object.__setattr__(self, "uses_resource_tags", self.identity.uses_resource_tags or boundary)
+        resource = self.arn.split(":", 5)[-1]
+        user = resource.startswith("user/")
+        object.__setattr__(self, "kind", "User" if user else "AssumedRole")
+        object.__setattr__(self, "username", resource.rsplit("/", 1)[-1] if user else None)
+
+    def refusal(self, action: str, resource: str, context: Context) -> Refusal | None:
+        """None if the principal may call `action` (a served operation's name) on
+        `resource` in `context`; else why not."""
+        denied = self.identity.denying(action, resource, context)
+        if denied is not None:
+            return self._refused(
+                action, resource, denied, "with an explicit deny in an identity-based policy"
+            )
+        boundary = self.boundary
+        if boundary is not None:
+            denied = boundary.denying(action, resource, context)
+            if denied is not None:
+                return self._refused(
+                    action, resource, denied, "with an explicit deny in a permissions boundary"
+                )
+        if self.identity.allowing(action, resource, context) is None:
+            return self._refused(
+                action,
+                resource,
+                None,
+                f"because no identity-based policy allows the {PREFIX}{action} action",
+            )
+        if boundary is not None and boundary.allowing(action, resource, context) is None:
+            return self._refused(
+                action,
+                resource,
+                None,
+                f"because no permissions boundary allows the {PREFIX}{action} action",
+            )
+        return None
+
+    def _refused(
+        self, action: str, resource: str, statement: Statement | None, why: str
+    ) -> Refusal:
+        message = (
+            f"User: {self.arn} is not authorized to perform: {PREFIX}{action}"
+            f" on resource: {resource} {why}"
+        )
+        return Refusal(action, resource, message, statement)
