@@ -532,3 +532,37 @@ def test_apps_are_shown_in_their_domain_and_with_the_image_they_run(server, sm, 
             await tx.drift.replace([])
 
     server.run(forget())
+
+
+def test_a_key_with_policies_sees_what_it_may_describe_and_list(make_app, tmp_path, region):
+    from policy_support import ADMIN, SECRET, PolicyKey, allow, document, write_policy_credentials
+
+    team_a = document(
+        allow("sagemaker:ListImages"),
+        allow(["sagemaker:DescribeImage"], "arn:aws:sagemaker:*:*:image/team-a-*"),
+    )
+    viewer = PolicyKey("AKIAVIEWER0000000001", "viewer", ["team-a"])
+    credentials = write_policy_credentials(
+        tmp_path / "credentials.toml", [ADMIN, viewer], {"team-a": team_a}
+    )
+    app = make_app(credentials_file=str(credentials), ui="on", transitions="immediate")
+    admin = app.client(region, access_key_id=ADMIN.access_key_id, secret_access_key=SECRET)
+    for name in ("team-a-train", "team-b-train"):
+        admin.create_image(ImageName=name, RoleArn=ROLE)
+    signed = _basic(viewer.access_key_id, SECRET)
+    page = get(app, f"/ui/?region={region}", headers=signed)
+    assert [row["Name"] for row in page.table("Name")] == ["team-a-train"]
+    assert get(app, f"/ui/images/team-a-train?region={region}", headers=signed).status == 200
+    refused = get(app, f"/ui/images/team-b-train?region={region}", headers=signed)
+    assert refused.status == 403
+    assert (
+        "User: arn:aws:iam::111111111111:user/viewer is not authorized to perform:"
+        f" sagemaker:DescribeImage on resource: arn:aws:sagemaker:{region}:111111111111:"
+        "image/team-b-train because no identity-based policy allows the sagemaker:DescribeImage"
+        " action" in refused.text
+    )
+    domains = get(app, f"/ui/domains?region={region}", headers=signed)
+    assert domains.status == 403
+    assert "sagemaker:ListDomains" in domains.text
+    root = get(app, f"/ui/?region={region}", headers=_basic(ADMIN.access_key_id, SECRET))
+    assert [row["Name"] for row in root.table("Name")] == ["team-b-train", "team-a-train"]

@@ -61,7 +61,7 @@ def test_set_operators_over_multivalued_keys():
     assert holds(
         "ForAllValues:ArnLike",
         "sagemaker:ImageArns",
-        approved + ["arn:aws:sagemaker:*:*:image/b"],
+        [*approved, "arn:aws:sagemaker:*:*:image/b"],
         images,
     )
     # No values at all: every one of none matches; none is any.

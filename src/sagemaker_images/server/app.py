@@ -142,6 +142,7 @@ class Application:
         )
         await self.worker.start()
         self.store = store
+        authorizer = Authorizer(store) if self._verifier is not None else None
         self._calls = Calls(
             self.settings,
             dispatcher,
@@ -149,7 +150,7 @@ class Application:
             self.faults,
             self.worker,
             self._target_prefix,
-            Authorizer(store) if self._verifier is not None else None,
+            authorizer,
         )
         if self.settings.pacing().mode == "immediate":
             store.on_job_added(note_jobs_added)
@@ -164,6 +165,7 @@ class Application:
                 self.settings.default_region,
                 self.keys,
                 self.preflight,
+                authorizer,
             )
         if self._access is not None:
             self._access.start()

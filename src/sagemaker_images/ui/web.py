@@ -3,7 +3,9 @@ key of the credentials file when signatures are verified), the security headers,
 files, and the error pages.
 
 Read-only by construction: only GET and HEAD are answered (anything else is 405), and the
-only form on any page is a GET form that filters a list.
+only form on any page is a GET form that filters a list. A key with an IAM principal sees
+what its policies let it Describe and List, as the API would answer it: a page that needs a
+refused call says so (403), a list leaves out what the key may not describe.
 """
 
 from __future__ import annotations
@@ -18,11 +20,18 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
 
-from sagemaker_images.auth.credentials import KeyRing
+from sagemaker_images.auth.authorization import Authorizer
+from sagemaker_images.auth.credentials import AccessKey, KeyRing
+from sagemaker_images.auth.policies import Principal
 from sagemaker_images.catalog.browse import Browse, attachments_of
 from sagemaker_images.context import RequestContext
 from sagemaker_images.doctor.preflight import Preflight, Request
-from sagemaker_images.errors import ResourceNotFound, ServiceError, ServiceUnavailable
+from sagemaker_images.errors import (
+    AccessDenied,
+    ResourceNotFound,
+    ServiceError,
+    ServiceUnavailable,
+)
 from sagemaker_images.protocol import model
 from sagemaker_images.protocol.asgi import Scope, Send, header
 from sagemaker_images.protocol.validate import Validator, compile_input
@@ -86,8 +95,10 @@ class WebCatalog:
         default_region: str,
         keys: KeyRing | None,
         preflight: Preflight | None = None,
+        authorizer: Authorizer | None = None,
     ) -> None:
         self._browse = browse
+        self._authorizer = authorizer
         self._preflight = preflight
         self._account = account
         self._default_region = default_region
@@ -123,6 +134,7 @@ class WebCatalog:
         if route.startswith("static/"):
             return self._static_file(route[len("static/") :], scope)
         account = self._account
+        principal: Principal | None = None
         if self._keys is not None:
             signed_in = self._signed_in(header(scope, b"authorization"))
             if signed_in is None:
@@ -132,7 +144,7 @@ class WebCatalog:
                     b"text/plain; charset=utf-8",
                     ((b"www-authenticate", _REALM),),
                 )
-            account = signed_in
+            account, principal = signed_in.account_id, signed_in.principal
         raw_query = scope.get("query_string", b"").decode("utf-8", "replace")
         query = {k: v[-1] for k, v in parse_qs(raw_query).items()}
         regions = await self._regions(account)
@@ -142,8 +154,11 @@ class WebCatalog:
             where = Where(account, self._default_region, regions)
             return _page(400, layout.problem(where, "Bad request", "That is not a region."))
         ctx = RequestContext(account, region, request_id)
+        look = _Look(self._authorizer, principal, ctx, scope)
         try:
-            return _page(200, await self._route(ctx, where, route.split("/"), query))
+            return _page(200, await self._route(ctx, where, route.split("/"), query, look))
+        except AccessDenied as error:
+            return _page(403, layout.problem(where, "Not allowed", error.message))
         except ResourceNotFound as error:
             return _page(404, layout.problem(where, "Not found", error.message))
         except ServiceUnavailable as error:
@@ -171,22 +186,35 @@ class WebCatalog:
         return regions[0]
 
     async def _route(
-        self, ctx: RequestContext, where: Where, parts: list[str], query: dict[str, str]
+        self,
+        ctx: RequestContext,
+        where: Where,
+        parts: list[str],
+        query: dict[str, str],
+        look: _Look,
     ) -> Markup:
         match parts:
             case [""] | ["images"] | ["images", ""]:
                 listing, request = self._list_call("ListImages", layout.IMAGE_SORTS, query)
+                await look.may("ListImages", request)
                 rows, token = await self._browse.images(ctx, request)
+                rows = [
+                    row
+                    for row in rows
+                    if await look.can("DescribeImage", {"ImageName": row.summary["ImageName"]})
+                ]
                 return pages.images_page(where, listing, rows, token)
             case ["images", name]:
                 self._valid("DescribeImageVersion", {"ImageName": name})
+                await look.may("DescribeImage", {"ImageName": name})
                 token = query.get("next")
                 image, tags, versions, next_token = await self._browse.image(ctx, name, token)
                 uses = await self._uses(ctx, image_name=name)
                 apps = await self._browse.apps(ctx, image=name)
                 return pages.image_page(where, image, tags, versions, next_token, token, uses, apps)
             case ["images", name, "versions", number] if number.isdigit() and len(number) < 10:
-                self._valid("DescribeImageVersion", {"ImageName": name, "Version": int(number)})
+                named = {"ImageName": name, "Version": int(number)}
+                await look.may("DescribeImageVersion", self._valid("DescribeImageVersion", named))
                 image_name, row = await self._browse.version(ctx, name, int(number))
                 paired = await self._paired(ctx, name)
                 checkable = self._preflight is not None
@@ -194,10 +222,13 @@ class WebCatalog:
             case ["images", name, "versions", number, "preflight"] if (
                 number.isdigit() and len(number) < 10 and self._preflight is not None
             ):
-                self._valid("DescribeImageVersion", {"ImageName": name, "Version": int(number)})
+                named = {"ImageName": name, "Version": int(number)}
+                await look.may("DescribeImageVersion", self._valid("DescribeImageVersion", named))
                 paired_config = query.get("config") or None
                 if paired_config is not None:
-                    self._valid("DescribeAppImageConfig", {"AppImageConfigName": paired_config})
+                    pairing = {"AppImageConfigName": paired_config}
+                    self._valid("DescribeAppImageConfig", pairing)
+                    await look.may("DescribeAppImageConfig", pairing)
                 image_name, row = await self._browse.version(ctx, name, int(number))
                 asked = Request(ctx.account, ctx.region, name, int(number), None, paired_config)
                 report = await self._preflight.report(self._browse.reads, asked)
@@ -206,17 +237,34 @@ class WebCatalog:
                 listing, request = self._list_call(
                     "ListAppImageConfigs", layout.CONFIG_SORTS, query
                 )
+                await look.may("ListAppImageConfigs", request)
                 configs, token = await self._browse.app_image_configs(ctx, request)
+                configs = [
+                    config
+                    for config in configs
+                    if await look.can(
+                        "DescribeAppImageConfig",
+                        {"AppImageConfigName": config["AppImageConfigName"]},
+                    )
+                ]
                 return pages.configs_page(where, listing, configs, token)
             case ["app-image-configs", name]:
                 self._valid("DescribeAppImageConfig", {"AppImageConfigName": name})
+                await look.may("DescribeAppImageConfig", {"AppImageConfigName": name})
                 config, tags = await self._browse.app_image_config(ctx, name)
                 uses = await self._uses(ctx, config_name=name)
                 return pages.config_page(where, config, tags, uses)
             case ["domains"] | ["domains", ""]:
-                return pages.domains_page(where, await self._browse.studio(ctx))
+                await look.may("ListDomains", {})
+                domains = [
+                    domain
+                    for domain in await self._browse.studio(ctx)
+                    if await look.can("DescribeDomain", {"DomainId": domain.details["DomainId"]})
+                ]
+                return pages.domains_page(where, domains)
             case ["domains", domain_id]:
                 self._valid("DescribeDomain", {"DomainId": domain_id})
+                await look.may("DescribeDomain", {"DomainId": domain_id})
                 for domain in await self._browse.studio(ctx):
                     if domain.details["DomainId"] == domain_id:
                         return pages.domain_page(where, domain)
@@ -259,8 +307,8 @@ class WebCatalog:
             return [a for a in found if a.image_name.lower() == image_name.lower()]
         return [a for a in found if a.app_image_config_name.lower() == config_name.lower()]
 
-    def _signed_in(self, authorization: str | None) -> str | None:
-        """The account of a valid `Basic base64(access key id:secret)`, else None."""
+    def _signed_in(self, authorization: str | None) -> AccessKey | None:
+        """The key of a valid `Basic base64(access key id:secret)`, else None."""
         assert self._keys is not None
         if not authorization or not authorization.startswith("Basic "):
             return None
@@ -272,7 +320,7 @@ class WebCatalog:
         key = self._keys.get(key_id)
         if key is None or not hmac.compare_digest(secret.encode(), key.secret_access_key.encode()):
             return None
-        return key.account_id
+        return key
 
     def _static_file(self, name: str, scope: Scope) -> Answer:
         found = self._static.get(name)
@@ -283,6 +331,43 @@ class WebCatalog:
         if header(scope, b"if-none-match") == etag.decode():
             return Answer(304, b"", content_type, cache)
         return Answer(200, content, content_type, cache)
+
+
+class _Look:
+    """What a signed-in key's policies let one page ask for (anything, for the account's
+    root user or with signatures off)."""
+
+    def __init__(
+        self,
+        authorizer: Authorizer | None,
+        principal: Principal | None,
+        ctx: RequestContext,
+        scope: Scope,
+    ) -> None:
+        self._authorizer = authorizer if principal is not None else None
+        self._principal = principal
+        self._ctx = ctx
+        client = scope.get("client")
+        self._peer = client[0] if client else None
+        self._secure = scope.get("scheme") == "https"
+
+    async def can(self, operation: str, request: dict[str, Any]) -> bool:
+        if self._authorizer is None or self._principal is None:
+            return True
+        refusal = await self._authorizer.refusal(
+            self._principal, operation, self._ctx, request, self._peer, self._secure
+        )
+        return refusal is None
+
+    async def may(self, operation: str, request: dict[str, Any]) -> None:
+        """Raises AccessDenied, in AWS's words, unless the key may make this call."""
+        if self._authorizer is None or self._principal is None:
+            return
+        refusal = await self._authorizer.refusal(
+            self._principal, operation, self._ctx, request, self._peer, self._secure
+        )
+        if refusal is not None:
+            raise AccessDenied(refusal.message)
 
 
 def _listing(query: dict[str, str]) -> Listing:
