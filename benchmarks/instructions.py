@@ -30,19 +30,18 @@ HERE = Path(__file__).resolve().parent
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
-def _request(target: str, body: bytes) -> tuple[dict[str, Any], Receive]:
-    """An ASGI scope and receive for one SageMaker call, as uvicorn would hand them over."""
+def asgi_call(headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[dict[str, Any], Receive]:
+    """An ASGI scope and receive for one call with these headers, as uvicorn would hand
+    them over (from 127.0.0.1, over plain HTTP)."""
     scope = {
         "type": "http",
         "method": "POST",
         "path": "/",
+        "raw_path": b"/",
         "query_string": b"",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", b"application/x-amz-json-1.1"),
-            (b"x-amz-target", f"SageMaker.{target}".encode()),
-            (b"content-length", str(len(body)).encode()),
-        ],
+        "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 50000),
+        "scheme": "http",
     }
     message = {"type": "http.request", "body": body, "more_body": False}
 
@@ -52,9 +51,30 @@ def _request(target: str, body: bytes) -> tuple[dict[str, Any], Receive]:
     return scope, receive
 
 
-async def _send(message: Any) -> None:
+def _request(target: str, body: bytes) -> tuple[dict[str, Any], Receive]:
+    """An unsigned SageMaker call."""
+    headers = [
+        (b"host", b"127.0.0.1"),
+        (b"content-type", b"application/x-amz-json-1.1"),
+        (b"x-amz-target", f"SageMaker.{target}".encode()),
+    ]
+    return asgi_call(headers, body)
+
+
+async def expect_ok(message: Any) -> None:
+    """An ASGI send that fails the run on any answer but a 200."""
     if message["type"] == "http.response.start" and message["status"] != 200:
         raise RuntimeError(f"the call answered HTTP {message['status']}")
+
+
+def count_instructions(command: list[str]) -> int:
+    """The instructions callgrind counts for running `command` (a Python program)."""
+    traced = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+    result = subprocess.run(traced, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if found is None:
+        raise RuntimeError(f"no count from valgrind:\n{result.stderr[-2000:]}")
+    return int(found.group(1))
 
 
 DESCRIBE = _request("DescribeImageVersion", b'{"ImageName":"bench","Version":1}')
@@ -68,7 +88,7 @@ async def _calls(which: str, database: str, count: int, options: list[str]) -> N
         from bare_app import app
 
         for _ in range(count):
-            await app(scope, receive, _send)
+            await app(scope, receive, expect_ok)
         return
     ours = _application(database, options)
     await ours.startup()
@@ -76,7 +96,7 @@ async def _calls(which: str, database: str, count: int, options: list[str]) -> N
     await ours.worker.stop()  # its polling would count for as long as the run lasts
     ours.worker = None
     for _ in range(count):
-        await ours(scope, receive, _send)
+        await ours(scope, receive, expect_ok)
     await ours.shutdown()
 
 
@@ -89,7 +109,7 @@ async def _fill(database: str) -> None:
         ("CreateImage", b'{"ImageName":"bench","RoleArn":"%s"}' % role.encode()),
         ("CreateImageVersion", b'{"ImageName":"bench","BaseImage":"r/x:1","ClientToken":"t"}'),
     ):
-        await app(*_request(target, body), _send)
+        await app(*_request(target, body), expect_ok)
         assert app.store is not None
         while await app.store.reader.jobs.next_due_ms() is not None:
             await asyncio.sleep(0.05)  # CREATING -> CREATED
@@ -113,16 +133,9 @@ def _application(database: str, options: list[str] = ()) -> Application:  # type
 
 
 def _instructions(which: str, database: str, count: int, options: list[str]) -> int:
-    command = [
-        "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-        sys.executable, __file__, "--run", which, "--database", database, "--calls", str(count),
-        *(f"--set={option}" for option in options),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    found = re.search(r"Collected : (\d+)", result.stderr)
-    if found is None:
-        raise RuntimeError(f"no count from valgrind:\n{result.stderr[-2000:]}")
-    return int(found.group(1))
+    command = [sys.executable, __file__, "--run", which, "--database", database]
+    command += ["--calls", str(count), *(f"--set={option}" for option in options)]
+    return count_instructions(command)
 
 
 def main() -> None:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +24,9 @@ from typing import Any
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from instructions import asgi_call, count_instructions, expect_ok
 
 ACCOUNT = "111111111111"
 SECRET = "bench-secret"
@@ -41,7 +42,7 @@ def _statements(policy: int) -> list[dict[str, Any]]:
         last = policy == 9 and number == 9
         statement: dict[str, Any] = {
             "Sid": f"P{policy}S{number}",
-            "Effect": "Deny" if number % 5 == 4 else "Allow",
+            "Effect": "Deny" if number % 5 == 3 else "Allow",
             "Action": ["sagemaker:DescribeImage*", "sagemaker:ListAliases"],
             "Resource": (
                 "arn:aws:sagemaker:*:*:image-version/bench/*"
@@ -84,33 +85,7 @@ def _signed(key: str, target: str, body: bytes) -> list[tuple[bytes, bytes]]:
     )
     SigV4Auth(Credentials(key, SECRET), "sagemaker", "us-east-1").add_auth(request)
     headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
-    return [(b"host", b"127.0.0.1"), *headers, (b"content-length", str(len(body)).encode())]
-
-
-def _call(headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[dict[str, Any], Any]:
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "scheme": "http",
-    }
-    message = {"type": "http.request", "body": body, "more_body": False}
-
-    async def receive() -> dict[str, Any]:
-        return message
-
-    return scope, receive
-
-
-async def _expect_ok(message: Any) -> None:
-    if message["type"] == "http.response.start" and message["status"] != 200:
-        raise RuntimeError(f"the call answered HTTP {message['status']}")
-    if message["type"] == "http.response.body" and b"__type" in message.get("body", b""):
-        raise RuntimeError(message["body"].decode())
+    return [(b"host", b"127.0.0.1"), *headers]
 
 
 def _application(database: str, credentials: str) -> Any:
@@ -130,7 +105,7 @@ async def _fill(database: str, credentials: str) -> None:
         ("CreateImage", b'{"ImageName":"bench","RoleArn":"%s"}' % role.encode()),
         ("CreateImageVersion", b'{"ImageName":"bench","BaseImage":"r/x:1","ClientToken":"t"}'),
     ):
-        await app(*_call(_signed(ROOT_KEY, target, body), body), _expect_ok)
+        await app(*asgi_call(_signed(ROOT_KEY, target, body), body), expect_ok)
         assert app.store is not None
         while await app.store.reader.jobs.next_due_ms() is not None:
             await asyncio.sleep(0.05)
@@ -144,23 +119,16 @@ async def _calls(key: str, database: str, credentials: str, count: int) -> None:
     assert app.worker is not None
     await app.worker.stop()
     app.worker = None
-    scope, receive = _call(_signed(key, "DescribeImageVersion", BODY), BODY)
+    scope, receive = asgi_call(_signed(key, "DescribeImageVersion", BODY), BODY)
     for _ in range(count):
-        await app(scope, receive, _expect_ok)
+        await app(scope, receive, expect_ok)
     await app.shutdown()
 
 
 def _instructions(key: str, database: str, credentials: str, count: int) -> int:
-    command = [
-        "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-        __file__, "--run", key, "--database", database, "--credentials", credentials,
-        "--calls", str(count),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    found = re.search(r"Collected : (\d+)", result.stderr)
-    if found is None:
-        raise RuntimeError(f"no count from valgrind:\n{result.stderr[-2000:]}")
-    return int(found.group(1))
+    command = [sys.executable, __file__, "--run", key, "--database", database]
+    command += ["--credentials", credentials, "--calls", str(count)]
+    return count_instructions(command)
 
 
 def main() -> None:

@@ -29,7 +29,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("data", "jobs"),
     ("doctor",),
     ("catalog",),
-    ("protocol", "auth", "store", "registry"),
+    ("auth",),  # its policies read a call's resource (an alias's version, tags) from the store
+    ("protocol", "store", "registry"),
     ("resources", "config", "logs", "errors", "context", "__init__"),
 )
 

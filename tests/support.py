@@ -552,3 +552,35 @@ def image_record(
         version_count=0,
     )
     return replace(made, **changes)
+
+
+AWS_CLI = str(Path(sys.executable).with_name("aws"))
+
+
+def aws_cli(
+    endpoint: str,
+    region: str,
+    *args: str,
+    key: str = "AKIDEXAMPLECLI000001",
+    secret: str = "cli-secret",
+    attempts: int | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`aws sagemaker ARGS` against `endpoint`, signed with `key`, with no profile or
+    config of the machine's (`attempts`: AWS_MAX_ATTEMPTS, when a test counts calls)."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
+    if attempts is not None:
+        env["AWS_MAX_ATTEMPTS"] = str(attempts)
+    return subprocess.run(
+        [AWS_CLI, "sagemaker", *args, "--endpoint-url", endpoint, "--output", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from auth_support import ACCOUNT_A, ALL_KEYS, KEY_A, KEY_B, Key, client_for, write_credentials
 from botocore.exceptions import ClientError
-from support import ROLE, ServerProcess, error_of, wait_until
+from support import ROLE, ServerProcess, aws_cli, error_of, wait_until
 
 # Flags, files and signals, before any database: one backend is enough.
 pytestmark = pytest.mark.backends("sqlite")
 
-AWS = str(Path(sys.executable).with_name("aws"))
 INVALID_TOKEN = "The security token included in the request is invalid."
 SECRETS = [key.secret_access_key for key in ALL_KEYS] + [
     key.session_token for key in ALL_KEYS if key.session_token
@@ -25,21 +21,8 @@ SECRETS = [key.secret_access_key for key in ALL_KEYS] + [
 
 
 def aws(server: ServerProcess, key: Key, secret: str, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": key.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": secret,
-        "AWS_DEFAULT_REGION": "us-west-2",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "AWS_MAX_ATTEMPTS": "1",
-    }
-    return subprocess.run(
-        [AWS, "sagemaker", *args, "--endpoint-url", server.endpoint, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
+    return aws_cli(
+        server.endpoint, "us-west-2", *args, key=key.access_key_id, secret=secret, attempts=1
     )
 
 

@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import boto3
 from support import (
     ACCESS_KEY,
     ROLE,
     SECRET_KEY,
+    aws_cli,
     create_image,
     create_version,
     free_port,
@@ -20,26 +20,9 @@ from support import (
     wait_until,
 )
 
-AWS = str(Path(sys.executable).with_name("aws"))
-
 
 def aws(server, region, *args):
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLECLI000001",
-        "AWS_SECRET_ACCESS_KEY": "cli-secret",
-        "AWS_DEFAULT_REGION": region,
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    result = subprocess.run(
-        [AWS, "sagemaker", *args, "--endpoint-url", server.endpoint, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    return result
+    return aws_cli(server.endpoint, region, *args)
 
 
 def test_aws_cli_round_trip(server, region):

@@ -5,11 +5,8 @@ policy stops the start in one line."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -30,31 +27,14 @@ from policy_support import (
     document,
     write_policy_credentials,
 )
-from support import ROLE, ServerProcess, wait_until
+from support import ROLE, ServerProcess, aws_cli, wait_until
 from terraform_support import Terraform
 
 pytestmark = pytest.mark.backends("sqlite")  # processes, files and signals: one backend
 
-AWS = str(Path(sys.executable).with_name("aws"))
-
 
 def aws(server: ServerProcess, key: PolicyKey, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": key.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "AWS_MAX_ATTEMPTS": "1",
-    }
-    return subprocess.run(
-        [AWS, "sagemaker", *args, "--endpoint-url", server.endpoint, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return aws_cli(server.endpoint, REGION, *args, key=key.access_key_id, secret=SECRET, attempts=1)
 
 
 def client(server: ServerProcess, key: PolicyKey):
