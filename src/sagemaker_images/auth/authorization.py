@@ -102,9 +102,14 @@ class Authorizer:
     ) -> Refusal | None:
         facts = self._facts[operation]
         resource, kind = await self._resource(operation, facts, ctx, request)
-        context = self._global(principal, ctx, resource, peer, secure)
         keys = facts.condition_keys
         tags = request.get("Tags") if "aws:requesttag/" in keys else None
+        wanted = principal.keys[operation]
+        if tags and operation != "AddTags":
+            wanted = (*wanted, *principal.keys["AddTags"])
+        if not wanted:  # no statement about the call reads its context: none is needed
+            return self._decided(principal, operation, resource, {}, tags)
+        context = self._global(principal, ctx, resource, peer, secure, wanted)
         if tags:
             self._request_tags(context, tags)
         elif operation == "DeleteTags":
@@ -113,6 +118,16 @@ class Authorizer:
             await self._request_keys(context, keys, operation, ctx, request)
         if principal.uses_resource_tags and kind is not None and kind.tagged:
             await self._resource_tags(context, kind, ctx, resource)
+        return self._decided(principal, operation, resource, context, tags)
+
+    @staticmethod
+    def _decided(
+        principal: Principal,
+        operation: str,
+        resource: str,
+        context: dict[str, Any],
+        tags: list[dict[str, str]] | None,
+    ) -> Refusal | None:
         refused = principal.refusal(operation, resource, context)
         if refused is not None or not tags or operation == "AddTags":
             return refused
@@ -168,9 +183,13 @@ class Authorizer:
 
     @staticmethod
     def _global(
-        principal: Principal, ctx: RequestContext, resource: str, peer: str | None, secure: bool
+        principal: Principal,
+        ctx: RequestContext,
+        resource: str,
+        peer: str | None,
+        secure: bool,
+        wanted: tuple[str, ...],
     ) -> dict[str, Any]:
-        now = time.time()
         parsed = parse(resource)
         context: dict[str, Any] = {
             "aws:principalarn": principal.arn,
@@ -178,10 +197,12 @@ class Authorizer:
             "aws:principaltype": principal.kind,
             "aws:requestedregion": ctx.region,
             "aws:resourceaccount": parsed.account if parsed and parsed.account else ctx.account,
-            "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-            "aws:epochtime": str(int(now)),
             "aws:securetransport": "true" if secure else "false",
         }
+        if "aws:currenttime" in wanted or "aws:epochtime" in wanted:
+            now = time.time()
+            context["aws:currenttime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+            context["aws:epochtime"] = str(int(now))
         if principal.username is not None:
             context["aws:username"] = principal.username
         if peer is not None:

@@ -14,6 +14,7 @@ unknown action or condition key) are warnings, logged at load.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,10 @@ STATEMENT_FIELDS = frozenset(
     {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 )
 PREFIX = reference.SERVICE_PREFIX + ":"
+_VARIABLE = re.compile(r"\$\{\s*([^},\s]+)")
+_ESCAPES = frozenset({"*", "?", "$"})
+# Decisions kept per principal before the memory is cleared (a reload starts afresh).
+MOST_DECISIONS = 8192
 
 
 class PolicyError(ValueError):
@@ -42,6 +47,8 @@ class Statement:
     resources: tuple[Match, ...]
     not_resource: bool
     conditions: tuple[Test, ...]
+    # The context keys its decision can depend on: its conditions' and its variables'.
+    keys: frozenset[str] = frozenset()
 
     def applies(self, resource: str, context: Context) -> bool:
         matched = any(test(resource, context) for test in self.resources)
@@ -139,6 +146,10 @@ def _statement(
     resources = _resources(_strings(entry[resource_field], resource_field, where), where, variables)
     tests: list[Test] = []
     uses_tags = False
+    referenced: set[str] = set()
+    if variables:
+        texts = json.dumps([entry[resource_field], entry.get("Condition")])
+        referenced.update(name.lower() for name in _VARIABLE.findall(texts) if name not in _ESCAPES)
     if "Condition" in entry:
         try:
             tests, keys = compile_block(entry["Condition"], variables)
@@ -148,6 +159,7 @@ def _statement(
             if not reference.known_key(key):
                 warnings.append(f"{where}: condition key {key} is not one AWS defines")
             lowered = key.lower()
+            referenced.add(lowered)
             uses_tags |= lowered.startswith(("aws:resourcetag/", "sagemaker:resourcetag/"))
     statement = Statement(
         sid=sid,
@@ -156,6 +168,7 @@ def _statement(
         resources=resources,
         not_resource=resource_field == "NotResource",
         conditions=tuple(tests),
+        keys=frozenset(referenced),
     )
     return statement, actions, uses_tags
 
@@ -199,6 +212,13 @@ class PolicySet:
     denies: dict[str, tuple[Statement, ...]]
     allows: dict[str, tuple[Statement, ...]]
     uses_resource_tags: bool
+
+    def keys(self, action: str) -> set[str]:
+        """The context keys a decision on `action` can depend on."""
+        found: set[str] = set()
+        for statement in (*self.denies.get(action, ()), *self.allows.get(action, ())):
+            found |= statement.keys
+        return found
 
     @classmethod
     def of(cls, policies: Iterable[Policy]) -> PolicySet:
@@ -255,8 +275,20 @@ class Principal:
     uses_resource_tags: bool = field(init=False)
     kind: str = field(init=False)  # aws:PrincipalType
     username: str | None = field(init=False)  # aws:username: an IAM user's name
+    # For each served operation, the context keys its decision can depend on, in order.
+    keys: dict[str, tuple[str, ...]] = field(init=False)
+    # Decisions already made: (action, resource, the values of its keys) → the answer.
+    _decided: dict[tuple[Any, ...], Refusal | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        keys = {}
+        for action in reference.actions():
+            found = self.identity.keys(action)
+            if self.boundary is not None:
+                found |= self.boundary.keys(action)
+            keys[action] = tuple(sorted(found))
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "_decided", {})
         boundary = self.boundary.uses_resource_tags if self.boundary else False
         object.__setattr__(self, "uses_resource_tags", self.identity.uses_resource_tags or boundary)
         resource = self.arn.split(":", 5)[-1]
@@ -266,7 +298,20 @@ class Principal:
 
     def refusal(self, action: str, resource: str, context: Context) -> Refusal | None:
         """None if the principal may call `action` (a served operation's name) on
-        `resource` in `context`; else why not."""
+        `resource` in `context`; else why not. Decided once for each resource and values
+        of the keys the statements about `action` read, then remembered: a policy's
+        answer depends on nothing else."""
+        asked = (action, resource, *[context.get(key) for key in self.keys[action]])
+        decided = self._decided
+        if asked in decided:
+            return decided[asked]
+        answer = self._decide(action, resource, context)
+        if len(decided) >= MOST_DECISIONS:
+            decided.clear()
+        decided[asked] = answer
+        return answer
+
+    def _decide(self, action: str, resource: str, context: Context) -> Refusal | None:
         denied = self.identity.denying(action, resource, context)
         if denied is not None:
             return self._refused(
