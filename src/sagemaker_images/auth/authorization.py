@@ -14,6 +14,7 @@ key whose policies test them.
 from __future__ import annotations
 
 import time
+from functools import cache
 from typing import Any
 
 from sagemaker_images.auth import reference
@@ -101,7 +102,9 @@ class Authorizer:
         secure: bool,
     ) -> Refusal | None:
         facts = self._facts[operation]
-        resource, kind = await self._resource(operation, facts, ctx, request)
+        resource, kind = self._resource(operation, facts, ctx, request)
+        if resource is None:
+            resource = await self._version_arn(ctx, request)
         keys = facts.condition_keys
         tags = request.get("Tags") if "aws:requesttag/" in keys else None
         wanted = principal.keys[operation]
@@ -114,7 +117,7 @@ class Authorizer:
             self._request_tags(context, tags)
         elif operation == "DeleteTags":
             context["aws:tagkeys"] = tuple(request.get("TagKeys", ()))
-        if keys - _PLAIN_KEYS:
+        if facts.reads_request:
             await self._request_keys(context, keys, operation, ctx, request)
         if principal.uses_resource_tags and kind is not None and kind.tagged:
             await self._resource_tags(context, kind, ctx, resource)
@@ -135,14 +138,15 @@ class Authorizer:
         context["sagemaker:taggingaction"] = operation
         return principal.refusal("AddTags", resource, context)
 
-    async def _resource(
-        self,
+    @staticmethod
+    def _resource(
         operation: str,
         facts: reference.ActionFacts,
         ctx: RequestContext,
         request: dict[str, Any],
-    ) -> tuple[str, ResourceKind[Any] | None]:
-        """The ARN the call is authorized on, and the kind of what it names."""
+    ) -> tuple[str | None, ResourceKind[Any] | None]:
+        """The ARN the call is authorized on (None: a version to look up), and the kind of
+        what it names."""
         if operation in ("AddTags", "ListTags", "DeleteTags"):
             arn = request["ResourceArn"]
             parsed = parse(arn)
@@ -155,20 +159,12 @@ class Authorizer:
         kind = kind_of_arn_type(arn_type)
         assert kind is not None, arn_type
         if kind is VERSION and "Version" not in request:
-            return await self._version_arn(ctx, request), kind
-        path = [self._member(kind, column, request) for column in kind.arn_path]
+            return None, kind
+        path = [_member(request, names) for names in _members(kind)]
         if operation.startswith("Create") and None in path:
             # What creating it will name (a domain's id): any of its kind.
             return kind.arn_prefix(ctx.region, ctx.account) + "*", kind
         return kind.arn(ctx.region, ctx.account, *path), kind
-
-    @staticmethod
-    def _member(kind: ResourceKind[Any], column: str, request: dict[str, Any]) -> Any:
-        if column == "name_key":
-            return request.get(f"{kind.wire}Name") or request.get("ImageName")
-        if column == "owner":
-            return request.get("UserProfileName") or request.get("SpaceName")
-        return request.get(_MEMBER.get(column, column))
 
     async def _version_arn(self, ctx: RequestContext, request: dict[str, Any]) -> str:
         """A version named by its alias, or the latest: the one it is now (any of the
@@ -190,15 +186,16 @@ class Authorizer:
         secure: bool,
         wanted: tuple[str, ...],
     ) -> dict[str, Any]:
-        parsed = parse(resource)
         context: dict[str, Any] = {
             "aws:principalarn": principal.arn,
             "aws:principalaccount": ctx.account,
             "aws:principaltype": principal.kind,
             "aws:requestedregion": ctx.region,
-            "aws:resourceaccount": parsed.account if parsed and parsed.account else ctx.account,
             "aws:securetransport": "true" if secure else "false",
         }
+        if "aws:resourceaccount" in wanted:
+            parsed = parse(resource)
+            context["aws:resourceaccount"] = parsed.account if parsed else ctx.account
         if "aws:currenttime" in wanted or "aws:epochtime" in wanted:
             now = time.time()
             context["aws:currenttime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
@@ -281,13 +278,31 @@ class Authorizer:
             context["sagemaker:resourcetag/" + lowered] = value
 
 
+@cache
+def _members(kind: ResourceKind[Any]) -> tuple[tuple[str, ...], ...]:
+    """For each segment of a kind's ARN, the request members that may hold it."""
+    found: list[tuple[str, ...]] = []
+    for column in kind.arn_path:
+        if column == "name_key":
+            found.append((f"{kind.wire}Name", "ImageName"))
+        elif column == "owner":
+            found.append(("UserProfileName", "SpaceName"))
+        else:
+            found.append((_MEMBER.get(column, column),))
+    return tuple(found)
+
+
+def _member(request: dict[str, Any], names: tuple[str, ...]) -> Any:
+    for name in names:
+        value = request.get(name)
+        if value:
+            return value
+    return None
+
+
 def _top(request: dict[str, Any], member: str) -> list[str] | None:
     value = request.get(member)
     return None if value is None else [str(value)]
-
-
-# Keys every call's context has, or that the tag readers above supply.
-_PLAIN_KEYS = frozenset({"aws:requesttag/", "aws:tagkeys", "sagemaker:taggingaction"})
 
 
 class Gate:

@@ -65,6 +65,7 @@ ABSENT_GLOBAL_KEYS = frozenset(
     }
 )
 TAG_TEMPLATES = ("aws:requesttag/", "aws:resourcetag/", "aws:principaltag/")
+_TAG_KEYS = frozenset({"aws:requesttag/", "aws:tagkeys", "sagemaker:taggingaction"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,8 @@ class ActionFacts:
     access_level: str
     resources: tuple[str, ...]  # resource types; empty: `*` (or, for tags, the ARN given)
     condition_keys: frozenset[str]  # lower-cased; tag templates end in '/'
+    # Whether it supplies keys read from the request beyond its tags (`sagemaker:...`).
+    reads_request: bool = False
 
 
 @cache
@@ -97,7 +100,8 @@ def actions() -> dict[str, ActionFacts]:
             name,
             entry["access_level"],
             tuple(entry["resources"]),
-            frozenset(_template(key) for key in entry["condition_keys"]),
+            keys := frozenset(_template(key) for key in entry["condition_keys"]),
+            bool(keys - _TAG_KEYS),
         )
         for name, entry in _document()["actions"].items()
     }
