@@ -92,6 +92,30 @@ class Authorizer:
         self._store = store
         self._facts = reference.actions()
 
+    def quick(
+        self,
+        principal: Principal,
+        operation: str,
+        ctx: RequestContext,
+        request: dict[str, Any],
+        peer: str | None,
+        secure: bool,
+    ) -> Refusal | _Later | None:
+        """The answer when it needs nothing from the store or the request's deeper
+        members (the common case: a read by a key whose statements test only global keys);
+        else LATER, and `refusal` must be asked."""
+        facts = self._facts[operation]
+        if facts.reads_request or "aws:requesttag/" in facts.condition_keys:
+            return LATER
+        resource, kind = self._resource(operation, facts, ctx, request)
+        if resource is None or (principal.uses_resource_tags and kind is not None):
+            return LATER
+        wanted = principal.keys[operation]
+        if not wanted:
+            return principal.refusal(operation, resource, _NO_CONTEXT)
+        context = self._global(principal, ctx, resource, peer, secure, wanted)
+        return principal.refusal(operation, resource, context)
+
     async def refusal(
         self,
         principal: Principal,
@@ -147,21 +171,22 @@ class Authorizer:
     ) -> tuple[str | None, ResourceKind[Any] | None]:
         """The ARN the call is authorized on (None: a version to look up), and the kind of
         what it names."""
-        if operation in ("AddTags", "ListTags", "DeleteTags"):
-            arn = request["ResourceArn"]
-            parsed = parse(arn)
-            return arn, None if parsed is None else kind_of_arn_type(parsed.resource_type)
-        types = facts.resources
-        if not types:
+        plan = _PLANS.get(operation)
+        if plan is None:
+            plan = _PLANS[operation] = _plan(operation, facts)
+        kind, members, create = plan
+        if kind is None:
+            if members:  # a tag call: the ARN it names
+                arn = request["ResourceArn"]
+                parsed = parse(arn)
+                return arn, None if parsed is None else kind_of_arn_type(parsed.resource_type)
             return arn_text(ctx.region, ctx.account, "*"), None
-        # ListAliases names an image, or one of its versions when Version is given.
-        arn_type = types[-1] if len(types) > 1 and "Version" in request else types[0]
-        kind = kind_of_arn_type(arn_type)
-        assert kind is not None, arn_type
+        if operation == "ListAliases" and "Version" in request:
+            kind, members = VERSION, _members(VERSION)
         if kind is VERSION and "Version" not in request:
             return None, kind
-        path = [_member(request, names) for names in _members(kind)]
-        if operation.startswith("Create") and None in path:
+        path = [request.get(names[0]) or _member(request, names) for names in members]
+        if create and None in path:
             # What creating it will name (a domain's id): any of its kind.
             return kind.arn_prefix(ctx.region, ctx.account) + "*", kind
         return kind.arn(ctx.region, ctx.account, *path), kind
@@ -278,6 +303,30 @@ class Authorizer:
             context["sagemaker:resourcetag/" + lowered] = value
 
 
+_NO_CONTEXT: dict[str, Any] = {}
+# Per operation: the kind whose ARN it is authorized on (None: `*`, or for a tag call the
+# ARN given), the request members of its ARN's segments, whether it creates.
+_Plan = tuple[ResourceKind[Any] | None, tuple[tuple[str, ...], ...], bool]
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(operation: str, facts: reference.ActionFacts) -> _Plan:
+    if operation in ("AddTags", "ListTags", "DeleteTags"):
+        return None, (("ResourceArn",),), False
+    if not facts.resources:
+        return None, (), False
+    kind = kind_of_arn_type(facts.resources[0])
+    assert kind is not None, facts.resources
+    return kind, _members(kind), operation.startswith("Create")
+
+
+class _Later:
+    """`Authorizer.quick`'s answer when only `refusal` can answer."""
+
+
+LATER = _Later()
+
+
 @cache
 def _members(kind: ResourceKind[Any]) -> tuple[tuple[str, ...], ...]:
     """For each segment of a kind's ARN, the request members that may hold it."""
@@ -327,9 +376,9 @@ class Gate:
         self.refusal: Refusal | None = None
 
     async def __call__(self, operation: str, request: dict[str, Any]) -> None:
-        refusal = await self._authorizer.refusal(
-            self._principal, operation, self._ctx, request, self._peer, self._secure
-        )
-        if refusal is not None:
+        args = (self._principal, operation, self._ctx, request, self._peer, self._secure)
+        quick = self._authorizer.quick(*args)
+        refusal = await self._authorizer.refusal(*args) if quick is LATER else quick
+        if isinstance(refusal, Refusal):
             self.refusal = refusal
             raise AccessDenied(refusal.message)
