@@ -375,10 +375,23 @@ class Gate:
         self._secure = secure
         self.refusal: Refusal | None = None
 
+    def settled(self, operation: str, request: dict[str, Any]) -> bool:
+        """True if allowed, False if the store must be asked; raises if refused."""
+        quick = self._authorizer.quick(
+            self._principal, operation, self._ctx, request, self._peer, self._secure
+        )
+        if quick is None:
+            return True
+        if quick is LATER:
+            return False
+        assert isinstance(quick, Refusal)
+        self.refusal = quick
+        raise AccessDenied(quick.message)
+
     async def __call__(self, operation: str, request: dict[str, Any]) -> None:
-        args = (self._principal, operation, self._ctx, request, self._peer, self._secure)
-        quick = self._authorizer.quick(*args)
-        refusal = await self._authorizer.refusal(*args) if quick is LATER else quick
-        if isinstance(refusal, Refusal):
+        refusal = await self._authorizer.refusal(
+            self._principal, operation, self._ctx, request, self._peer, self._secure
+        )
+        if refusal is not None:
             self.refusal = refusal
             raise AccessDenied(refusal.message)

@@ -301,7 +301,7 @@ class Principal:
         `resource` in `context`; else why not. Decided once for each resource and values
         of the keys the statements about `action` read, then remembered: a policy's
         answer depends on nothing else."""
-        asked = (action, resource, *[context.get(key) for key in self.keys[action]])
+        asked = (action, resource, *map(context.get, self.keys[action]))
         decided = self._decided
         if asked in decided:
             return decided[asked]

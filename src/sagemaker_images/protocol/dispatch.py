@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import (
@@ -34,9 +34,18 @@ from sagemaker_images.protocol.serialize import (
 from sagemaker_images.protocol.validate import Validator, compile_input
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[dict[str, Any]]]
-# Asked, once a request is valid, whether its caller may make it: raises a ServiceError if
-# not (given the operation's name and the validated request).
-Guard = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class Guard(Protocol):
+    """Asked, once a request is valid, whether its caller may make it: `settled` answers
+    at once when it can (True: allowed; raises a ServiceError if not; False: undecided),
+    and then calling it decides, raising a ServiceError if not."""
+
+    def settled(self, operation: str, request: dict[str, Any]) -> bool: ...
+
+    async def __call__(self, operation: str, request: dict[str, Any]) -> None: ...
+
+
 # What a caller hears of an exception from below the handlers (None: an internal failure).
 Explain = Callable[[Exception], ServiceError | None]
 
@@ -120,7 +129,7 @@ class Dispatcher:
         try:
             operation = self._operation(target)
             request = operation.validate(self._decode(body))
-            if guard is not None:
+            if guard is not None and guard.settled(operation.name, request) is False:
                 await guard(operation.name, request)
             result = await operation.handler(ctx, request)
             return 200, dumps(operation.serialize(result))
