@@ -132,10 +132,18 @@ def _application(database: str, options: list[str] = ()) -> Application:  # type
     return Application(Settings(database_url=database, transitions="0", auth="off", **changed))
 
 
-def _instructions(which: str, database: str, count: int, options: list[str]) -> int:
-    command = [sys.executable, __file__, "--run", which, "--database", database]
-    command += ["--calls", str(count), *(f"--set={option}" for option in options)]
-    return count_instructions(command)
+def per_call(command: Callable[[int], list[str]], calls: int) -> float:
+    """Instructions a call: (the run of `command(calls)`) - (the run of `command(0)`),
+    divided by `calls`, so that start-up and shutdown cancel out."""
+    return (count_instructions(command(calls)) - count_instructions(command(0))) / calls
+
+
+def _command(which: str, database: str, options: list[str]) -> Callable[[int], list[str]]:
+    def command(count: int) -> list[str]:
+        run = [sys.executable, __file__, "--run", which, "--database", database]
+        return [*run, "--calls", str(count), *(f"--set={option}" for option in options)]
+
+    return command
 
 
 def main() -> None:
@@ -160,10 +168,8 @@ def main() -> None:
         database = f"sqlite:///{Path(workdir) / 'catalog.db'}"
         asyncio.run(_fill(database))
         for which in ("ours", "bare"):
-            base = _instructions(which, database, 0, options.set)
-            total = _instructions(which, database, options.calls, options.set)
-            per_call = (total - base) / options.calls
-            print(f"DescribeImageVersion, {which:4}: {per_call:10,.0f} instructions a call")
+            each = per_call(_command(which, database, options.set), options.calls)
+            print(f"DescribeImageVersion, {which:4}: {each:10,.0f} instructions a call")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from instructions import asgi_call, count_instructions, expect_ok
+from instructions import asgi_call, expect_ok, per_call
 
 ACCOUNT = "111111111111"
 SECRET = "bench-secret"
@@ -125,10 +126,12 @@ async def _calls(key: str, database: str, credentials: str, count: int) -> None:
     await app.shutdown()
 
 
-def _instructions(key: str, database: str, credentials: str, count: int) -> int:
-    command = [sys.executable, __file__, "--run", key, "--database", database]
-    command += ["--credentials", credentials, "--calls", str(count)]
-    return count_instructions(command)
+def _command(key: str, database: str, credentials: str) -> Callable[[int], list[str]]:
+    def command(count: int) -> list[str]:
+        run = [sys.executable, __file__, "--run", key, "--database", database]
+        return [*run, "--credentials", credentials, "--calls", str(count)]
+
+    return command
 
 
 def main() -> None:
@@ -150,9 +153,7 @@ def main() -> None:
         asyncio.run(_fill(database, credentials))
         counts = {}
         for label, key in (("root user, no policies", ROOT_KEY), ("10 policies x 10", POLICY_KEY)):
-            base = _instructions(key, database, credentials, 0)
-            total = _instructions(key, database, credentials, options.calls)
-            counts[label] = (total - base) / options.calls
+            counts[label] = per_call(_command(key, database, credentials), options.calls)
             print(f"DescribeImageVersion, {label:22}: {counts[label]:10,.0f} instructions a call")
         ratio = counts["10 policies x 10"] / counts["root user, no policies"]
         print(f"policies cost {ratio - 1:+.1%} a call")

@@ -314,3 +314,26 @@ def test_denials_are_counted_by_action(make_module_app):
         found[("sagemaker_images_access_denials_total", (("action", "sagemaker:DeleteImage"),))]
         == 2
     )
+
+
+def test_tag_keys_of_a_tag_removal_reach_its_conditions(make_module_app):
+    temporary_only = document(
+        allow(["sagemaker:DescribeImage", "sagemaker:ListTags"]),
+        allow(
+            "sagemaker:DeleteTags",
+            Condition={"ForAllValues:StringLike": {"aws:TagKeys": "temp-*"}},
+        ),
+    )
+    tidier = PolicyKey("AKIATIDIER0000000001", "tidier", ["temporary-only"])
+    app = make_module_app([ADMIN, tidier], {"temporary-only": temporary_only})
+    admin, tidy = client(app, ADMIN), client(app, tidier)
+    tags = [{"Key": "temp-a", "Value": "1"}, {"Key": "team", "Value": "a"}]
+    make_image(admin, "tagged", Tags=tags)
+    tidy.delete_tags(ResourceArn=arn("image/tagged"), TagKeys=["temp-a"])
+    refused(
+        lambda: tidy.delete_tags(ResourceArn=arn("image/tagged"), TagKeys=["team"]),
+        denial("tidier", "DeleteTags", arn("image/tagged")),
+    )
+    assert tidy.list_tags(ResourceArn=arn("image/tagged"))["Tags"] == [
+        {"Key": "team", "Value": "a"}
+    ]

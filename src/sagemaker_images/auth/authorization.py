@@ -14,16 +14,21 @@ key whose policies test them.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from sagemaker_images.auth import reference
-from sagemaker_images.auth.policies import Principal, Refusal
+from sagemaker_images.auth.policies import Principal, Refusal, getter
 from sagemaker_images.context import RequestContext
 from sagemaker_images.errors import AccessDenied
+from sagemaker_images.protocol import model
+from sagemaker_images.protocol.asgi import Scope
 from sagemaker_images.resources.arns import arn_text, parse
 from sagemaker_images.resources.kinds import (
     SPACE,
+    TAG_OPERATIONS,
     USER_PROFILE,
     VERSION,
     ResourceKind,
@@ -64,13 +69,15 @@ _SHARING = "sagemaker:spacesharingtype"
 _MOST_TAGS = 50
 
 
-def _walk(value: Any, names: frozenset[str], found: dict[str, list[str]], within: str) -> None:
+Found = dict[tuple[str, str], list[str]]  # (enclosing member, member) → its values
+
+
+def _walk(value: Any, names: frozenset[str], found: Found, within: str) -> None:
     if isinstance(value, dict):
         for member, inner in value.items():
             if member in names:
                 items = inner if isinstance(inner, list) else [inner]
-                found.setdefault(member, []).extend(str(item) for item in items)
-                found.setdefault(f"{within}.{member}", []).extend(str(i) for i in items)
+                found.setdefault((within, member), []).extend(str(item) for item in items)
             if isinstance(inner, (dict, list)):
                 _walk(inner, names, found, member)
     elif isinstance(value, list):
@@ -91,30 +98,37 @@ class Authorizer:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._facts = reference.actions()
+        self._plans = {name: _plan(name, facts) for name, facts in self._facts.items()}
+        self._version_plan = _plan("ListAliases", self._facts["ListAliases"], VERSION)
+        # Contexts of global keys that hold for every call of a principal from one place
+        # (by principal, account, region, transport, peer): made once, read only.
+        self._contexts: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def quick(
-        self,
-        principal: Principal,
-        operation: str,
-        ctx: RequestContext,
-        request: dict[str, Any],
-        peer: str | None,
-        secure: bool,
-    ) -> Refusal | _Later | None:
+    def quick(self, gate: Gate, operation: str, request: dict[str, Any]) -> Refusal | _Later | None:
         """The answer when it needs nothing from the store or the request's deeper
         members (the common case: a read by a key whose statements test only global keys);
         else LATER, and `refusal` must be asked."""
-        facts = self._facts[operation]
-        if facts.reads_request or "aws:requesttag/" in facts.condition_keys:
+        principal, ctx = gate.principal, gate.ctx
+        plan = self._plans[operation]
+        if not plan.quick:
             return LATER
-        resource, kind = self._resource(operation, facts, ctx, request)
+        resource, kind = self._resource(plan, operation, ctx, request)
         if resource is None or (principal.uses_resource_tags and kind is not None):
             return LATER
         wanted = principal.keys[operation]
         if not wanted:
             return principal.refusal(operation, resource, _NO_CONTEXT)
-        context = self._global(principal, ctx, resource, peer, secure, wanted)
-        return principal.refusal(operation, resource, context)
+        peer, secure = gate.peer, gate.secure
+        if not _CHANGING.isdisjoint(wanted):
+            context = self._global(principal, ctx, resource, peer, secure, wanted)
+            return principal.refusal(operation, resource, context)
+        place = (principal, ctx.account, ctx.region, secure, peer)
+        known = self._contexts.get(place)
+        if known is None:
+            if len(self._contexts) >= _MOST_CONTEXTS:
+                self._contexts.clear()
+            known = self._contexts[place] = self._global(principal, ctx, resource, peer, secure, ())
+        return principal.refusal(operation, resource, known)
 
     async def refusal(
         self,
@@ -126,7 +140,7 @@ class Authorizer:
         secure: bool,
     ) -> Refusal | None:
         facts = self._facts[operation]
-        resource, kind = self._resource(operation, facts, ctx, request)
+        resource, kind = self._resource(self._plans[operation], operation, ctx, request)
         if resource is None:
             resource = await self._version_arn(ctx, request)
         keys = facts.condition_keys
@@ -162,33 +176,29 @@ class Authorizer:
         context["sagemaker:taggingaction"] = operation
         return principal.refusal("AddTags", resource, context)
 
-    @staticmethod
     def _resource(
-        operation: str,
-        facts: reference.ActionFacts,
-        ctx: RequestContext,
-        request: dict[str, Any],
+        self, plan: _Plan, operation: str, ctx: RequestContext, request: dict[str, Any]
     ) -> tuple[str | None, ResourceKind[Any] | None]:
         """The ARN the call is authorized on (None: a version to look up), and the kind of
         what it names."""
-        plan = _PLANS.get(operation)
-        if plan is None:
-            plan = _PLANS[operation] = _plan(operation, facts)
-        kind, members, create = plan
+        kind = plan.kind
         if kind is None:
-            if members:  # a tag call: the ARN it names
+            if plan.tagging:  # the ARN it names
                 arn = request["ResourceArn"]
                 parsed = parse(arn)
                 return arn, None if parsed is None else kind_of_arn_type(parsed.resource_type)
             return arn_text(ctx.region, ctx.account, "*"), None
-        if operation == "ListAliases" and "Version" in request:
-            kind, members = VERSION, _members(VERSION)
+        if kind is not VERSION and "Version" in request and operation == "ListAliases":
+            plan = self._version_plan
+            kind = VERSION
         if kind is VERSION and "Version" not in request:
             return None, kind
-        path = [request.get(names[0]) or _member(request, names) for names in members]
-        if create and None in path:
-            # What creating it will name (a domain's id): any of its kind.
-            return kind.arn_prefix(ctx.region, ctx.account) + "*", kind
+        path = plan.firsts(request)
+        if None in path:  # another member holds a segment (an app's space), or none does
+            path = tuple(_member(request, names) for names in plan.members)
+            if plan.create and None in path:
+                # What creating it will name (a domain's id): any of its kind.
+                return kind.arn_prefix(ctx.region, ctx.account) + "*", kind
         return kind.arn(ctx.region, ctx.account, *path), kind
 
     async def _version_arn(self, ctx: RequestContext, request: dict[str, Any]) -> str:
@@ -246,18 +256,17 @@ class Authorizer:
         request: dict[str, Any],
     ) -> None:
         """The SageMaker keys the reference lists for the call, from what it asks for."""
-        found: dict[str, list[str]] = {}
+        found: Found = {}
         _walk(request, _NAMES, found, "")
         for key, members in _GATHERED.items():
             if key in keys:
-                gathered = tuple(dict.fromkeys(v for m in members for v in found.get(m, ())))
+                every = (v for (_, m), values in found.items() if m in members for v in values)
+                gathered = tuple(dict.fromkeys(every))
                 if gathered:
                     context[key] = gathered
-        for key, (within, member) in _SINGLE.items():
-            if key in keys:
-                values = found.get(f"{within}.{member}") if within else _top(request, member)
-                if values:
-                    context[key] = values[0]
+        for key, place in _SINGLE.items():
+            if key in keys and place in found:
+                context[key] = found[place][0]
         if _OWNER in keys or _SHARING in keys:
             await self._space_keys(context, operation, ctx, request)
 
@@ -304,20 +313,39 @@ class Authorizer:
 
 
 _NO_CONTEXT: dict[str, Any] = {}
-# Per operation: the kind whose ARN it is authorized on (None: `*`, or for a tag call the
-# ARN given), the request members of its ARN's segments, whether it creates.
-_Plan = tuple[ResourceKind[Any] | None, tuple[tuple[str, ...], ...], bool]
-_PLANS: dict[str, _Plan] = {}
+# Global keys whose value is not the same for every call of a principal from one place.
+_CHANGING = frozenset({"aws:currenttime", "aws:epochtime", "aws:resourceaccount"})
+_MOST_CONTEXTS = 4096
 
 
-def _plan(operation: str, facts: reference.ActionFacts) -> _Plan:
-    if operation in ("AddTags", "ListTags", "DeleteTags"):
-        return None, (("ResourceArn",),), False
-    if not facts.resources:
-        return None, (), False
-    kind = kind_of_arn_type(facts.resources[0])
-    assert kind is not None, facts.resources
-    return kind, _members(kind), operation.startswith("Create")
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How one operation's resource is found, made once."""
+
+    kind: ResourceKind[Any] | None  # whose ARN it is authorized on (None: `*`, or a tag call's)
+    tagging: bool  # a tag call: authorized on the ARN it names
+    members: tuple[tuple[str, ...], ...]  # for each segment of the ARN, the members holding it
+    # For each segment, the value of the member of its input that usually holds it.
+    firsts: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    create: bool
+    # Decided from the resource and global keys alone: it supplies no condition key from its
+    # request (those need the request's tags or deeper members, some the store).
+    quick: bool
+
+
+def _plan(
+    operation: str, facts: reference.ActionFacts, kind: ResourceKind[Any] | None = None
+) -> _Plan:
+    tagging = operation in TAG_OPERATIONS
+    if kind is None and facts.resources and not tagging:
+        kind = kind_of_arn_type(facts.resources[0])
+        assert kind is not None, facts.resources
+    members = () if kind is None else _members(kind)
+    shape = model.operation(operation).input_shape
+    given = shape.members if shape is not None else {}
+    firsts = getter(tuple(next((n for n in names if n in given), names[0]) for names in members))
+    create = operation.startswith("Create")
+    return _Plan(kind, tagging, members, firsts, create, not facts.condition_keys)
 
 
 class _Later:
@@ -349,37 +377,26 @@ def _member(request: dict[str, Any], names: tuple[str, ...]) -> Any:
     return None
 
 
-def _top(request: dict[str, Any], member: str) -> list[str] | None:
-    value = request.get(member)
-    return None if value is None else [str(value)]
-
-
 class Gate:
     """One call's check, run by the dispatcher once the request is valid; keeps the refusal
     for the access log and the metrics."""
 
-    __slots__ = ("_authorizer", "_ctx", "_peer", "_principal", "_secure", "refusal")
+    __slots__ = ("_authorizer", "ctx", "peer", "principal", "refusal", "secure")
 
     def __init__(
-        self,
-        authorizer: Authorizer,
-        principal: Principal,
-        ctx: RequestContext,
-        peer: str | None,
-        secure: bool,
+        self, authorizer: Authorizer, principal: Principal, ctx: RequestContext, scope: Scope
     ) -> None:
         self._authorizer = authorizer
-        self._principal = principal
-        self._ctx = ctx
-        self._peer = peer
-        self._secure = secure
+        self.principal = principal
+        self.ctx = ctx
+        client = scope.get("client")
+        self.peer: str | None = client[0] if client else None
+        self.secure = scope.get("scheme") == "https"
         self.refusal: Refusal | None = None
 
     def settled(self, operation: str, request: dict[str, Any]) -> bool:
         """True if allowed, False if the store must be asked; raises if refused."""
-        quick = self._authorizer.quick(
-            self._principal, operation, self._ctx, request, self._peer, self._secure
-        )
+        quick = self._authorizer.quick(self, operation, request)
         if quick is None:
             return True
         if quick is LATER:
@@ -390,7 +407,7 @@ class Gate:
 
     async def __call__(self, operation: str, request: dict[str, Any]) -> None:
         refusal = await self._authorizer.refusal(
-            self._principal, operation, self._ctx, request, self._peer, self._secure
+            self.principal, operation, self.ctx, request, self.peer, self.secure
         )
         if refusal is not None:
             self.refusal = refusal

@@ -26,7 +26,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +98,7 @@ def load_credentials(path: str | Path) -> Credentials:
             )
         principal, inline_warnings = _principal(entry, key, policies, where)
         warnings += inline_warnings
-        keys[key.access_key_id] = AccessKey(
-            key.access_key_id,
-            key.account_id,
-            key.secret_access_key,
-            key.session_token,
-            principal,
-        )
+        keys[key.access_key_id] = replace(key, principal=principal)
     return Credentials(keys, tuple(warnings))
 
 
@@ -156,11 +150,7 @@ def _principal(
         raise CredentialsError(f"{where}: principal {arn} is not in account {key.account_id}")
     if not isinstance(attached, list) or not all(isinstance(n, str) for n in attached):
         raise CredentialsError(f"{where}: policies must be a list of policy names")
-    chosen: list[Policy] = []
-    for name in attached:
-        if name not in policies:
-            raise CredentialsError(f"{where}: policy {name} is not defined ([policies.{name}])")
-        chosen.append(policies[name])
+    chosen = [_defined(policies, name, "policy", where) for name in attached]
     warnings: list[str] = []
     if "inline_policy" in entry:
         try:
@@ -172,12 +162,14 @@ def _principal(
     boundary = None
     if "permissions_boundary" in entry:
         name = entry["permissions_boundary"]
-        if name not in policies:
-            raise CredentialsError(
-                f"{where}: permissions_boundary {name} is not defined ([policies.{name}])"
-            )
-        boundary = PolicySet.of([policies[name]])
+        boundary = PolicySet.of([_defined(policies, name, "permissions_boundary", where)])
     return Principal(arn, PolicySet.of(chosen), boundary), warnings
+
+
+def _defined(policies: dict[str, Policy], name: str, what: str, where: str) -> Policy:
+    if name not in policies:
+        raise CredentialsError(f"{where}: {what} {name} is not defined ([policies.{name}])")
+    return policies[name]
 
 
 def _parse_entry(entry: Any, where: str) -> AccessKey:

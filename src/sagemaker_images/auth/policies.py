@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sagemaker_images.auth import reference
 from sagemaker_images.auth.conditions import ConditionError, Test, compile_block
@@ -31,8 +31,27 @@ STATEMENT_FIELDS = frozenset(
 PREFIX = reference.SERVICE_PREFIX + ":"
 _VARIABLE = re.compile(r"\$\{\s*([^},\s]+)")
 _ESCAPES = frozenset({"*", "?", "$"})
+_UNDECIDED = object()
 # Decisions kept per principal before the memory is cleared (a reload starts afresh).
 MOST_DECISIONS = 8192
+
+
+def getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function of a mapping: the values it holds under `names` (None where it has
+    none), as a tuple. Written out for the few names a call looks up: `tuple(map(get,
+    names))` costs four times as much, on every call."""
+    if not names:
+        return lambda _mapping: ()
+    if len(names) == 1:
+        (a,) = names
+        return lambda mapping: (mapping.get(a),)
+    if len(names) == 2:
+        a, b = names
+        return lambda mapping: (mapping.get(a), mapping.get(b))
+    if len(names) == 3:
+        a, b, c = names
+        return lambda mapping: (mapping.get(a), mapping.get(b), mapping.get(c))
+    return lambda mapping: tuple(map(mapping.get, names))
 
 
 class PolicyError(ValueError):
@@ -265,7 +284,7 @@ class Refusal:
         return None if self.statement is None else self.statement.label
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # one per key and load: found by identity
 class Principal:
     """An IAM principal's access: its identity policies and its permissions boundary."""
 
@@ -275,8 +294,12 @@ class Principal:
     uses_resource_tags: bool = field(init=False)
     kind: str = field(init=False)  # aws:PrincipalType
     username: str | None = field(init=False)  # aws:username: an IAM user's name
-    # For each served operation, the context keys its decision can depend on, in order.
+    # For each served operation, the context keys its decision can depend on, in order,
+    # and a getter of their values.
     keys: dict[str, tuple[str, ...]] = field(init=False)
+    _values: dict[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]] = field(
+        init=False, repr=False
+    )
     # Decisions already made: (action, resource, the values of its keys) → the answer.
     _decided: dict[tuple[Any, ...], Refusal | None] = field(init=False, repr=False)
 
@@ -288,6 +311,7 @@ class Principal:
                 found |= self.boundary.keys(action)
             keys[action] = tuple(sorted(found))
         object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "_values", {a: getter(k) for a, k in keys.items()})
         object.__setattr__(self, "_decided", {})
         boundary = self.boundary.uses_resource_tags if self.boundary else False
         object.__setattr__(self, "uses_resource_tags", self.identity.uses_resource_tags or boundary)
@@ -301,10 +325,11 @@ class Principal:
         `resource` in `context`; else why not. Decided once for each resource and values
         of the keys the statements about `action` read, then remembered: a policy's
         answer depends on nothing else."""
-        asked = (action, resource, *map(context.get, self.keys[action]))
+        asked = (action, resource, self._values[action](context))
         decided = self._decided
-        if asked in decided:
-            return decided[asked]
+        found = decided.get(asked, _UNDECIDED)
+        if found is not _UNDECIDED:
+            return cast("Refusal | None", found)
         answer = self._decide(action, resource, context)
         if len(decided) >= MOST_DECISIONS:
             decided.clear()

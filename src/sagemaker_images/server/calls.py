@@ -85,9 +85,7 @@ class Calls:
                 return (*faulted, target, ctx.account, ctx.region, key, None)
         gate = None
         if principal is not None and self._authorizer is not None:
-            client = scope.get("client")
-            secure = scope.get("scheme") == "https"
-            gate = Gate(self._authorizer, principal, ctx, client[0] if client else None, secure)
+            gate = Gate(self._authorizer, principal, ctx, scope)
         if self._immediate:
             _JOBS_ADDED.set(False)
             status, payload = await self._dispatcher.call(target, body, ctx, gate)

@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
 
-from sagemaker_images.auth.authorization import Authorizer
+from sagemaker_images.auth.authorization import Authorizer, Gate
 from sagemaker_images.auth.credentials import AccessKey, KeyRing
 from sagemaker_images.auth.policies import Principal
 from sagemaker_images.catalog.browse import Browse, attachments_of
@@ -335,7 +335,7 @@ class WebCatalog:
 
 class _Look:
     """What a signed-in key's policies let one page ask for (anything, for the account's
-    root user or with signatures off)."""
+    root user or with signatures off): the API's own check of each call."""
 
     def __init__(
         self,
@@ -344,30 +344,23 @@ class _Look:
         ctx: RequestContext,
         scope: Scope,
     ) -> None:
-        self._authorizer = authorizer if principal is not None else None
-        self._principal = principal
-        self._ctx = ctx
-        client = scope.get("client")
-        self._peer = client[0] if client else None
-        self._secure = scope.get("scheme") == "https"
+        self._gate = (
+            None
+            if authorizer is None or principal is None
+            else Gate(authorizer, principal, ctx, scope)
+        )
 
     async def can(self, operation: str, request: dict[str, Any]) -> bool:
-        if self._authorizer is None or self._principal is None:
-            return True
-        refusal = await self._authorizer.refusal(
-            self._principal, operation, self._ctx, request, self._peer, self._secure
-        )
-        return refusal is None
+        try:
+            await self.may(operation, request)
+        except AccessDenied:
+            return False
+        return True
 
     async def may(self, operation: str, request: dict[str, Any]) -> None:
         """Raises AccessDenied, in AWS's words, unless the key may make this call."""
-        if self._authorizer is None or self._principal is None:
-            return
-        refusal = await self._authorizer.refusal(
-            self._principal, operation, self._ctx, request, self._peer, self._secure
-        )
-        if refusal is not None:
-            raise AccessDenied(refusal.message)
+        if self._gate is not None:
+            await self._gate(operation, request)
 
 
 def _listing(query: dict[str, str]) -> Listing:
