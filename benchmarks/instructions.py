@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -68,9 +69,12 @@ async def expect_ok(message: Any) -> None:
 
 
 def count_instructions(command: list[str]) -> int:
-    """The instructions callgrind counts for running `command` (a Python program)."""
+    """The instructions callgrind counts for running `command` (a Python program), with
+    one hash seed for every run: string hashing decides how dictionaries grow, and a
+    random seed moves a run's count by millions."""
     traced = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
-    result = subprocess.run(traced, capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    result = subprocess.run(traced, capture_output=True, text=True, check=True, env=env)
     found = re.search(r"Collected : (\d+)", result.stderr)
     if found is None:
         raise RuntimeError(f"no count from valgrind:\n{result.stderr[-2000:]}")

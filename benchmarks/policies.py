@@ -5,9 +5,9 @@ each, every one of them about the call's action (the worst case: each is evaluat
 Counted under `valgrind --tool=callgrind` as in instructions.py: (run with N calls) - (run
 with none), divided by N, on a fresh SQLite catalog holding one image with one version.
 
-    python benchmarks/policies.py [--calls 1000]
+    python benchmarks/policies.py [--calls 2000]
 
-Needs valgrind (Debian: apt-get install valgrind); takes about two minutes.
+Needs valgrind (Debian: apt-get install valgrind); takes about eight minutes.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _command(key: str, database: str, credentials: str) -> Callable[[int], list[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--credentials", help=argparse.SUPPRESS)
