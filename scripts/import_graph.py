@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("server",),
     ("ui",),
     ("data", "jobs"),
+    ("events",),
     ("doctor",),
     ("catalog",),
     ("auth",),  # its policies read a call's resource (an alias's version, tags) from the store

@@ -102,6 +102,21 @@ def parse_address(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def check_sink_url(text: str) -> str:
+    """An http(s) URL with a host, where events are sent; raises ValueError saying what is
+    wrong. (Whether anything answers there is not asked: a sink may come up later.)"""
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not a URL: {error}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{text!r} is not an http:// or https:// URL with a host")
+    if port == 0:
+        raise ValueError(f"{text!r}: port 0 is not a port")
+    return text
+
+
 def parse_transitions(text: str) -> Pacing:
     if text in {"immediate", "manual"}:
         return Pacing(text)
@@ -130,9 +145,10 @@ class Flag:
     path: bool = False  # a file's path
     switch: bool = False  # an on/off flag
     negatable: bool = False  # a switch that also has its --no- form
+    multiple: bool = False  # may be given again (its variable: values apart by spaces)
     check: Callable[[str], object] | None = None  # parses (and so checks) a value
     shown_default: str | None = None  # the docs' and --help's words for the default
-    section: str = "server"  # the docs' table: "server" or "resolve"
+    section: str = "server"  # the docs' table: "server", "resolve" or "events"
 
 
 def setting(default: Any, flag: Flag | None = None) -> Any:
@@ -430,6 +446,44 @@ class Settings:
             switch=True,
             shown_default="off",
         ),
+    )
+
+    events_webhooks: tuple[str, ...] = setting(
+        (),
+        Flag(
+            "--events-webhook",
+            "POST each image and image version state-change event here, as JSON; may be given"
+            " again for more webhooks (in the variable: URLs separated by spaces)",
+            multiple=True,
+            check=check_sink_url,
+            shown_default="none",
+            section="events",
+        ),
+    )
+    events_webhook_secret: str = setting(
+        "",
+        Flag(
+            "--events-webhook-secret",
+            "sign each webhook POST: `X-SageMaker-Images-Signature: sha256=<hex HMAC-SHA256 of"
+            " the body>`",
+            shown_default="none",
+            section="events",
+        ),
+    )
+    events_eventbridge: str = setting(
+        "",
+        Flag(
+            "--events-eventbridge",
+            "put each event on an EventBridge bus at this endpoint URL (PutEvents, signed with"
+            " the usual AWS credentials)",
+            check=check_sink_url,
+            shown_default="none",
+            section="events",
+        ),
+    )
+    events_bus: str = setting(
+        "default",
+        Flag("--events-bus", "the EventBridge bus of `--events-eventbridge`", section="events"),
     )
 
     def deprecated_app_type_names(self) -> frozenset[str]:

@@ -24,7 +24,11 @@ from sagemaker_images.config import (
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Where each section's flag table lives, between `<!-- flags:<section> -->` and
 # `<!-- /flags:<section> -->`.
-FLAG_TABLES = {"server": DOCS / "operating.md", "resolve": DOCS / "pinning.md"}
+FLAG_TABLES = {
+    "server": DOCS / "operating.md",
+    "resolve": DOCS / "pinning.md",
+    "events": DOCS / "events.md",
+}
 METRICS_ELSEWHERE = ("--metrics-address", "127.0.0.1:9")
 
 

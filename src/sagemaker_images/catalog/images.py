@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sagemaker_images.catalog import pages
@@ -19,7 +20,7 @@ from sagemaker_images.errors import ResourceInUse, ValidationError
 from sagemaker_images.resources.kinds import IMAGE
 from sagemaker_images.resources.records import ImageRecord
 from sagemaker_images.resources.states import ImageStatus, VersionStatus
-from sagemaker_images.store import DuplicateKey
+from sagemaker_images.store import DuplicateKey, image_ref
 
 BUSY = frozenset({ImageStatus.CREATING, ImageStatus.UPDATING, ImageStatus.DELETING})
 IMAGE_WIRE = Wire(IMAGE)
@@ -69,6 +70,7 @@ class Images(Handlers):
             await attach(tx, (IMAGE.arn_type, image_id), tags)
             due = self._runtime.transition_due(now)
             await tx.jobs.add(IMAGE.job("create"), image_id, None, due)
+            await tx.events.image(replace(record, id=image_id), ImageStatus.CREATING, now)
         return {"ImageArn": IMAGE.arn(ctx.region, ctx.account, name)}
 
     async def describe_image(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +99,7 @@ class Images(Handlers):
             )
             due = self._runtime.transition_due(now)
             await tx.jobs.add(IMAGE.job("update"), image.id, None, due)
+            await tx.events.image(image, ImageStatus.UPDATING, now)
         return {"ImageArn": IMAGE.arn(ctx.region, ctx.account, image.name)}
 
     async def delete_image(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -105,9 +108,13 @@ class Images(Handlers):
             image = await require_image(tx, ctx, request["ImageName"], lock=True)
             refuse_if_busy(image)
             await tx.of(IMAGE).update(image.id, status=ImageStatus.DELETING, modified_ms=now)
-            await tx.versions.mark_all(image.id, VersionStatus.DELETING, now)
+            entering = await tx.versions.mark_all(image.id, VersionStatus.DELETING, now)
             due = self._runtime.transition_due(now)
             await tx.jobs.add(IMAGE.job("delete"), image.id, None, due)
+            await tx.events.image(image, ImageStatus.DELETING, now)
+            await tx.events.versions(
+                image_ref(image), [(n, VersionStatus.DELETING, None) for n in entering], now
+            )
         return {}
 
     async def list_images(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

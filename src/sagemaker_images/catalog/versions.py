@@ -24,7 +24,7 @@ from sagemaker_images.errors import ResourceInUse, ResourceNotFound, ServiceErro
 from sagemaker_images.resources.kinds import IMAGE, VERSION
 from sagemaker_images.resources.records import ClientTokenRecord, ImageRecord, VersionRecord
 from sagemaker_images.resources.states import ImageStatus, VersionStatus
-from sagemaker_images.store import Reads
+from sagemaker_images.store import Reads, image_ref
 from sagemaker_images.store.versions import (
     LISTED,
     ListedVersion,
@@ -214,6 +214,9 @@ class Versions(Handlers):
             )
             due = self._runtime.transition_due(now)
             await tx.jobs.add(VERSION.job("delete"), image.id, version.version, due)
+            await tx.events.versions(
+                image_ref(image), [(version.version, VersionStatus.DELETING, None)], now
+            )
         return {}
 
     async def list_image_versions(

@@ -35,6 +35,7 @@ def settings_options(command: str) -> Callable[[F], F]:
                 show_envvar=True,
                 default=None,
                 is_flag=flag.switch or None,
+                multiple=flag.multiple,
                 type=None if flag.switch else _param_type(flag, type(declared.default)),
                 show_default=shown_default(declared, flag).replace("`", ""),
                 help=flag.help.replace("`", ""),

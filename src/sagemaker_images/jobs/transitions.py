@@ -27,11 +27,20 @@ from sagemaker_images.catalog.apps import launch
 from sagemaker_images.doctor.preflight import APP_TYPES, Preflight, Request
 from sagemaker_images.doctor.report import ERROR, ordered
 from sagemaker_images.errors import ServiceError
+from sagemaker_images.events.delivery import Deliveries
 from sagemaker_images.registry.resolver import Resolution, Resolver
-from sagemaker_images.resources.kinds import APP, JOB_KINDS, VERSION, ResourceKind, Step
-from sagemaker_images.resources.records import JobRecord, VersionRecord
+from sagemaker_images.resources.kinds import (
+    APP,
+    IMAGE,
+    JOB_KINDS,
+    VERSION,
+    ResourceKind,
+    Step,
+)
+from sagemaker_images.resources.records import ImageRecord, JobRecord, VersionRecord
 from sagemaker_images.resources.states import AppStatus, VersionStatus
-from sagemaker_images.store import Reads, Writes
+from sagemaker_images.store import Reads, Store, Writes, image_ref
+from sagemaker_images.store.events import DELIVER, GONE, ImageRef
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +67,8 @@ class Transitions:
     app_retention_ms: int = 86_400_000
     # With `--preflight on`: what checks the image version an app launches.
     preflight: Preflight | None = None
+    # The delivery jobs of the server's event sinks (events/delivery.py).
+    deliveries: Deliveries | None = None
 
     async def preload(self, reads: Reads, jobs: Sequence[JobRecord]) -> Loaded:
         """What `prepare` reads for a batch of jobs, read at once: the versions that
@@ -72,6 +83,8 @@ class Transitions:
     async def prepare(self, reads: Reads, job: JobRecord, loaded: Loaded | None = None) -> Any:
         """The slow part of a job, outside any transaction; `loaded`: what `preload` read
         for its batch, or None to read it here."""
+        if job.kind == DELIVER:
+            return await self._deliveries().prepare(reads, job)
         if job.fail_reason is not None:
             return None  # completed by hand, as a failure: nothing to ask anyone
         if job.kind == CREATE_VERSION:
@@ -121,6 +134,9 @@ class Transitions:
         statement."""
         created = []
         for job, outcome in prepared:
+            if job.kind == DELIVER:
+                await self._deliveries().apply(tx, job, outcome, now_ms)
+                continue
             kind = _kind_of(job)
             if job.fail_reason is not None:
                 await self.give_up(tx, job, job.fail_reason, now_ms)
@@ -130,7 +146,7 @@ class Transitions:
                 if isinstance(outcome, Resolution):
                     created.append((job, outcome))
             elif kind is VERSION:
-                await _version_gone(tx, job)
+                await _version_gone(tx, job, now_ms)
             elif job.kind == CREATE_APP:
                 refusal = outcome.reason if isinstance(outcome, Refusal) else None
                 await self._launched(tx, job, now_ms, refusal)
@@ -143,7 +159,11 @@ class Transitions:
             await _versions_ready(tx, created, now_ms)
 
     async def give_up(self, tx: Writes, job: JobRecord, reason: str, now_ms: int) -> None:
-        """Record that a transition failed for good, in its step's failed status."""
+        """Record that a transition failed for good, in its step's failed status (a
+        delivery job never does: it is asked for again later)."""
+        if job.kind == DELIVER:
+            await self._deliveries().failed(tx, job, now_ms)
+            return
         reason = reason[:1024]
         kind = _kind_of(job)
         step = _step(kind, job)
@@ -161,14 +181,31 @@ class Transitions:
                 failure_reason=reason,
                 modified_ms=now_ms,
             )
+            image = await tx.of(IMAGE).by_row(job.subject_id)
+            if version is not None and image is not None:
+                entered = [(job.version, step.failed, reason)]
+                await tx.events.versions(image_ref(image), entered, now_ms)
             return
         rows = tx.of(kind)
-        if await rows.by_row(job.subject_id) is not None:
+        found = await rows.by_row(job.subject_id)
+        if found is not None:
             await rows.update(
                 job.subject_id, status=step.failed, failure_reason=reason, modified_ms=now_ms
             )
             if kind is APP:
                 await self._retire(tx, job.subject_id, now_ms)
+            if kind is IMAGE:
+                await tx.events.image(found, step.failed, now_ms, reason)
+
+    async def sweep(self, store: Store, now_ms: int) -> None:
+        """Jobs for event sinks whose events wait without one (events/delivery.py)."""
+        if self.deliveries is not None:
+            await self.deliveries.sweep(store, now_ms)
+
+    def _deliveries(self) -> Deliveries:
+        if self.deliveries is None:
+            raise ValueError("an event delivery job, but this server has no event sinks")
+        return self.deliveries
 
     async def _launched(
         self, tx: Writes, job: JobRecord, now_ms: int, refusal: str | None = None
@@ -228,6 +265,8 @@ async def _ended(
     rows = tx.of(kind)
     found = await rows.by_row(job.subject_id, lock=True)
     if step.done is None:
+        if found is not None and kind is IMAGE:
+            await _image_gone(tx, found, now_ms)
         await rows.delete(job.subject_id)
         if found is not None:
             log.info("%s %s: deleted", kind.noun, _label(kind, found))
@@ -237,6 +276,17 @@ async def _ended(
     if found is not None and found.status in ending:
         await rows.update(found.id, status=step.done, modified_ms=now_ms)
         log.info("%s %s: %s", kind.noun, _label(kind, found), step.done)
+        if kind is IMAGE:
+            await tx.events.image(found, step.done, now_ms)
+
+
+async def _image_gone(tx: Writes, image: ImageRecord, now_ms: int) -> None:
+    """The events of an image about to be removed, and of the versions removed with it:
+    DELETED, with the tags it had."""
+    versions = [v.version for v in await tx.versions.of_image(image.id)]
+    entered = [(number, GONE, None) for number in versions]
+    await tx.events.versions(image_ref(image), entered, now_ms)
+    await tx.events.image(image, GONE, now_ms)
 
 
 def _label(kind: ResourceKind[Any], found: Any) -> str:
@@ -259,23 +309,33 @@ async def _versions_ready(
     ended = await tx.versions.finish_creating(
         [(*key, r.container_image, r.failure_reason) for key, r in resolved.items()], now_ms
     )
+    entered: dict[ImageRef, list[tuple[int, str, str | None]]] = {}
     for image_id, number, name, account, region in ended:
         resolution = resolved[(image_id, number)]
         if resolution.container_image is not None:
             said = f"CREATED, ContainerImage {resolution.container_image}"
+            status = VersionStatus.CREATED
         else:
             said = f"CREATE_FAILED: {resolution.failure_reason}"
+            status = VersionStatus.CREATE_FAILED
         log.info("image version %s: %s", _version_label(name, number, account, region), said)
+        image = (image_id, account, region, name)
+        entered.setdefault(image, []).append((number, status, resolution.failure_reason))
+    for image, versions in entered.items():
+        await tx.events.versions(image, versions, now_ms)
 
 
-async def _version_gone(tx: Writes, job: JobRecord) -> None:
+async def _version_gone(tx: Writes, job: JobRecord, now_ms: int) -> None:
     assert job.version is not None
-    image = await tx.of(VERSION.job_subject).by_row(job.subject_id)
+    image = await tx.of(IMAGE).by_row(job.subject_id)
+    found = await tx.versions.find(job.subject_id, job.version)
     await tx.versions.delete(job.subject_id, job.version)
     if image is None:
         label = f"{job.subject_id}/{job.version}"
     else:
         label = _version_label(image.name, job.version, image.account, image.region)
+        if found is not None:
+            await tx.events.versions(image_ref(image), [(job.version, GONE, None)], now_ms)
     log.info("image version %s: deleted", label)
 
 

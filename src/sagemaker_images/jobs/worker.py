@@ -156,6 +156,7 @@ class Worker:
                 self._wake.clear()
                 await self._record_failures()
                 await self._claim()
+                await self._transitions.sweep(self._store, self._clock())
                 await self._housekeeping()
                 await self._idle()
                 await asyncio.sleep(0)  # an Event already set does not yield

@@ -39,6 +39,8 @@ from sagemaker_images.catalog.service import explain, handlers
 from sagemaker_images.config import Settings, redacted
 from sagemaker_images.doctor.preflight import Preflight
 from sagemaker_images.errors import ServiceError, UnknownOperation
+from sagemaker_images.events.configured import open_sinks
+from sagemaker_images.events.delivery import Deliveries
 from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
@@ -100,6 +102,7 @@ class Application:
         self.worker: Worker | None = None
         self.resolver: Resolver | None = None
         self.preflight: Preflight | None = None
+        self.deliveries: Deliveries | None = None
         self.keys: KeyRing | None = None
         self.faults = Faults()
         self.metrics = Metrics(__version__, _backend(settings))
@@ -126,12 +129,14 @@ class Application:
         store = await open_store(self.settings, serving=True)
         runtime = Runtime(store, self.settings, self.clock, self.settings.pacing())
         dispatcher = Dispatcher(handlers(runtime), explain=explain)
+        self.deliveries = await open_sinks(self.settings, store)
         self.worker = Worker(
             store,
             Transitions(
                 resolver=self.resolver,
                 app_retention_ms=round(self.settings.app_retention_seconds * 1000),
                 preflight=self.preflight if self.settings.preflight == "on" else None,
+                deliveries=self.deliveries,
             ),
             self.clock,
             lease_seconds=self.settings.job_lease_seconds,
@@ -203,6 +208,8 @@ class Application:
             await self._metrics_server.stop()
         if self.worker is not None:
             await self.worker.stop()
+        if self.deliveries is not None:
+            await self.deliveries.close()
         if self.store is not None:
             await self.store.close()
         if self.resolver is not None:

@@ -8,6 +8,8 @@ signatures are verified, only to signed requests.
     POST   /_sagemaker-images/complete  {"arn"?: "...", "fail"?: "FailureReason"}
     POST   /_sagemaker-images/doctor    {"ImageName", "Version"?|"Alias"?, "AppImageConfigName"?,
                                          "AppType"?, "Account"?, "Region"?}
+    GET    /_sagemaker-images/events
+    DELETE /_sagemaker-images/events
     GET    /_sagemaker-images/faults
     POST   /_sagemaker-images/faults    {"operation", "error", "message", "probability",
                                          "count", "latency_ms", "account"}
@@ -24,6 +26,10 @@ to its time.) An app completed as a success is launched as any other: it may sti
 Failed, for the reason its launch gives. A request that cannot
 be carried out answers 400 with what is wrong, and changes nothing.
 
+`events` answers the image and image version state-change events written since the last
+reset (or `DELETE events`), oldest first, each in EventBridge's envelope, as a sink would
+receive them; `DELETE events` forgets them.
+
 `doctor` answers the preflight report of an image version (docs/preflight.md), read from
 its registry; 404 `{"message"}` when the image, version, alias or AppImageConfig is not
 in the catalog (the account and region default to the server's).
@@ -37,6 +43,8 @@ from typing import Any
 from sagemaker_images.config import Settings
 from sagemaker_images.doctor.preflight import Preflight, Request
 from sagemaker_images.errors import ResourceNotFound, ServiceError
+from sagemaker_images.events.configured import kept_sink
+from sagemaker_images.events.envelope import envelope
 from sagemaker_images.jobs.worker import Worker
 from sagemaker_images.resources.arns import parse
 from sagemaker_images.resources.kinds import (
@@ -51,6 +59,8 @@ from sagemaker_images.store import PendingJob, Reads, Store
 
 PREFIX = "/_sagemaker-images/"
 MAX_REASON = 1024
+# The most kept events `GET events` answers with (the oldest).
+MOST_KEPT = 100_000
 
 
 class BadRequest(ValueError):
@@ -96,6 +106,8 @@ class ControlApi:
             ("GET", "faults"): self._list_faults,
             ("POST", "faults"): self._add_fault,
             ("DELETE", "faults"): self._clear_faults,
+            ("GET", "events"): self._events,
+            ("DELETE", "events"): self._forget_events,
         }
 
     async def handle(self, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:
@@ -182,6 +194,19 @@ class ControlApi:
         except ServiceError as error:
             raise BadRequest(error.message) from None
         return report.as_json()
+
+    async def _events(self, _: dict[str, Any]) -> dict[str, Any]:
+        kept = kept_sink(self._store)
+        assert kept is not None  # kept whenever the control API is served
+        events = await self._store.reader.events.pending(kept, MOST_KEPT)
+        return {"events": [envelope(stored) for stored in events]}
+
+    async def _forget_events(self, _: dict[str, Any]) -> dict[str, Any]:
+        kept = kept_sink(self._store)
+        assert kept is not None
+        async with self._store.transaction() as tx:
+            forgotten = await tx.events.forget(kept)
+        return {"forgotten": forgotten}
 
     async def _list_faults(self, _: dict[str, Any]) -> dict[str, Any]:
         return {"faults": [fault.as_dict() for fault in self._faults.rules]}

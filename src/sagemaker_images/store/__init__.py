@@ -8,6 +8,7 @@ from sagemaker_images.store.errors import (
     StoreUnavailable,
     UnstorableValue,
 )
+from sagemaker_images.store.events import image_ref
 from sagemaker_images.store.jobs import PendingJob
 from sagemaker_images.store.open import open_store
 from sagemaker_images.store.sql import PageRequest, TimeFilters
@@ -25,5 +26,6 @@ __all__ = [
     "TimeFilters",
     "UnstorableValue",
     "Writes",
+    "image_ref",
     "open_store",
 ]

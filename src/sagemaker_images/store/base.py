@@ -23,6 +23,7 @@ from sagemaker_images.store.aliases import AliasReads, AliasWrites
 from sagemaker_images.store.browse import BrowseReads
 from sagemaker_images.store.drift import DriftReads, DriftWrites
 from sagemaker_images.store.errors import DuplicateKey
+from sagemaker_images.store.events import EventReads, EventSinks, EventWrites
 from sagemaker_images.store.jobs import JobReads, JobWrites
 from sagemaker_images.store.rows import Rows, RowWrites
 from sagemaker_images.store.sql import Queries, Statements
@@ -60,6 +61,7 @@ class Reads:
         self.jobs = JobReads(q)
         self.browse = BrowseReads(q)
         self.drift = DriftReads(q)
+        self.events = EventReads(q)
 
     def of(self, kind: ResourceKind[R]) -> Rows[R]:
         """The rows of a kind that has rows of its own."""
@@ -90,8 +92,9 @@ class Writes(Reads):
     tags: TagWrites
     jobs: JobWrites
     drift: DriftWrites
+    events: EventWrites
 
-    def __init__(self, s: Statements) -> None:
+    def __init__(self, s: Statements, sinks: EventSinks | None = None) -> None:
         # Not super().__init__(): each resource's writes include its reads.
         self._s = s
         self._rows = {k: RowWrites(s, k) for k in TABLED}
@@ -101,6 +104,7 @@ class Writes(Reads):
         self.jobs = JobWrites(s)
         self.browse = BrowseReads(s)
         self.drift = DriftWrites(s)
+        self.events = EventWrites(s, sinks or EventSinks(), self.jobs.noted)
 
     def of(self, kind: ResourceKind[R]) -> RowWrites[R]:
         rows: RowWrites[R] = self._rows[kind]  # type: ignore[assignment]
@@ -125,6 +129,12 @@ class Writes(Reads):
             replace(new.token, image_id=image_id, version=number)
         )
         await self.jobs.add(new.job[0], image_id, number, new.job[1])
+        account, region, _ = new.image
+        await self.events.versions(
+            (image_id, account, region, name),
+            [(number, new.version.status, None)],
+            new.version.created_ms,
+        )
         return name, number
 
     async def reset(self, account: str | None = None) -> None:
@@ -132,6 +142,7 @@ class Writes(Reads):
         dependent rows (versions, aliases, client tokens), tags and pending jobs."""
         s = self._s
         tables = [t for kind in reversed(TABLED) for t in (*kind.dependents, kind.table)]
+        await self.events.clear(account)
         if account is None:
             for table in ("jobs", "tags", *tables):
                 await s.run(f"DELETE FROM {table}")
@@ -191,6 +202,8 @@ class Store(ABC):
 
     def __init__(self) -> None:
         self._job_listeners: list[JobListener] = []
+        # Where this server's events go (set once its sinks are registered).
+        self.sinks = EventSinks()
 
     @property
     @abstractmethod

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from sagemaker_images.resources.records import JobRecord
+from sagemaker_images.store.events import DELIVER
 from sagemaker_images.store.sql import Batch, Queries, Statements, Where
 from sagemaker_images.store.tables import Table
 
@@ -49,8 +50,11 @@ class JobReads:
         return (None if due is None else int(due)), (None if held is None else int(held))
 
     async def any_due(self, now_ms: int) -> bool:
-        """Whether some job is due by `now_ms`, running or not."""
-        row = await self._q.one("SELECT 1 FROM jobs WHERE due_ms <= ? LIMIT 1", (now_ms,))
+        """Whether some transition is due by `now_ms`, running or not (an event's
+        delivery is no transition: no call waits for it)."""
+        row = await self._q.one(
+            "SELECT 1 FROM jobs WHERE due_ms <= ? AND kind <> ? LIMIT 1", (now_ms, DELIVER)
+        )
         return row is not None
 
     async def counts(self, now_ms: int) -> list[tuple[str, str, int]]:

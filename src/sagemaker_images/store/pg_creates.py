@@ -27,7 +27,17 @@ from typing import Any
 
 import orjson
 
+from sagemaker_images.resources.states import VersionStatus
 from sagemaker_images.store.errors import DuplicateKey, UnstorableValue
+from sagemaker_images.store.events import (
+    COLUMNS as EVENT_COLUMNS,
+)
+from sagemaker_images.store.events import (
+    DELIVER,
+    IMAGE_EVENT,
+    VERSION_EVENT,
+    EventSinks,
+)
 from sagemaker_images.store.pg_presence import JOB_CHANNEL
 from sagemaker_images.store.sql import Batch
 from sagemaker_images.store.versions import ALLOCATE, VERSIONS, NewVersion
@@ -77,13 +87,41 @@ def _notify(announce: bool, source: str) -> tuple[str, str]:
     )
 
 
-def _single_sql(announce: bool) -> str:
+def _events(source: str, columns: tuple[str, str, str, str, str, str]) -> str:
+    """The CTEs that write each new version's CREATING event, from the rows of `source`
+    (their image's id, account, region and name, the number and the time, as `columns`
+    name them), for every sink, and ask for each delivered sink's job. Parameters: the
+    sinks' numbers, the delivered ones' and the jobs' due time."""
+    image_id, account, region, name, number, created = columns
+    tags = (
+        "COALESCE((SELECT json_object_agg(tag_key, tag_value ORDER BY tag_key) FROM tags"
+        f" WHERE resource_type = '{IMAGE_EVENT}' AND resource_id = {image_id}), '{{}}')::text"
+    )
+    return (
+        f", e AS (INSERT INTO events ({EVENT_COLUMNS}) SELECT gen_random_uuid()::text,"
+        f" {account}, {region}, '{VERSION_EVENT}', {name}, {number}, '{VersionStatus.CREATING}',"
+        f" NULL, {tags}, {created} FROM {source} RETURNING id),"
+        " ed AS (INSERT INTO event_deliveries (sink_id, event_id)"
+        " SELECT s, e.id FROM e, unnest(?::bigint[]) AS s),"
+        " ej AS (INSERT INTO jobs (kind, subject_id, version, due_ms, attempts)"
+        f" SELECT '{DELIVER}', s, NULL, ?, 0 FROM unnest(?::bigint[]) AS s"
+        " WHERE EXISTS (SELECT 1 FROM e) ON CONFLICT DO NOTHING)"
+    )
+
+
+def _single_sql(announce: bool, events: bool = False) -> str:
     """One call's writes. Parameters: the image key, status, limit and client token (the
     counter's), the version's own columns, the aliases, the client token with its digest
-    and time, the job's kind and due time."""
+    and time, the job's kind and due time; with `events`, the account, region and time of
+    the version's event and `_events`' parameters."""
     counted = {"image_id": "n.id", "version": "n.last_version"}
     values = [counted.get(c.name, "?") for c in _INSERTED]
     notify, count = _notify(announce, "n")
+    if events:
+        notify = (
+            _events("n", ("n.id", "?::text", "?::text", "n.name", "n.last_version", "?::bigint"))
+            + notify
+        )
     return (
         f"WITH n AS ({ALLOCATE}),"
         f" v AS (INSERT INTO image_versions ({', '.join(c.name for c in _INSERTED)})"
@@ -117,8 +155,9 @@ _GROUP_FIELDS = [
 _GROUP_NAMES = [field.split()[0] for field in _GROUP_FIELDS]
 
 
-def _group_sql(announce: bool) -> str:
-    """A group's writes. Parameters: the rows (JSON), the status and the limit.
+def _group_sql(announce: bool, events: bool = False) -> str:
+    """A group's writes. Parameters: the rows (JSON), the status and the limit; with
+    `events`, `_events`' parameters.
 
     Each image named in the group is locked and advanced once, by its number of calls,
     only while it may take them all and holds no version made with any of their client
@@ -128,6 +167,9 @@ def _group_sql(announce: bool) -> str:
     joined = " AND ".join(f"r.{k} = n.{k}" for k in key)
     own = ", ".join(c.name for c in _OWN)
     notify, count = _notify(announce, "m")
+    if events:
+        columns = ("m.image_id", "m.account", "m.region", "m.name", "m.number", "m.created_ms")
+        notify = _events("m", columns) + notify
     return (
         "WITH r AS (SELECT * FROM json_to_recordset(?::json)"
         f" AS r({', '.join(_GROUP_FIELDS)})),"
@@ -163,6 +205,13 @@ def _group_sql(announce: bool) -> str:
 
 SINGLE = Announcing(_single_sql(False), _single_sql(True))
 GROUP = Announcing(Batch(_group_sql(False)), Batch(_group_sql(True)))
+# The same, writing each version's CREATING event too.
+SINGLE_EVENTS = Announcing(_single_sql(False, True), _single_sql(True, True))
+GROUP_EVENTS = Announcing(Batch(_group_sql(False, True)), Batch(_group_sql(True, True)))
+
+
+def _event_params(due_ms: int, sinks: EventSinks) -> list[Any]:
+    return [list(sinks.recorded), due_ms, list(sinks.delivered)]
 
 
 def single_params(new: NewVersion) -> list[Any]:
@@ -211,10 +260,12 @@ Waiting = tuple[NewVersion, "asyncio.Future[Outcome]"]
 class VersionCreates:
     """This server's creates, written one group at a time (see the module's docstring)."""
 
-    def __init__(self, write: Write, *, always: bool = False) -> None:
-        """`always`: write even a lone create with the group's statement (for tests: every
-        create takes that path)."""
+    def __init__(self, write: Write, sinks: EventSinks, *, always: bool = False) -> None:
+        """`sinks`: where the new versions' events go (none: no events written). `always`:
+        write even a lone create with the group's statement (for tests: every create takes
+        that path)."""
         self._write = write
+        self._sinks = sinks
         self._always = always
         self._waiting: list[Waiting] = []
         self._writer: asyncio.Task[None] | None = None
@@ -229,7 +280,13 @@ class VersionCreates:
         return await future
 
     async def alone(self, new: NewVersion) -> Outcome:
-        rows = await self._write(SINGLE, single_params(new), new.job[1])
+        params, statement, due = single_params(new), SINGLE, new.job[1]
+        if self._sinks.on:
+            account, region, _ = new.image
+            created = new.version.created_ms
+            params += [account, region, created, *_event_params(created, self._sinks)]
+            statement, due = SINGLE_EVENTS, min(due, created)
+        rows = await self._write(statement, params, due)
         return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
     async def _write_groups(self) -> None:
@@ -256,8 +313,14 @@ class VersionCreates:
         by itself."""
         if len(group) > 1 or self._always:
             news = [new for new, _ in group]
+            due = min(n.job[1] for n in news)
+            params, statement = group_params(news), GROUP
+            if self._sinks.on:
+                created = min(n.version.created_ms for n in news)
+                params += _event_params(created, self._sinks)
+                statement, due = GROUP_EVENTS, min(due, created)
             try:
-                rows = await self._write(GROUP, group_params(news), min(n.job[1] for n in news))
+                rows = await self._write(statement, params, due)
             except (DuplicateKey, UnstorableValue):
                 pass  # whose alias, token or value it was, each call's own statement says
             except BaseException as error:  # the database is out of reach, or shutting down

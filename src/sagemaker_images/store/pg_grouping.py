@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sagemaker_images.store.events import EventSinks
 from sagemaker_images.store.pg_creates import Outcome, VersionCreates, Write
 from sagemaker_images.store.pg_reads import Fetch, GroupedReads, Rows
 from sagemaker_images.store.versions import NewVersion
@@ -24,11 +25,12 @@ class Grouping:
         fetch: Fetch,
         connection_free: Any,
         write: Write,
+        sinks: EventSinks,
         *,
         always: bool = False,
     ) -> None:
         self._reads = GroupedReads(fetch, connection_free, always=always)
-        self._creates = VersionCreates(write, always=always)
+        self._creates = VersionCreates(write, sinks, always=always)
 
     async def read(self, sql: str, params: Sequence[Any]) -> Rows:
         """The rows of one read: with other lookups of its statement when it would wait for

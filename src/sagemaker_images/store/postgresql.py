@@ -184,6 +184,7 @@ class PostgresStore(Store):
             self._pooled.fetch,
             self.connections.free,
             self._write_announcing,
+            self.sinks,
             always=group_always,
         )
         self._pooled.grouping = self.grouping
@@ -244,7 +245,7 @@ class PostgresStore(Store):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Writes]:
         connection, _ = await self.connections.live(lambda: ("BEGIN", ()))
-        writes = Writes(_Statements(connection))
+        writes = Writes(_Statements(connection), self.sinks)
         try:
             try:
                 yield writes
@@ -281,7 +282,9 @@ class PostgresStore(Store):
             await self._write_alone(FORGET_TOKEN, (new.token.token, renew_before_ms, *new.image))
             created = await self.grouping.create_alone(new)
         if created is not None:
-            self._job_added(new.job[1])  # here, in the call's own context
+            # Here, in the call's own context; its event's delivery is due at once.
+            due = new.job[1]
+            self._job_added(min(due, new.version.created_ms) if self.sinks.on else due)
         return created
 
     async def _write_announcing(

@@ -209,7 +209,7 @@ class SqliteStore(Store):
         self._writer, self._reader_connection, self._checkpointer = connections
         self._statements = _Statements(self._writer)
         # One writer, one transaction at a time: its Writes are made once, not per call.
-        self._writes = Writes(self._statements)
+        self._writes = Writes(self._statements, self.sinks)
         self._rows = _KeptRows(self._reader_connection) if serving else None
         self._reader = Reads(self._rows or _Statements(self._reader_connection))
         self._write_lock = asyncio.Lock()

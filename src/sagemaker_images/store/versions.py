@@ -301,11 +301,16 @@ class VersionWrites(VersionReads):
         )
         return [(int(i), int(v), str(n), str(a), str(r)) for i, v, n, a, r in rows]
 
-    async def mark_all(self, image_id: int, status: str, modified_ms: int) -> None:
-        await self._s.run(
-            "UPDATE image_versions SET status = ?, modified_ms = ? WHERE image_id = ?",
-            (status, modified_ms, image_id),
+    async def mark_all(self, image_id: int, status: str, modified_ms: int) -> list[int]:
+        """Every version of the image in `status`: the numbers of those that were not."""
+        rows = await self._s.all(
+            Batch(
+                "UPDATE image_versions SET status = ?, modified_ms = ?"
+                " WHERE image_id = ? AND status <> ? RETURNING version"
+            ),
+            (status, modified_ms, image_id, status),
         )
+        return sorted(int(row[0]) for row in rows)
 
     async def delete(self, image_id: int, version: int) -> None:
         """Remove a version and its aliases; its number stays used (last_version is kept)."""

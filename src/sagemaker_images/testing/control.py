@@ -91,6 +91,20 @@ class ControlClient:
         report: dict[str, Any] = self._call("POST", "doctor", body)
         return report
 
+    def events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
+        """The image and image version state-change events written since the last reset
+        (or `forget_events`), oldest first, as EventBridge delivers them (those of one
+        `detail-type`, if named)."""
+        found: list[dict[str, Any]] = self._call("GET", "events")["events"]
+        if detail_type is not None:
+            found = [event for event in found if event["detail-type"] == detail_type]
+        return found
+
+    def forget_events(self) -> int:
+        """Forget the events written so far; how many there were."""
+        forgotten: int = self._call("DELETE", "events")["forgotten"]
+        return forgotten
+
     def faults(self, *rules: dict[str, Any], **rule: Any) -> list[dict[str, Any]]:
         """Add fault rules (dictionaries, or one given as keywords); return every rule."""
         for spec in (*rules, *([rule] if rule else [])):
@@ -180,6 +194,14 @@ class Controlled:
     def doctor(self, image_name: str, **options: Any) -> dict[str, Any]:
         """The preflight report of an image version; see `ControlClient.doctor`."""
         return self.control.doctor(image_name, **options)
+
+    def events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
+        """The state-change events written since the last reset; see
+        `ControlClient.events`."""
+        return self.control.events(detail_type)
+
+    def forget_events(self) -> int:
+        return self.control.forget_events()
 
     def faults(self, *rules: dict[str, Any], **rule: Any) -> list[dict[str, Any]]:
         """Add fault rules; return every rule in force."""

@@ -10,6 +10,9 @@ of code that calls SageMaker's image catalog.
 - `sagemaker_images` (function): a server with an empty catalog, and the environment set
   so that an unmodified `boto3.client("sagemaker")` calls it; put back afterwards.
 - `sagemaker_client`: a boto3 SageMaker client of it.
+- `sagemaker_events`: the state-change events the test caused so far, oldest first, as
+  EventBridge delivers them: `sagemaker_events()`, or `sagemaker_events("SageMaker Image
+  Version State Change")` for one detail-type.
 
 Settings come from the ini file (`[tool.pytest.ini_options]`, `pytest.ini`), and for one
 test from its marker, which wins:
@@ -239,6 +242,14 @@ def sagemaker_client(
     """A boto3 SageMaker client of the test's server, in the test's region."""
     wanted = _for_test(_sagemaker_images_servers.base, request.node)
     return sagemaker_images.client(region_name=wanted.region or DEFAULT_REGION)
+
+
+@pytest.fixture
+def sagemaker_events(sagemaker_images: Any) -> Any:
+    """A function answering the image and image version state-change events this test
+    caused so far, oldest first, in EventBridge's envelope (those of one detail-type, if
+    named): what a rule on the events would have seen."""
+    return sagemaker_images.events
 
 
 class _RetryWaits:

@@ -1,0 +1,64 @@
+"""The webhook sink: each event POSTed as JSON (EventBridge's envelope), signed with
+HMAC-SHA256 when a secret is set; any 2xx answer is a delivery, anything else a refusal."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+import httpx
+import orjson
+
+from sagemaker_images.events.envelope import envelope
+from sagemaker_images.events.sinks import Sent, Sink, shown_url
+from sagemaker_images.store.events import StoredEvent
+
+SIGNATURE_HEADER = "X-SageMaker-Images-Signature"
+EVENT_ID_HEADER = "X-SageMaker-Images-Event-Id"
+# Events of one wave POSTed at once (each to a different resource).
+CONCURRENT_POSTS = 16
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def signature(secret: str, body: bytes) -> str:
+    """`sha256=` and the hex HMAC-SHA256 of the body under the secret (GitHub's form)."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookSink(Sink):
+    def __init__(self, url: str, secret: str = "") -> None:
+        self.url = url
+        self.name = f"webhook {url}"
+        self.label = f"webhook {shown_url(url)}"
+        self._secret = secret
+        self._client = httpx.AsyncClient(timeout=TIMEOUT)
+        self._posts = asyncio.Semaphore(CONCURRENT_POSTS)
+
+    async def send(self, wave: Sequence[StoredEvent]) -> Sent:
+        failures = await asyncio.gather(*(self._post(stored) for stored in wave))
+        sent = Sent()
+        for stored, failure in zip(wave, failures, strict=True):
+            if failure is None:
+                sent.delivered.append(stored.id)
+            elif sent.failure is None:
+                sent.failure = failure
+        return sent
+
+    async def _post(self, stored: StoredEvent) -> str | None:
+        body = orjson.dumps(envelope(stored))
+        headers = {"Content-Type": "application/json", EVENT_ID_HEADER: stored.uuid}
+        if self._secret:
+            headers[SIGNATURE_HEADER] = signature(self._secret, body)
+        async with self._posts:
+            try:
+                answer = await self._client.post(self.url, content=body, headers=headers)
+            except httpx.HTTPError as error:
+                return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        if 200 <= answer.status_code < 300:
+            return None
+        return f"HTTP {answer.status_code}"
+
+    async def close(self) -> None:
+        await self._client.aclose()
