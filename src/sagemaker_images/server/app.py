@@ -39,8 +39,9 @@ from sagemaker_images.catalog.service import explain, handlers
 from sagemaker_images.config import Settings, redacted
 from sagemaker_images.doctor.preflight import Preflight
 from sagemaker_images.errors import ServiceError, UnknownOperation
-from sagemaker_images.events.configured import open_sinks
+from sagemaker_images.events.configured import kept_sink, open_sinks
 from sagemaker_images.events.delivery import Deliveries
+from sagemaker_images.events.sinks import KEPT
 from sagemaker_images.jobs.retry import RetryPolicy
 from sagemaker_images.jobs.transitions import Transitions
 from sagemaker_images.jobs.worker import Worker
@@ -67,7 +68,7 @@ from sagemaker_images.server.control import PREFIX as CONTROL_PREFIX
 from sagemaker_images.server.control import ControlApi
 from sagemaker_images.server.faults import Faults
 from sagemaker_images.server.metrics import CONTENT_TYPE as METRICS_TYPE
-from sagemaker_images.server.metrics import Metrics, describe_pool
+from sagemaker_images.server.metrics import Metrics, SinkView, describe_pool
 from sagemaker_images.server.metrics_server import MetricsServer
 from sagemaker_images.store import Store, StoreError, open_store
 from sagemaker_images.ui.web import PREFIX as UI_PREFIX
@@ -404,10 +405,40 @@ class Application:
                 self.metrics.apps = await asyncio.wait_for(
                     reads.of(APP).tally("status"), READY_SECONDS
                 )
+                self.metrics.sinks = await asyncio.wait_for(self._sink_views(), READY_SECONDS)
             except Exception:
-                log.warning("metrics: the jobs or the apps could not be read", exc_info=True)
+                log.warning(
+                    "metrics: the jobs, the apps or the events could not be read", exc_info=True
+                )
             self.metrics.pool = describe_pool(self.store.pool_stats())
         return self.metrics.exposition()
+
+    async def _sink_views(self) -> list[SinkView]:
+        """The event sinks of this server, with their backlogs as the database has them."""
+        store, deliveries = self.store, self.deliveries
+        if store is None or deliveries is None:
+            return []
+        backlogs = {b.sink_id: b for b in await store.reader.events.backlogs()}
+        labels = {sink_id: sink.label for sink_id, sink in deliveries.sinks.items()}
+        kept = kept_sink(store)
+        if kept is not None:
+            labels[kept] = KEPT
+        now = self.clock()
+        views = []
+        for sink_id, label in labels.items():
+            stats = deliveries.stats.get(sink_id)
+            backlog = backlogs.get(sink_id)
+            views.append(
+                SinkView(
+                    label,
+                    store.sinks.written,
+                    0 if stats is None else stats.delivered,
+                    0 if stats is None else stats.retried,
+                    0 if backlog is None else backlog.count,
+                    0.0 if backlog is None else max(0.0, (now - backlog.oldest_ms) / 1000),
+                )
+            )
+        return views
 
 
 def worker_settings(settings: Settings) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -71,6 +72,7 @@ class Metrics:
         self.jobs: list[tuple[str, str, int]] = []
         self.apps: dict[str, int] = {}  # apps by status, in every account and region
         self.pool: dict[str, int] = {}
+        self.sinks: list[SinkView] = []  # the event sinks, read when scraped
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
 
@@ -195,6 +197,7 @@ class Metrics:
                 "Reads answered by those statements.",
                 value=self.pool.get("grouped_reads", 0),
             )
+        yield from _events(self.sinks)
         info = GaugeMetricFamily(
             "sagemaker_images_build_info",
             "The version of sagemaker-images and the database backend it serves from.",
@@ -202,6 +205,42 @@ class Metrics:
         )
         info.add_metric([self.version, self.backend], 1)
         yield info
+
+
+@dataclass(frozen=True, slots=True)
+class SinkView:
+    """An event sink as the metrics show it: by its label (no credentials in it)."""
+
+    label: str
+    written: int  # events this server wrote for it
+    delivered: int  # of them, events this server sent it
+    retried: int  # sends it refused, each retried later
+    undelivered: int  # events in the database waiting for it (any server's)
+    oldest_age: float  # seconds since the oldest of them was written (0: none)
+
+
+def _events(sinks: Sequence[SinkView]) -> Iterator[Metric]:
+    families = (
+        ("written", CounterMetricFamily, "State-change events written for a sink, by this server."),
+        ("delivered", CounterMetricFamily, "Events a sink took, sent by this server."),
+        ("retried", CounterMetricFamily, "Sends of events a sink refused, to be retried."),
+        ("undelivered", GaugeMetricFamily, "Events in the database waiting for a sink."),
+        (
+            "oldest_age",
+            GaugeMetricFamily,
+            "Seconds since the oldest event waiting for a sink was written (0: none waits).",
+        ),
+    )
+    for field, family, documentation in families:
+        name = (
+            "sagemaker_images_events_oldest_undelivered_age_seconds"
+            if field == "oldest_age"
+            else f"sagemaker_images_events_{field}"
+        )
+        metric = family(name, documentation, labels=["sink"])
+        for sink in sinks:
+            metric.add_metric([sink.label], getattr(sink, field))
+        yield metric
 
 
 def _histograms(

@@ -69,6 +69,8 @@ class EventSinks:
     def __init__(self) -> None:
         self.recorded: tuple[int, ...] = ()
         self.delivered: tuple[int, ...] = ()
+        # Events this server wrote (for each of the sinks), counted as they are written.
+        self.written = 0
 
     def set(self, recorded: Sequence[int], delivered: Sequence[int]) -> None:
         self.recorded, self.delivered = tuple(recorded), tuple(delivered)
@@ -171,6 +173,7 @@ class EventWrites(EventReads):
             f"INSERT INTO events ({COLUMNS}) VALUES {marks} RETURNING id", params
         )
         ids = [int(row[0]) for row in rows]
+        sinks.written += len(ids)
         pairs = [(sink, event) for event in ids for sink in sinks.recorded]
         await self._s.run(
             "INSERT INTO event_deliveries (sink_id, event_id) VALUES "

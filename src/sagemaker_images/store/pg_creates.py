@@ -287,6 +287,8 @@ class VersionCreates:
             params += [account, region, created, *_event_params(created, self._sinks)]
             statement, due = SINGLE_EVENTS, min(due, created)
         rows = await self._write(statement, params, due)
+        if statement is SINGLE_EVENTS:
+            self._sinks.written += len(rows)
         return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
     async def _write_groups(self) -> None:
@@ -327,6 +329,8 @@ class VersionCreates:
                 fail((future for _, future in group), error)
                 raise
             else:
+                if statement is GROUP_EVENTS:
+                    self._sinks.written += len(rows)
                 written = {int(row[0]): (str(row[1]), int(row[2])) for row in rows}
                 for n, (_, future) in enumerate(group):
                     if n in written:
