@@ -142,6 +142,16 @@ def test_every_flag_section_has_a_table():
         ),
         (["serve", "--job-concurrency", "0"], "0 is not in the range x>=1"),
         (["serve", "--no-such-flag"], "No such option '--no-such-flag'"),
+        (
+            ["serve", "--events-webhook", "localhost:9000/hook"],
+            "'localhost:9000/hook' is not an http:// or https:// URL with a host",
+        ),
+        (
+            ["serve", "--events-webhook", "http://ok/", "--events-webhook", "http://[::1"],
+            "'http://[::1' is not a URL",
+        ),
+        (["serve", "--events-eventbridge", "http://h:99999"], "'http://h:99999' is not a URL"),
+        (["serve", "--events-eventbridge", "ftp://h/"], "is not an http:// or https:// URL"),
     ],
 )
 def test_command_line_mistakes_answer_one_line_and_exit_2(args, complaint):
@@ -152,6 +162,16 @@ def test_command_line_mistakes_answer_one_line_and_exit_2(args, complaint):
     assert line.startswith("Error: ")
     assert complaint in line
     assert line.endswith(f"(see 'main {args[0]} --help')")
+
+
+def test_webhooks_are_repeated_or_apart_by_spaces_in_the_environment():
+    assert parsed("--events-webhook", "http://a/1", "--events-webhook", "https://b/2") == Settings(
+        events_webhooks=("http://a/1", "https://b/2")
+    )
+    from_environment = parsed(env={"SAGEMAKER_IMAGES_EVENTS_WEBHOOK": "http://a/1 http://b/2"})
+    assert from_environment.events_webhooks == ("http://a/1", "http://b/2")
+    # Unreachable is no mistake: the sink may come up later.
+    assert parsed("--events-eventbridge", "http://127.0.0.1:1").events_eventbridge
 
 
 def test_version():
