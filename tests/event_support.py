@@ -14,6 +14,14 @@ IMAGE_CHANGE = "SageMaker Image State Change"
 VERSION_CHANGE = "SageMaker Image Version State Change"
 
 
+class _Listener(ThreadingHTTPServer):
+    # http.server's backlog of 5 drops the SYNs of a burst of new connections, and each
+    # dropped one is tried again a second later: a second's stall that is no one's but
+    # the receiver's.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Receiver:
     """POSTs to `url` are kept (`received`: (headers, event) in arrival order) while
     `status` is 2xx; any other status is answered and the POST not kept."""
@@ -44,7 +52,7 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Listener(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

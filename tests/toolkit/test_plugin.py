@@ -78,10 +78,41 @@ def test_an_app_whose_launch_fails(sagemaker_images, sagemaker_client):
 """
 
 
+EVENT_TESTS = """
+from pipeline import publish
+
+VERSION_CHANGE = "SageMaker Image Version State Change"
+
+
+def test_my_step_runs_when_the_version_is_created(sagemaker_events):
+    publish("evented", "registry.example/e:1")
+    created = [
+        e for e in sagemaker_events(VERSION_CHANGE)
+        if e["detail"]["ImageVersionStatus"] == "CREATED"
+    ]
+    assert [e["resources"] for e in created] == [
+        ["arn:aws:sagemaker:us-east-1:123456789012:image-version/evented/1"]
+    ]
+    statuses = [e["detail"].get("ImageStatus") or e["detail"]["ImageVersionStatus"]
+                for e in sagemaker_events()]
+    assert statuses == ["CREATING", "CREATED", "CREATING", "CREATED"]
+
+
+def test_each_test_sees_its_own_events(sagemaker_events):
+    assert sagemaker_events() == []
+"""
+
+
 def test_a_users_project_passes_with_the_plugins_fixtures(pytester):
     pytester.makepyfile(pipeline=PIPELINE, test_pipeline=TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def test_the_events_fixture_answers_the_events_a_test_caused(pytester):
+    pytester.makepyfile(pipeline=PIPELINE, test_events=EVENT_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
 
 
 def test_the_plugin_holds_an_apps_launch_and_fails_it(pytester):
@@ -157,7 +188,13 @@ def test_the_fixtures_take_their_settings_from_the_ini_file_and_a_marker(pyteste
 def test_every_fixture_says_what_it_is(pytester):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fixtures")
     shown = result.stdout.str()
-    for fixture in ("sagemaker_images_server", "sagemaker_images", "sagemaker_client"):
+    fixtures = (
+        "sagemaker_images_server",
+        "sagemaker_images",
+        "sagemaker_client",
+        "sagemaker_events",
+    )
+    for fixture in fixtures:
         block = shown[shown.index(f"{fixture} ") :].split("\n\n")[0]
         assert "no docstring available" not in block, block
 

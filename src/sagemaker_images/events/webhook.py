@@ -8,10 +8,10 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
-import httpx
 import orjson
 
 from sagemaker_images.events.envelope import envelope
+from sagemaker_images.events.posting import Poster, PostFailed
 from sagemaker_images.events.sinks import Sent, Sink, shown_url
 from sagemaker_images.store.events import StoredEvent
 
@@ -19,7 +19,7 @@ SIGNATURE_HEADER = "X-SageMaker-Images-Signature"
 EVENT_ID_HEADER = "X-SageMaker-Images-Event-Id"
 # Events of one wave POSTed at once (each to a different resource).
 CONCURRENT_POSTS = 16
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+TIMEOUT_SECONDS = 10.0
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -33,8 +33,7 @@ class WebhookSink(Sink):
         self.name = f"webhook {url}"
         self.label = f"webhook {shown_url(url)}"
         self._secret = secret
-        self._client = httpx.AsyncClient(timeout=TIMEOUT)
-        self._posts = asyncio.Semaphore(CONCURRENT_POSTS)
+        self._poster = Poster(url, connections=CONCURRENT_POSTS, timeout=TIMEOUT_SECONDS)
 
     async def send(self, wave: Sequence[StoredEvent]) -> Sent:
         failures = await asyncio.gather(*(self._post(stored) for stored in wave))
@@ -51,14 +50,11 @@ class WebhookSink(Sink):
         headers = {"Content-Type": "application/json", EVENT_ID_HEADER: stored.uuid}
         if self._secret:
             headers[SIGNATURE_HEADER] = signature(self._secret, body)
-        async with self._posts:
-            try:
-                answer = await self._client.post(self.url, content=body, headers=headers)
-            except httpx.HTTPError as error:
-                return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        if 200 <= answer.status_code < 300:
-            return None
-        return f"HTTP {answer.status_code}"
+        try:
+            status = await self._poster.post(body, headers)
+        except PostFailed as error:
+            return str(error)
+        return None if 200 <= status < 300 else f"HTTP {status}"
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._poster.close()

@@ -31,6 +31,7 @@ from sagemaker_images.jobs.transitions import Loaded, Transitions
 from sagemaker_images.registry.resolver import TransientFailure
 from sagemaker_images.resources.records import CLIENT_TOKEN_LIFETIME_MS, JobRecord
 from sagemaker_images.store import Presence, Store
+from sagemaker_images.store.events import DELIVER
 
 log = logging.getLogger(__name__)
 
@@ -244,25 +245,32 @@ class Worker:
             batch = [await self._prepared.get()]
             while len(batch) < BATCH and not self._prepared.empty():
                 batch.append(self._prepared.get_nowait())
-            try:
-                async with self._store.transaction() as tx:
-                    now = self._clock()
-                    finished = await tx.jobs.finish([job.id for job, _ in batch], self.owner)
-                    await self._transitions.apply_all(
-                        tx, [item for item in batch if item[0].id in finished], now
-                    )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # One bad job must not hold back the others: record them one by one.
-                for item in batch:
-                    await self._commit_one(item)
-            else:
-                for job, _ in batch:
-                    self._observed(job, "done")
+            # Deliveries of events in a transaction of their own: theirs locks a sink's
+            # job row first, a transition's the rows of its resources first (store/events.py).
+            for part in _apart(batch):
+                await self._commit(part)
             self._progressed()
             self._wake.set()
             await asyncio.sleep(0)
+
+    async def _commit(self, batch: list[Prepared]) -> None:
+        """Record prepared jobs in one transaction."""
+        try:
+            async with self._store.transaction() as tx:
+                now = self._clock()
+                finished = await tx.jobs.finish([job.id for job, _ in batch], self.owner)
+                await self._transitions.apply_all(
+                    tx, [item for item in batch if item[0].id in finished], now
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # One bad job must not hold back the others: record them one by one.
+            for item in batch:
+                await self._commit_one(item)
+        else:
+            for job, _ in batch:
+                self._observed(job, "done")
 
     async def _commit_one(self, item: Prepared) -> None:
         job, prepared = item
@@ -336,6 +344,13 @@ class Worker:
         self._next_housekeeping_ms = now + HOUSEKEEPING_INTERVAL_MS
         async with self._store.transaction() as tx:
             await tx.versions.purge_client_tokens(now - CLIENT_TOKEN_LIFETIME_MS)
+
+
+def _apart(batch: list[Prepared]) -> list[list[Prepared]]:
+    """The batch as transitions, then event deliveries (either part left out if empty)."""
+    deliveries = [item for item in batch if item[0].kind == DELIVER]
+    others = [item for item in batch if item[0].kind != DELIVER]
+    return [part for part in (others, deliveries) if part]
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:

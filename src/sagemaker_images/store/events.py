@@ -23,6 +23,14 @@ from sagemaker_images.store.sql import Queries, Statements
 DELIVER = "events.deliver"
 # The status an event gives a resource that is gone (the API has none for it).
 GONE = "DELETED"
+# A sink's delivery job: written, or if it has one, its row locked (and left as it is).
+ON_JOB_CONFLICT = (
+    f"ON CONFLICT (kind, subject_id) WHERE kind = '{DELIVER}' DO UPDATE SET due_ms = jobs.due_ms"
+)
+SCHEDULE = (
+    "INSERT INTO jobs (kind, subject_id, version, due_ms, attempts)"
+    f" VALUES (?, ?, NULL, ?, ?) {ON_JOB_CONFLICT}"
+)
 # An event's `kind`: the ARN type of the resource it tells of.
 IMAGE_EVENT, VERSION_EVENT = IMAGE.arn_type, VERSION.arn_type
 COLUMNS = "uuid, account, region, kind, name, version, status, failure_reason, tags, created_ms"
@@ -147,6 +155,8 @@ class EventWrites(EventReads):
         self._s = s
         self.sinks = sinks
         self._noted = noted
+        # Delivery jobs this transaction asks for, by sink: (due, attempts).
+        self._wanted: dict[int, tuple[int, int]] = {}
 
     async def record(self, events: Sequence[NewEvent], now_ms: int) -> None:
         """Write events for every sink, each with a new stable id, and make sure each
@@ -241,13 +251,28 @@ class EventWrites(EventReads):
         return {str(key): str(value) for key, value in rows}
 
     async def schedule(self, sink_id: int, due_ms: int, attempts: int = 0) -> None:
-        """The sink's delivery job, due at `due_ms`, unless it has one."""
-        await self._s.run(
-            "INSERT INTO jobs (kind, subject_id, version, due_ms, attempts)"
-            " VALUES (?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING",
-            (DELIVER, sink_id, due_ms, attempts),
-        )
-        self._noted(due_ms)
+        """The sink's delivery job, due at `due_ms`, unless it has one: asked for when the
+        transaction commits (`flush`)."""
+        wanted = self._wanted.get(sink_id)
+        if wanted is None or due_ms < wanted[0]:
+            self._wanted[sink_id] = (due_ms, attempts)
+
+    def begin(self) -> None:
+        """A new transaction on these writes: nothing asked for yet."""
+        self._wanted.clear()
+
+    async def flush(self) -> None:
+        """Ask for the delivery jobs this transaction wants, last before its commit.
+
+        On PostgreSQL the statement locks the job's row (or waits for the transaction that
+        removes it), so a delivery that is finishing either sees this transaction's events
+        or has gone before the job is written anew: none is left without a job. Taken last,
+        the lock is never held while waiting for another, so it makes no deadlock with the
+        resource rows every change locks first."""
+        wanted, self._wanted = sorted(self._wanted.items()), {}
+        for sink_id, (due_ms, attempts) in wanted:
+            await self._s.run(SCHEDULE, (DELIVER, sink_id, due_ms, attempts))
+            self._noted(due_ms)
 
     async def delivered(self, sink_id: int, event_ids: Sequence[int]) -> None:
         """The sink has these events: forget its deliveries, and the events no sink waits

@@ -35,6 +35,7 @@ from sagemaker_images.store.events import (
 from sagemaker_images.store.events import (
     DELIVER,
     IMAGE_EVENT,
+    ON_JOB_CONFLICT,
     VERSION_EVENT,
     EventSinks,
 )
@@ -105,7 +106,7 @@ def _events(source: str, columns: tuple[str, str, str, str, str, str]) -> str:
         " SELECT s, e.id FROM e, unnest(?::bigint[]) AS s),"
         " ej AS (INSERT INTO jobs (kind, subject_id, version, due_ms, attempts)"
         f" SELECT '{DELIVER}', s, NULL, ?, 0 FROM unnest(?::bigint[]) AS s"
-        " WHERE EXISTS (SELECT 1 FROM e) ON CONFLICT DO NOTHING)"
+        f" WHERE EXISTS (SELECT 1 FROM e) {ON_JOB_CONFLICT})"
     )
 
 

@@ -249,6 +249,7 @@ class PostgresStore(Store):
         try:
             try:
                 yield writes
+                await writes.events.flush()
             except BaseException:
                 if not connection.broken:
                     try:

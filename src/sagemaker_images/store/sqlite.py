@@ -245,9 +245,11 @@ class SqliteStore(Store):
         async with self._write_lock:
             statements, writes = self._statements, self._writes
             writes.jobs.earliest_added_ms = None
+            writes.events.begin()
             await statements.run("BEGIN IMMEDIATE")
             try:
                 yield writes
+                await writes.events.flush()
             except BaseException:
                 self._writer.execute("ROLLBACK")
                 raise
