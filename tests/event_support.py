@@ -26,7 +26,7 @@ class Receiver:
     """POSTs to `url` are kept (`received`: (headers, event) in arrival order) while
     `status` is 2xx; any other status is answered and the POST not kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.status = 200
         self.received: list[tuple[dict[str, str], bytes, dict[str, Any]]] = []
         self.refused = 0
@@ -52,7 +52,7 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self._server = _Listener(("127.0.0.1", 0), Handler)
+        self._server = _Listener(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -107,6 +107,15 @@ def status_of(event: dict[str, Any]) -> str:
 def story(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(resource ARN's last part, status) of each event, in order."""
     return [(e["resources"][0].split(":", 5)[5], status_of(e)) for e in events]
+
+
+def per_resource(events: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each resource's statuses in the order its events arrived (a sink keeps each
+    resource's order, not the order between resources)."""
+    found: dict[str, list[str]] = {}
+    for resource, status in story(events):
+        found.setdefault(resource, []).append(status)
+    return found
 
 
 def unique(events: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]]:

@@ -15,7 +15,15 @@ from typing import Any
 
 import boto3
 import pytest
-from event_support import IMAGE_CHANGE, VERSION_CHANGE, Receiver, status_of, story, unique
+from event_support import (
+    IMAGE_CHANGE,
+    VERSION_CHANGE,
+    Receiver,
+    per_resource,
+    status_of,
+    story,
+    unique,
+)
 from support import free_port, wait_until
 
 from sagemaker_images.testing.control import ControlClient
@@ -211,10 +219,7 @@ def _burst(
 
 
 def _ordered_per_resource(events: list[dict[str, Any]]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for resource, status in story(unique(events)):
-        found.setdefault(resource, []).append(status)
-    return found
+    return per_resource(unique(events))
 
 
 @pytest.mark.backends("sqlite")

@@ -11,7 +11,14 @@ import re
 from typing import Any
 
 import pytest
-from event_support import IMAGE_CHANGE, VERSION_CHANGE, Receiver, eventually, story
+from event_support import (
+    IMAGE_CHANGE,
+    VERSION_CHANGE,
+    Receiver,
+    eventually,
+    per_resource,
+    story,
+)
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 ACCOUNT = "123456789012"
@@ -199,12 +206,10 @@ def test_a_webhook_gets_each_event_signed_and_in_order(make_app, region, receive
     sm.create_image(ImageName="hooked", RoleArn=ROLE)
     sm.create_image_version(ImageName="hooked", BaseImage="repo/h:1")
     events = receiver.wait_for(lambda got: len(got) >= 4)
-    assert story(events) == [
-        ("image/hooked", "CREATING"),
-        ("image/hooked", "CREATED"),
-        ("image-version/hooked/1", "CREATING"),
-        ("image-version/hooked/1", "CREATED"),
-    ]
+    assert per_resource(events) == {
+        "image/hooked": ["CREATING", "CREATED"],
+        "image-version/hooked/1": ["CREATING", "CREATED"],
+    }
     for headers, body, event in receiver.received:
         expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
         assert headers["X-SageMaker-Images-Signature"] == expected
@@ -241,3 +246,39 @@ def test_a_webhook_that_refuses_is_retried_and_its_lag_shows(make_app, region, r
         assert metric(app, "sagemaker_images_events_undelivered", sink) == 0
 
     eventually(none_waits)
+
+
+def test_a_webhook_that_is_not_up_yet_gets_everything_once_it_is(make_app, region, caplog):
+    """Nothing listens at the URL when the server starts, nor for a while: the events wait
+    in the database and arrive, in order, once something does."""
+    import logging
+
+    from support import free_port
+
+    caplog.set_level(logging.DEBUG, logger="sagemaker_images.events.delivery")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    app = make_app(transitions="immediate", events_webhooks=(url,))
+    sm = app.client(region)
+    sm.create_image(ImageName="early", RoleArn=ROLE)
+    sm.create_image_version(ImageName="early", BaseImage="repo/e:1")
+    sink = f"webhook {url}"
+    eventually(lambda: _at_least(metric(app, "sagemaker_images_events_retried_total", sink), 2))
+    assert metric(app, "sagemaker_images_events_undelivered", sink) == 4
+    late = Receiver(port).start()
+    try:
+        events = late.wait_for(lambda got: len(got) >= 4)
+    finally:
+        late.stop()
+    assert per_resource(events) == {
+        "image/early": ["CREATING", "CREATED"],
+        "image-version/early/1": ["CREATING", "CREATED"],
+    }
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("ConnectionRefusedError" in line for line in lines), lines[-5:]
+    delivered = [line for line in lines if " delivered to " in line]
+    assert any(events[0]["id"] in line and "image/early CREATING" in line for line in delivered)
+
+
+def _at_least(value: float, least: float) -> None:
+    assert value >= least

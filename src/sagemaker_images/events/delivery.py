@@ -60,6 +60,14 @@ def waves(events: Sequence[StoredEvent]) -> list[list[StoredEvent]]:
     return found
 
 
+def _log_deliveries(pending: Sequence[StoredEvent], delivered: set[int], label: str) -> None:
+    """One debug line per event sent or held back: its id, resource and status."""
+    for stored in pending:
+        said = "delivered to" if stored.id in delivered else "not yet delivered to"
+        arn, status = resource_arn(stored.event), stored.event.status
+        log.debug("event %s (%s %s) %s %s", stored.uuid, arn, status, said, label)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What a delivery job did: the events its sink took, and why it refused others."""
@@ -110,8 +118,8 @@ class Deliveries:
                 failure = failure or sent.failure
                 taken = set(sent.delivered)
                 held.update(resource_arn(e.event) for e in wave if e.id not in taken)
-        if delivered:
-            log.debug("delivered %d event(s) to %s", len(delivered), sink.label)
+        if log.isEnabledFor(logging.DEBUG):
+            _log_deliveries(pending, set(delivered), sink.label)
         return Outcome(job.subject_id, delivered, failure)
 
     async def apply(self, tx: Writes, job: JobRecord, outcome: Outcome, now_ms: int) -> None:

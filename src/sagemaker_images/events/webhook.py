@@ -30,8 +30,9 @@ def signature(secret: str, body: bytes) -> str:
 class WebhookSink(Sink):
     def __init__(self, url: str, secret: str = "") -> None:
         self.url = url
-        self.name = f"webhook {url}"
         self.label = f"webhook {shown_url(url)}"
+        # The whole URL may hold a token: the database keeps a digest of it.
+        self.name = f"{self.label} {hashlib.sha256(url.encode()).hexdigest()[:16]}"
         self._secret = secret
         self._poster = Poster(url, connections=CONCURRENT_POSTS, timeout=TIMEOUT_SECONDS)
 
