@@ -3,12 +3,19 @@ that keeps what it is sent and answers with the status a test sets."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from support import free_port, wait_until
 
 IMAGE_CHANGE = "SageMaker Image State Change"
 VERSION_CHANGE = "SageMaker Image Version State Change"
@@ -129,3 +136,29 @@ def unique(events: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]
             seen.add(ident)
             found.append(event)
     return found
+
+
+@contextlib.contextmanager
+def moto_server(workdir: Path) -> Iterator[str]:
+    """moto in server mode (EventBridge, SQS, ...) on a port of its own: its endpoint."""
+    port = free_port()
+    program = str(Path(sys.executable).parent / "moto_server")
+    with (workdir / "moto.log").open("wb") as log:
+        process = subprocess.Popen(
+            [program, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+        )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _answers(endpoint), timeout=60, interval=0.1)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        urllib.request.urlopen(endpoint + "/moto-api/", timeout=2).close()
+    except OSError:
+        return False
+    return True

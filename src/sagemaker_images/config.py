@@ -485,6 +485,15 @@ class Settings:
         "default",
         Flag("--events-bus", "the EventBridge bus of `--events-eventbridge`", section="events"),
     )
+    events_source: str = setting(
+        "aws.sagemaker",
+        Flag(
+            "--events-source",
+            "the events' `source`, as SageMaker's are; AWS's own EventBridge refuses a"
+            " `PutEvents` source that starts with `aws.`: give it one of yours",
+            section="events",
+        ),
+    )
 
     def deprecated_app_type_names(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.deprecated_app_types.split(",") if t.strip())

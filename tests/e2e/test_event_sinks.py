@@ -5,8 +5,6 @@ kill -9 in the middle of a burst, and from two PostgreSQL servers sharing one ca
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,12 +17,13 @@ from event_support import (
     IMAGE_CHANGE,
     VERSION_CHANGE,
     Receiver,
+    moto_server,
     per_resource,
     status_of,
     story,
     unique,
 )
-from support import free_port, wait_until
+from support import wait_until
 
 from sagemaker_images.testing.control import ControlClient
 
@@ -38,32 +37,8 @@ MOTO_KEYS = {
 
 @pytest.fixture
 def moto(tmp_path: Path) -> Iterator[str]:
-    """moto's server (EventBridge, SQS) on a port of its own."""
-    port = free_port()
-    log = (tmp_path / "moto.log").open("wb")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _answers(endpoint), timeout=60, interval=0.1)
+    with moto_server(tmp_path) as endpoint:
         yield endpoint
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
-
-
-def _answers(endpoint: str) -> bool:
-    try:
-        import urllib.request
-
-        urllib.request.urlopen(endpoint + "/moto-api/", timeout=2).close()
-        return True
-    except OSError:
-        return False
 
 
 def _aws(service: str, endpoint: str) -> Any:

@@ -282,3 +282,10 @@ def test_a_webhook_that_is_not_up_yet_gets_everything_once_it_is(make_app, regio
 
 def _at_least(value: float, least: float) -> None:
     assert value >= least
+
+
+def test_the_source_can_be_one_of_yours(make_app, region):
+    """AWS's own EventBridge refuses PutEvents from a source that starts with `aws.`."""
+    app = make_app(control_api=True, transitions="immediate", events_source="platform.images")
+    app.client(region).create_image(ImageName="sourced", RoleArn=ROLE)
+    assert {e["source"] for e in kept(app)} == {"platform.images"}

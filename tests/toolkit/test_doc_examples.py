@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 ENDPOINT = "http://127.0.0.1:8080"
+# Where the examples suppose moto's server (EventBridge, SQS): one is started for them.
+MOTO_ENDPOINT = "http://127.0.0.1:5000"
 
 # README's blocks that are not run, by their first line, and why.
 NOT_RUN = {
@@ -88,10 +90,22 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from event_support import moto_server
+
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
+        yield endpoint
+
+
 @pytest.mark.parametrize("code", PYTHON)
-def test_each_python_block_runs(code: str, server: SageMakerImagesServer, tmp_path: Path) -> None:
+def test_each_python_block_runs(
+    code: str, server: SageMakerImagesServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     server.reset()
     code = code.replace(ENDPOINT, server.endpoint_url)
+    if MOTO_ENDPOINT in code:
+        code = code.replace(MOTO_ENDPOINT, request.getfixturevalue("moto"))
     env = _environment(server)
     (tmp_path / "my_pipeline.py").write_text(MY_PIPELINE)
     if re.search(r"^def test_|^class \w+\(unittest\.TestCase\)|TestCase\):", code, re.MULTILINE):

@@ -16,13 +16,16 @@ log = logging.getLogger(__name__)
 
 def sinks_of(settings: Settings) -> list[Sink]:
     found: list[Sink] = [
-        WebhookSink(url, settings.events_webhook_secret)
+        WebhookSink(url, settings.events_webhook_secret, settings.events_source)
         for url in dict.fromkeys(settings.events_webhooks)
     ]
     if settings.events_eventbridge:
         found.append(
             EventBridgeSink(
-                settings.events_eventbridge, settings.events_bus, settings.default_region
+                settings.events_eventbridge,
+                settings.events_bus,
+                settings.default_region,
+                settings.events_source,
             )
         )
     return found

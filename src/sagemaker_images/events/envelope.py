@@ -46,7 +46,7 @@ def utc_seconds(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
 
 
-def envelope(stored: StoredEvent) -> dict[str, Any]:
+def envelope(stored: StoredEvent, source: str = SOURCE) -> dict[str, Any]:
     """The event as EventBridge delivers it to a rule's target; `id` is the outbox's
     stable id, the same on every delivery of the event."""
     event = stored.event
@@ -54,7 +54,7 @@ def envelope(stored: StoredEvent) -> dict[str, Any]:
         "version": "0",
         "id": stored.uuid,
         "detail-type": DETAIL_TYPES[event.kind],
-        "source": SOURCE,
+        "source": source,
         "account": event.account,
         "time": utc_seconds(event.created_ms),
         "region": event.region,

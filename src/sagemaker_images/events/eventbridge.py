@@ -25,13 +25,13 @@ MOST_BYTES = 256 * 1024
 EVENT_ID = "EventId"
 
 
-def entry(stored: StoredEvent, bus: str) -> dict[str, Any]:
+def entry(stored: StoredEvent, bus: str, source: str = SOURCE) -> dict[str, Any]:
     event = stored.event
     found = detail(event)
     found[EVENT_ID] = stored.uuid
     return {
         "Time": datetime.datetime.fromtimestamp(event.created_ms // 1000, datetime.UTC),
-        "Source": SOURCE,
+        "Source": source,
         "Resources": [resource_arn(event)],
         "DetailType": DETAIL_TYPES[event.kind],
         "Detail": orjson.dumps(found).decode(),
@@ -62,13 +62,14 @@ def batches(items: Sequence[dict[str, Any]]) -> list[list[int]]:
 
 
 class EventBridgeSink(Sink):
-    def __init__(self, endpoint_url: str, bus: str, region: str) -> None:
+    def __init__(self, endpoint_url: str, bus: str, region: str, source: str = SOURCE) -> None:
         import boto3
         from botocore.config import Config
 
         self.name = f"eventbridge {endpoint_url} {bus}"
         self.label = f"eventbridge {shown_url(endpoint_url)} {bus}"
         self._bus = bus
+        self._source = source
         session = boto3.session.Session()
         self._client = session.client(
             "events",
@@ -82,7 +83,7 @@ class EventBridgeSink(Sink):
         )
 
     async def send(self, wave: Sequence[StoredEvent]) -> Sent:
-        items = [entry(stored, self._bus) for stored in wave]
+        items = [entry(stored, self._bus, self._source) for stored in wave]
         sent = Sent()
         for indexes in batches(items):
             try:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import orjson
 
-from sagemaker_images.events.envelope import envelope
+from sagemaker_images.events.envelope import SOURCE, envelope
 from sagemaker_images.events.posting import Poster, PostFailed
 from sagemaker_images.events.sinks import Sent, Sink, shown_url
 from sagemaker_images.store.events import StoredEvent
@@ -28,12 +28,13 @@ def signature(secret: str, body: bytes) -> str:
 
 
 class WebhookSink(Sink):
-    def __init__(self, url: str, secret: str = "") -> None:
+    def __init__(self, url: str, secret: str = "", source: str = SOURCE) -> None:
         self.url = url
         self.label = f"webhook {shown_url(url)}"
         # The whole URL may hold a token: the database keeps a digest of it.
         self.name = f"{self.label} {hashlib.sha256(url.encode()).hexdigest()[:16]}"
         self._secret = secret
+        self._source = source
         self._poster = Poster(url, connections=CONCURRENT_POSTS, timeout=TIMEOUT_SECONDS)
 
     async def send(self, wave: Sequence[StoredEvent]) -> Sent:
@@ -47,7 +48,7 @@ class WebhookSink(Sink):
         return sent
 
     async def _post(self, stored: StoredEvent) -> str | None:
-        body = orjson.dumps(envelope(stored))
+        body = orjson.dumps(envelope(stored, self._source))
         headers = {"Content-Type": "application/json", EVENT_ID_HEADER: stored.uuid}
         if self._secret:
             headers[SIGNATURE_HEADER] = signature(self._secret, body)

@@ -199,7 +199,8 @@ class ControlApi:
         kept = kept_sink(self._store)
         assert kept is not None  # kept whenever the control API is served
         events = await self._store.reader.events.pending(kept, MOST_KEPT)
-        return {"events": [envelope(stored) for stored in events]}
+        source = self._settings.events_source
+        return {"events": [envelope(stored, source) for stored in events]}
 
     async def _forget_events(self, _: dict[str, Any]) -> dict[str, Any]:
         kept = kept_sink(self._store)
