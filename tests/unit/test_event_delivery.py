@@ -92,3 +92,24 @@ def test_urls_are_shown_without_credentials_or_query():
         "https://hooks.example:8443/x"
     )
     assert shown_url("http://[::1]:9/h") == "http://[::1]:9/h"
+
+
+def test_eventbridge_partial_failures_leave_only_the_refused_entries():
+    """PutEvents answers per entry: those it took are delivered, the others sent again."""
+    import asyncio
+
+    from botocore.stub import ANY, Stubber
+
+    from sagemaker_images.events.eventbridge import EventBridgeSink
+
+    sink = EventBridgeSink("http://127.0.0.1:9", "bus", "us-east-1")
+    wave = [stored(n, f"image-{n}") for n in range(12)]
+    with Stubber(sink._client) as stub:
+        taken = [{"EventId": f"eb-{n}"} for n in range(10)]
+        taken[3] = {"ErrorCode": "InternalFailure", "ErrorMessage": "try again"}
+        stub.add_response("put_events", {"FailedEntryCount": 1, "Entries": taken}, {"Entries": ANY})
+        stub.add_client_error("put_events", "ThrottlingException", "Rate exceeded")
+        sent = asyncio.run(sink.send(wave))
+        stub.assert_no_pending_responses()
+    assert sent.delivered == [n for n in range(10) if n != 3]
+    assert sent.failure == "PutEvents entry InternalFailure: try again"
