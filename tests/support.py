@@ -584,3 +584,17 @@ def aws_cli(
         env=env,
         timeout=60,
     )
+
+
+def open_test_store(backend: str, url: str, loop: Any) -> Any:
+    """A store on `url`, opened on `loop` (a LoopThread): PostgreSQL's "grouped" backend
+    takes the grouping path for every lookup and create."""
+    from sagemaker_images.config import Settings
+    from sagemaker_images.store import open_store
+    from sagemaker_images.store.postgresql import PostgresStore
+
+    if backend == GROUPED:
+        store = PostgresStore(url, pool_size=4, group_always=True)
+        loop.run(store.open())
+        return store
+    return loop.run(open_store(Settings(database_url=url, database_pool_size=4)))

@@ -13,11 +13,9 @@ from typing import Any, TypeVar
 
 import pytest
 from inprocess import LoopThread
-from support import GROUPED, Databases, fresh_database
+from support import Databases, fresh_database, open_test_store
 
-from sagemaker_images.config import Settings
-from sagemaker_images.store import Store, open_store
-from sagemaker_images.store.postgresql import PostgresStore
+from sagemaker_images.store import Store
 
 T = TypeVar("T")
 _accounts = itertools.count(100_000_000_000)
@@ -39,11 +37,7 @@ def opened(
 ) -> Iterator[OpenStore]:
     loop = LoopThread()
     url = fresh_database(backend, databases, tmp_path_factory.mktemp("store"))
-    if backend == GROUPED:
-        store: Store = PostgresStore(url, pool_size=4, group_always=True)
-        loop.run(store.open())
-    else:
-        store = loop.run(open_store(Settings(database_url=url, database_pool_size=4)))
+    store = open_test_store(backend, url, loop)
     yield OpenStore(loop, store, url)
     loop.run(store.close())
     loop.close()

@@ -9,15 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from inprocess import LoopThread
-from support import GROUPED, Databases, fresh_database
+from support import Databases, fresh_database, open_test_store
 from test_conformance import REGION, add_image, image, version
 
-from sagemaker_images.config import Settings
 from sagemaker_images.resources.kinds import IMAGE
 from sagemaker_images.resources.records import ClientTokenRecord
-from sagemaker_images.store import Store, open_store
+from sagemaker_images.store import Store
 from sagemaker_images.store.events import DELIVER, IMAGE_EVENT, VERSION_EVENT, NewEvent
-from sagemaker_images.store.postgresql import PostgresStore
 from sagemaker_images.store.versions import Created, NewVersion
 
 ACCOUNT = "111122223333"
@@ -30,11 +28,7 @@ def fresh(
     """A store of the test's own, on a new database: its sinks are the test's."""
     loop = LoopThread()
     url = fresh_database(backend, databases, tmp_path_factory.mktemp("outbox"))
-    if backend == GROUPED:
-        store: Store = PostgresStore(url, pool_size=4, group_always=True)
-        loop.run(store.open())
-    else:
-        store = loop.run(open_store(Settings(database_url=url, database_pool_size=4)))
+    store = open_test_store(backend, url, loop)
     yield loop, store
     loop.run(store.close())
     loop.close()
