@@ -104,7 +104,7 @@ class Writes(Reads):
         self.jobs = JobWrites(s)
         self.browse = BrowseReads(s)
         self.drift = DriftWrites(s)
-        self.events = EventWrites(s, sinks or EventSinks(), self.jobs.noted)
+        self.events = EventWrites(s, sinks or EventSinks())
 
     def of(self, kind: ResourceKind[R]) -> RowWrites[R]:
         rows: RowWrites[R] = self._rows[kind]  # type: ignore[assignment]
@@ -281,7 +281,8 @@ class Store(ABC):
             return await tx.create_version(new)
 
     def _jobs_committed(self, writes: Writes) -> None:
-        self._job_added(writes.jobs.earliest_added_ms)
+        added, scheduled = writes.jobs.earliest_added_ms, writes.events.scheduled_ms
+        self._job_added(scheduled if added is None else min(added, scheduled or added))
 
     def _job_added(self, due: int | None) -> None:
         if due is not None:

@@ -11,7 +11,7 @@ last delivery is gone is removed with it. Nothing is written while no sink is co
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -149,12 +149,14 @@ class EventReads:
 
 
 class EventWrites(EventReads):
-    def __init__(self, s: Statements, sinks: EventSinks, noted: Callable[[int], None]) -> None:
-        """`noted(due_ms)`: a job was asked for (the workers are woken after commit)."""
+    def __init__(self, s: Statements, sinks: EventSinks) -> None:
         super().__init__(s)
         self._s = s
         self.sinks = sinks
-        self._noted = noted
+        # The earliest delivery job this transaction asked for: this server's worker is
+        # woken for it after the commit. (The other servers are not told: this one runs
+        # it, or, if it dies, their next look finds it.)
+        self.scheduled_ms: int | None = None
         # Delivery jobs this transaction asks for, by sink: (due, attempts).
         self._wanted: dict[int, tuple[int, int]] = {}
 
@@ -260,6 +262,7 @@ class EventWrites(EventReads):
     def begin(self) -> None:
         """A new transaction on these writes: nothing asked for yet."""
         self._wanted.clear()
+        self.scheduled_ms = None
 
     async def flush(self) -> None:
         """Ask for the delivery jobs this transaction wants, last before its commit.
@@ -272,7 +275,8 @@ class EventWrites(EventReads):
         wanted, self._wanted = sorted(self._wanted.items()), {}
         for sink_id, (due_ms, attempts) in wanted:
             await self._s.run(SCHEDULE, (DELIVER, sink_id, due_ms, attempts))
-            self._noted(due_ms)
+            if self.scheduled_ms is None or due_ms < self.scheduled_ms:
+                self.scheduled_ms = due_ms
 
     async def delivered(self, sink_id: int, event_ids: Sequence[int]) -> None:
         """The sink has these events: forget its deliveries, and the events no sink waits

@@ -281,13 +281,15 @@ class VersionCreates:
         return await future
 
     async def alone(self, new: NewVersion) -> Outcome:
-        params, statement, due = single_params(new), SINGLE, new.job[1]
+        params, statement = single_params(new), SINGLE
         if self._sinks.on:
             account, region, _ = new.image
             created = new.version.created_ms
             params += [account, region, created, *_event_params(created, self._sinks)]
-            statement, due = SINGLE_EVENTS, min(due, created)
-        rows = await self._write(statement, params, due)
+            statement = SINGLE_EVENTS
+        # Announced to the other servers: the transition (a sink's delivery job is run by
+        # this server's worker, woken by the store, or found by any server's next look).
+        rows = await self._write(statement, params, new.job[1])
         if statement is SINGLE_EVENTS:
             self._sinks.written += len(rows)
         return (str(rows[0][0]), int(rows[0][1])) if rows else None
@@ -321,7 +323,7 @@ class VersionCreates:
             if self._sinks.on:
                 created = min(n.version.created_ms for n in news)
                 params += _event_params(created, self._sinks)
-                statement, due = GROUP_EVENTS, min(due, created)
+                statement = GROUP_EVENTS
             try:
                 rows = await self._write(statement, params, due)
             except (DuplicateKey, UnstorableValue):
