@@ -289,3 +289,22 @@ def test_the_source_can_be_one_of_yours(make_app, region):
     app = make_app(control_api=True, transitions="immediate", events_source="platform.images")
     app.client(region).create_image(ImageName="sourced", RoleArn=ROLE)
     assert {e["source"] for e in kept(app)} == {"platform.images"}
+
+
+@pytest.mark.backends("sqlite")
+def test_a_sink_taken_out_of_the_settings_leaves_nothing_behind(make_app, region):
+    """The only server of its database starts without the sink: its undelivered events and
+    its delivery job go (where servers share a database, once none has named it for ten
+    minutes)."""
+    from support import free_port, query_database
+
+    closed = f"http://127.0.0.1:{free_port()}/nobody"
+    app = make_app(transitions="immediate", events_webhooks=(closed,))
+    app.client(region).create_image(ImageName="left", RoleArn=ROLE)
+    url = app.settings.database_url
+    assert query_database(url, "SELECT COUNT(*) FROM events") == [(2,)]
+    app.stop()
+    make_app(database_url=url)
+    assert query_database(url, "SELECT COUNT(*) FROM events") == [(0,)]
+    assert query_database(url, "SELECT COUNT(*) FROM event_deliveries") == [(0,)]
+    assert query_database(url, "SELECT COUNT(*) FROM jobs WHERE kind = 'events.deliver'") == [(0,)]

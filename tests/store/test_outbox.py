@@ -36,7 +36,7 @@ def fresh(
 
 async def _sinks(store: Store, recorded: list[str], delivered: list[str]) -> dict[str, int]:
     async with store.transaction() as tx:
-        ids = await tx.events.register(recorded)
+        ids = await tx.events.register(recorded, 1000)
     store.sinks.set([ids[n] for n in recorded], [ids[n] for n in delivered])
     return ids
 
@@ -159,5 +159,28 @@ def test_a_sink_has_one_delivery_job_and_a_sweep_finds_the_unscheduled(fresh):
         async with store.transaction() as tx:
             await tx.events.schedule(ids["a"], 0)
         assert not await store.reader.jobs.any_due(10**6)
+
+    loop.run(scenario())
+
+
+def test_sinks_no_server_names_are_retired_with_their_events(fresh):
+    loop, store = fresh
+
+    async def scenario() -> None:
+        ids = await _sinks(store, ["old", "current"], ["old", "current"])
+        async with store.transaction() as tx:
+            await tx.events.record(
+                [NewEvent(ACCOUNT, REGION, IMAGE_EVENT, "x", None, "CREATING", None, {}, 1)], 1
+            )
+        async with store.transaction() as tx:
+            assert await tx.events.register(["current"], 5000) == {"current": ids["current"]}
+            assert await tx.events.retire(2000, [ids["current"]]) == ["old"]
+        backlogs = {b.sink_id: b.count for b in await store.reader.events.backlogs()}
+        assert backlogs == {ids["current"]: 1}
+        jobs = await store.reader.jobs.pending([DELIVER])
+        assert [j.subject_id for j in jobs] == [ids["current"]]
+        async with store.transaction() as tx:
+            assert await tx.events.retire(10_000, []) == ["current"]
+        assert await store.reader.events.backlogs() == []
 
     loop.run(scenario())

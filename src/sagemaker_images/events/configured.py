@@ -31,20 +31,29 @@ def sinks_of(settings: Settings) -> list[Sink]:
     return found
 
 
-async def open_sinks(settings: Settings, store: Store) -> Deliveries:
+async def open_sinks(settings: Settings, store: Store, now_ms: int) -> Deliveries:
     """Give the store the sinks to write events for (the control API's kept events too,
     when it is served) and the server their delivery jobs. Nothing is sent here: a sink
-    that is not up yet gets its events once it is."""
+    that is not up yet gets its events once it is. Where this server is the database's
+    only one (SQLite), a sink it is no longer given is retired at once, with its
+    undelivered events; elsewhere once no server has named it for a while."""
     sinks = sinks_of(settings)
     names = [sink.name for sink in sinks]
-    kept = [KEPT] if settings.control_api else []
+    named = [*names, *([KEPT] if settings.control_api else [])]
     async with store.transaction() as tx:
-        ids = await tx.events.register([*names, *kept])
-    store.sinks.set([ids[name] for name in (*names, *kept)], [ids[name] for name in names])
+        ids = await tx.events.register(named, now_ms)
+        retired = []
+        if store.single_instance:
+            retired = await tx.events.retire(now_ms, [ids[name] for name in named])
+    if retired:
+        log.info("events: no longer sending to %s; their undelivered events are dropped", retired)
+    store.sinks.set([ids[name] for name in named], [ids[name] for name in names])
     for sink in sinks:
         log.info("events: sending to %s", sink.label)
     return Deliveries(
-        {ids[sink.name]: sink for sink in sinks}, lease_seconds=settings.job_lease_seconds
+        {ids[sink.name]: sink for sink in sinks},
+        named=tuple(named),
+        lease_seconds=settings.job_lease_seconds,
     )
 
 

@@ -38,6 +38,10 @@ BACKOFF_BASE = 0.25
 BACKOFF_CAP = 10.0
 # How often a server looks for sinks whose events wait without a job (see `sweep`).
 SWEEP_SECONDS = 1.0
+# How often a server says which sinks it is given; a sink no server has named for
+# RETIRE_AFTER_MS is retired (where servers share a database: see `sweep`).
+NAMED_SECONDS = 60.0
+RETIRE_AFTER_MS = 10 * 60 * 1000
 
 
 def backoff_ms(attempts: int, draw: Callable[[], float] = random.random) -> int:
@@ -83,7 +87,6 @@ class SinkStats:
 
     delivered: int = 0
     retried: int = 0
-    last_failure: str | None = None
 
 
 @dataclass(slots=True)
@@ -91,15 +94,19 @@ class Deliveries:
     """The delivery jobs of this server's sinks, by their numbers in the database."""
 
     sinks: Mapping[int, Sink]
+    # Every sink this server writes events for, by name (the kept one too).
+    named: tuple[str, ...] = ()
     lease_seconds: float = 30.0
     stats: dict[int, SinkStats] = field(default_factory=dict)
     _swept_at: float = 0.0
+    _named_at: float = field(default_factory=time.monotonic)
 
     async def prepare(self, reads: Reads, job: JobRecord) -> Outcome:
         """Send the sink's oldest events, in waves; within half a lease, so that no other
         server takes the job over while this one is still sending."""
         sink = self.sinks.get(job.subject_id)
         if sink is None:
+            # Another server's, or one no server is given any more (retired in time).
             return Outcome(job.subject_id, [], "this server is not given that sink")
         pending = await reads.events.pending(job.subject_id, BATCH)
         deadline = time.monotonic() + self.lease_seconds / 2
@@ -130,7 +137,6 @@ class Deliveries:
         if outcome.failure is not None:
             wait = backoff_ms(job.attempts)
             stats.retried += 1
-            stats.last_failure = outcome.failure
             sink = self.sinks.get(outcome.sink_id)
             log.warning(
                 "events to %s: %s; sending again in %.2fs (attempt %d)",
@@ -148,19 +154,32 @@ class Deliveries:
         await tx.events.schedule(job.subject_id, now_ms + backoff_ms(job.attempts), job.attempts)
 
     async def sweep(self, store: Store, now_ms: int) -> None:
-        """At most once a second: a job for each sink whose events wait without one.
-
-        Where servers share a database, a job that finishes while another server's call
-        is writing an event can miss that event (the call found the job still there); the
-        sweep asks for a new job within a second."""
-        if time.monotonic() - self._swept_at < SWEEP_SECONDS or not self.sinks:
+        """At most once a second: a job for each sink whose events wait without one. A
+        safety net: every transaction that writes events asks for its sinks' jobs
+        (store/events.py), so none should be found; one found is logged."""
+        now = time.monotonic()
+        if now - self._named_at >= NAMED_SECONDS and self.named:
+            self._named_at = now
+            await self._retire(store, now_ms)
+        if now - self._swept_at < SWEEP_SECONDS or not self.sinks:
             return
-        self._swept_at = time.monotonic()
+        self._swept_at = now
         orphans = await store.reader.events.unscheduled(list(self.sinks))
         if orphans:
+            log.warning("events waited without a delivery job, for sinks %s", orphans)
             async with store.transaction() as tx:
                 for sink_id in orphans:
                     await tx.events.schedule(sink_id, now_ms)
+
+    async def _retire(self, store: Store, now_ms: int) -> None:
+        """Say again which sinks this server is given, and retire those no server has
+        named for RETIRE_AFTER_MS: a sink taken out of every server's settings leaves no
+        events behind, nor a job that every server would put back for ever."""
+        async with store.transaction() as tx:
+            ids = await tx.events.register(self.named, now_ms)
+            retired = await tx.events.retire(now_ms - RETIRE_AFTER_MS, list(ids.values()))
+        if retired:
+            log.info("events: no server sends to %s any more; their events are dropped", retired)
 
     async def close(self) -> None:
         for sink in self.sinks.values():

@@ -92,7 +92,7 @@ class EventBridgeSink(Sink):
                 )
             except Exception as error:  # unreachable, no credentials, refused outright
                 sent.failure = sent.failure or f"PutEvents: {error}"
-                continue
+                break  # the rest at the next try
             for index, result in zip(indexes, answer.get("Entries", ()), strict=False):
                 if result.get("ErrorCode"):
                     failure = f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}"

@@ -130,7 +130,7 @@ class Application:
         store = await open_store(self.settings, serving=True)
         runtime = Runtime(store, self.settings, self.clock, self.settings.pacing())
         dispatcher = Dispatcher(handlers(runtime), explain=explain)
-        self.deliveries = await open_sinks(self.settings, store)
+        self.deliveries = await open_sinks(self.settings, store, self.clock())
         self.worker = Worker(
             store,
             Transitions(

@@ -18,7 +18,7 @@ import orjson
 
 from sagemaker_images.resources.kinds import IMAGE, VERSION
 from sagemaker_images.resources.records import ImageRecord
-from sagemaker_images.store.sql import Queries, Statements
+from sagemaker_images.store.sql import Queries, Statements, Where
 
 DELIVER = "events.deliver"
 # The status an event gives a resource that is gone (the API has none for it).
@@ -310,19 +310,37 @@ class EventWrites(EventReads):
         )
         return row is not None
 
-    async def register(self, names: Sequence[str]) -> dict[str, int]:
-        """The numbers of the sinks named, each given one the first time it is seen."""
-        for name in names:
-            await self._s.run(
-                "INSERT INTO event_sinks (name) VALUES (?) ON CONFLICT DO NOTHING", (name,)
-            )
+    async def register(self, names: Sequence[str], now_ms: int) -> dict[str, int]:
+        """The numbers of the sinks named, each given one the first time it is seen; each
+        marked seen now."""
         if not names:
             return {}
+        for name in names:
+            await self._s.run(
+                "INSERT INTO event_sinks (name, seen_ms) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET seen_ms = excluded.seen_ms",
+                (name, now_ms),
+            )
         rows = await self._s.all(
             f"SELECT name, id FROM event_sinks WHERE name IN ({', '.join('?' for _ in names)})",
             names,
         )
         return {str(name): int(id_) for name, id_ in rows}
+
+    async def retire(self, seen_before_ms: int, keep: Sequence[int]) -> list[str]:
+        """Forget the sinks no server has named since `seen_before_ms` (but those kept):
+        their undelivered events and their delivery jobs. Their names."""
+        where = Where("seen_ms < ?", seen_before_ms)
+        if keep:
+            where.add(f"id NOT IN ({', '.join('?' for _ in keep)})", *keep)
+        rows = await self._s.all(f"SELECT id, name FROM event_sinks WHERE {where}", where.params)
+        for sink_id, _ in rows:
+            await self.forget(int(sink_id))
+            await self._s.run(
+                "DELETE FROM jobs WHERE kind = ? AND subject_id = ?", (DELIVER, int(sink_id))
+            )
+            await self._s.run("DELETE FROM event_sinks WHERE id = ?", (int(sink_id),))
+        return [str(name) for _, name in rows]
 
     async def clear(self, account: str | None = None) -> None:
         """Forget undelivered events (of one account): a test's catalog starts again."""

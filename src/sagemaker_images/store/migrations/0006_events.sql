@@ -18,11 +18,13 @@ CREATE TABLE events (
 );
 CREATE INDEX events_account ON events (account, id);
 
--- Every sink any server was given, by name (`webhook:URL`, `eventbridge:URL#bus`), so that
--- its deliveries and its job name it by a number every server agrees on.
+-- Every sink any server was given, by name, so that its deliveries and its job name it by
+-- a number every server agrees on; `seen_ms`: when a server last said it was given it (a
+-- sink no server has named for a while is retired, with its undelivered events).
 CREATE TABLE event_sinks (
     id {autoid},
-    name TEXT NOT NULL
+    name TEXT NOT NULL,
+    seen_ms BIGINT NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX event_sinks_name ON event_sinks (name);
 
