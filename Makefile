@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: serve test test-tools test-fast lint format bench install clean
+.PHONY: serve test test-tools test-fast lint format bench install clean image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,22 @@ format: $(VENV)/.test
 ## Load benchmark: prints requests/s and latency beside a bare ASGI app.
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/load.py $(ARGS)
+
+## The container image (Containerfile), with docker where its engine answers, else podman
+## (or buildah): `make image IMAGE=registry.example/sagemaker-images:0.1.0`.
+IMAGE ?= sagemaker-images:latest
+ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
+	elif command -v podman >/dev/null; then echo podman; \
+	elif command -v buildah >/dev/null; then echo buildah; fi)
+# Passed through to the engine's build command, e.g. --build-arg BASE=... or --secret ...
+IMAGE_ARGS ?=
+image:
+	@test -n "$(ENGINE)" || { echo "make image needs docker, podman or buildah" >&2; exit 1; }
+	$(ENGINE) build $(if $(filter docker,$(ENGINE)),,--format docker --layers) \
+		--file Containerfile --tag $(IMAGE) \
+		--build-arg VERSION=$$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml) \
+		--build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+		$(IMAGE_ARGS) .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info
