@@ -56,15 +56,19 @@ IMAGE ?= sagemaker-images:latest
 ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
 	elif command -v podman >/dev/null; then echo podman; \
 	elif command -v buildah >/dev/null; then echo buildah; fi)
-# Passed through to the engine's build command, e.g. --build-arg BASE=... or --secret ...
+# Passed through to the engine's build command, e.g. --build-arg BASE=...
 IMAGE_ARGS ?=
+# The CA bundle pip trusts here (a TLS-intercepting proxy's): the build's pip trusts it
+# too, given as a build secret, never part of the image.
+CA_BUNDLE ?= $(or $(PIP_CERT),$(SSL_CERT_FILE))
+comma := ,
 image:
 	@test -n "$(ENGINE)" || { echo "make image needs docker, podman or buildah" >&2; exit 1; }
 	$(ENGINE) build $(if $(filter docker,$(ENGINE)),,--format docker --layers) \
 		--file Containerfile --tag $(IMAGE) \
 		--build-arg VERSION=$$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml) \
 		--build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
-		$(IMAGE_ARGS) .
+		$(if $(CA_BUNDLE),--secret id=ca$(comma)src=$(CA_BUNDLE)) $(IMAGE_ARGS) .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info
