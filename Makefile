@@ -29,7 +29,8 @@ serve: $(VENV)/.runtime
 test: test-tools lint
 	$(BIN)/pytest $(ARGS)
 
-## PostgreSQL's server, docker-registry, skopeo, wrk, chromium: installed with apt if missing.
+## PostgreSQL's server, docker-registry, skopeo, wrk, chromium, podman, buildah, runc,
+## mmdebstrap: installed with apt if missing.
 test-tools:
 	$(PYTHON) scripts/test_tools.py
 

@@ -68,7 +68,6 @@ class SageMakerImagesContainer(Controlled, DockerContainer):
         region_name: str = "us-east-1",
         **settings: str | int | float | bool,
     ) -> None:
-        super().__init__(image)
         transitions = str(transitions)
         parse_transitions(transitions)  # a bad value fails here, not in the container
         given: dict[str, str | int | float | bool] = {
@@ -79,12 +78,14 @@ class SageMakerImagesContainer(Controlled, DockerContainer):
         if account_id is not None:
             given["account_id"] = account_id
         variables = _environment_variables()
-        for name, value in given.items():
+        environment = {}
+        for name, value in given.items():  # checked before the engine is asked anything
             if name in {"host", "port"}:
                 raise TypeError(f"{name}: the container always serves 0.0.0.0:{PORT}")
             if name not in variables:
                 raise TypeError(f"{name!r} is not a setting of sagemaker-images serve")
-            self.with_env(variables[name], _text(value))
+            environment[variables[name]] = _text(value)
+        super().__init__(image, env=environment)
         self.region_name = region_name
         self.control_api = control_api
         self.with_exposed_ports(PORT)
