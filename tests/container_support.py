@@ -151,19 +151,31 @@ class Podman:
             )  # fmt: skip
             self.run("rmi", raw, check=False)
 
+    def image_id(self, image: str) -> str | None:
+        if self.run("image", "exists", image, check=False).returncode != 0:
+            return None
+        return self.output("image", "inspect", image, "--format", "{{.Id}}")
+
     def build_image(self) -> None:
         """The project's image, built by `make image` from the Containerfile as users
-        build it (chroot isolation being the sandbox's), on the stand-in base."""
+        build it (chroot isolation being the sandbox's), on the stand-in base.
+
+        Without the layer cache: the sources change between runs, so it would rarely
+        serve, and its images would pile up run after run. The image it replaces goes too.
+        """
         self.stand_in(PYTHON_BASE, PYTHON_PACKAGES)
+        replaced = self.image_id(IMAGE)
         result = subprocess.run(
             ["make", "--no-print-directory", "-C", str(ROOT), "image",
-             "ENGINE=podman", f"IMAGE={IMAGE}", "IMAGE_ARGS=--isolation chroot"],
+             "ENGINE=podman", f"IMAGE={IMAGE}", "IMAGE_ARGS=--isolation chroot --layers=false"],
             env=self.env,
             capture_output=True,
             text=True,
             timeout=900,
         )  # fmt: skip
         assert result.returncode == 0, f"make image failed:\n{result.stdout}{result.stderr}"
+        if replaced is not None and replaced != self.image_id(IMAGE):
+            self.run("rmi", replaced, check=False)  # kept if a container still uses it
 
     def postgres_stand_in(self) -> None:
         self.stand_in(POSTGRES_IMAGE, POSTGRES_PACKAGES, STAND_INS / "postgres-stand-in")
