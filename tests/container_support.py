@@ -107,7 +107,14 @@ class Podman:
         """`name`, made from Debian bookworm's `packages` (and, if given, the Containerfile
         in `finish` built on them) unless podman has it: a real image, or a stand-in made
         from the same recipe."""
-        recipe = hashlib.sha256(" ".join(packages).encode())
+        bootstrap_command = [
+            "mmdebstrap", "--quiet", "--variant=minbase", f"--include={','.join(packages)}",
+            "--dpkgopt=path-exclude=/usr/share/doc/*",
+            "--dpkgopt=path-exclude=/usr/share/man/*",
+            "--dpkgopt=path-exclude=/usr/share/locale/*",
+            "bookworm", "-",
+        ]  # fmt: skip
+        recipe = hashlib.sha256(" ".join(bootstrap_command).encode())
         if finish is not None:
             for path in sorted(finish.iterdir()):
                 recipe.update(path.name.encode() + path.read_bytes())
@@ -115,18 +122,15 @@ class Podman:
         found = self.label(name, STAND_IN_LABEL)
         if found is not None and found in {"", tag}:
             return  # a real image (no label), or the stand-in of this very recipe
+        replaced = self.image_id(name)  # a stand-in of another recipe
         raw = name if finish is None else f"localhost/stand-in-raw:{tag}"
-        with subprocess.Popen(
-            ["mmdebstrap", "--quiet", "--variant=minbase", f"--include={','.join(packages)}",
-             "--dpkgopt=path-exclude=/usr/share/doc/*",
-             "--dpkgopt=path-exclude=/usr/share/man/*",
-             "--dpkgopt=path-exclude=/usr/share/locale/*",
-             "bookworm", "-"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=self.env,
-        ) as bootstrap:  # fmt: skip
-            assert bootstrap.stdout is not None
+        log = self.workdir / f"mmdebstrap-{tag}.log"
+        with (
+            log.open("wb") as errors,
+            subprocess.Popen(
+                bootstrap_command, stdout=subprocess.PIPE, stderr=errors, env=self.env
+            ) as bootstrap,
+        ):
             imported = subprocess.run(
                 ["podman", "import",
                  "--change", f"LABEL {STAND_IN_LABEL}={tag}",
@@ -140,8 +144,7 @@ class Podman:
                 text=True,
                 timeout=600,
             )  # fmt: skip
-            errors = bootstrap.stderr.read().decode() if bootstrap.stderr else ""
-        assert bootstrap.returncode == 0, f"mmdebstrap failed:\n{errors}"
+        assert bootstrap.returncode == 0, f"mmdebstrap failed:\n{log.read_text()}"
         assert imported.returncode == 0, imported.stdout + imported.stderr
         if finish is not None:
             self.run(
@@ -150,6 +153,8 @@ class Podman:
                 program="buildah", timeout=600,
             )  # fmt: skip
             self.run("rmi", raw, check=False)
+        if replaced is not None:
+            self.run("rmi", replaced, check=False)
 
     def image_id(self, image: str) -> str | None:
         if self.run("image", "exists", image, check=False).returncode != 0:
