@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ class Podman:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
+        self.postgres_ready: Future[None] | None = None  # its stand-in, made in the background
         conf = workdir / "containers.conf"
         conf.write_text(SANDBOX_CONF)
         self.env = {**os.environ, "CONTAINERS_CONF": str(conf)}
@@ -184,6 +186,13 @@ class Podman:
 
     def postgres_stand_in(self) -> None:
         self.stand_in(POSTGRES_IMAGE, POSTGRES_PACKAGES, STAND_INS / "postgres-stand-in")
+
+    def postgres(self) -> None:
+        """compose.yaml's PostgreSQL image, once made in the background or now."""
+        if self.postgres_ready is not None:
+            self.postgres_ready.result()
+        else:
+            self.postgres_stand_in()
 
     # -- the Docker API ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,17 +14,26 @@ from container_support import IMAGE, Podman, missing_tools, wait_for
 from support import healthy
 
 _names = itertools.count(1)
+COMPOSE_TESTS = "test_compose_file.py"
 
 
 @pytest.fixture(scope="session")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
+def podman(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Podman]:
+    """The engine. When the run has compose tests, PostgreSQL's stand-in is made (if it is
+    not kept from an earlier run) meanwhile, while the project's image builds."""
     missing = missing_tools()
     if missing:
         pytest.fail(
             f"the container tier needs {', '.join(missing)}: `make test-tools` installs them"
             f" (apt-get install -y {' '.join(missing)})"
         )
-    return Podman(tmp_path_factory.mktemp("podman"))
+    made = Podman(tmp_path_factory.mktemp("podman"))
+    with ThreadPoolExecutor(1) as background:
+        if any(item.path.name == COMPOSE_TESTS for item in request.session.items):
+            made.postgres_ready = background.submit(made.postgres_stand_in)
+        yield made
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ def stack(podman: Podman, image: str) -> Iterator[Podman]:
     busy = [port for port in PORTS.values() if taken(port)]
     if busy:
         pytest.fail(f"compose.yaml publishes {busy}, which something here already listens on")
-    podman.postgres_stand_in()
+    podman.postgres()
     project = unique("smi-compose")
 
     def compose(*args: str) -> None:
