@@ -61,7 +61,7 @@ ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
 IMAGE_ARGS ?=
 # The CA bundle pip trusts here (a TLS-intercepting proxy's): the build's pip trusts it
 # too, given as a build secret, never part of the image.
-CA_BUNDLE ?= $(or $(PIP_CERT),$(SSL_CERT_FILE))
+CA_BUNDLE ?= $(wildcard $(or $(PIP_CERT),$(SSL_CERT_FILE)))
 comma := ,
 image:
 	@test -n "$(ENGINE)" || { echo "make image needs docker, podman or buildah" >&2; exit 1; }
