@@ -5,7 +5,8 @@ sandbox needs stays here:
 
 - runs use the `runc` runtime, the `cgroupfs` cgroup manager and no default rlimits (the
   sandbox refuses podman's), through a containers.conf of the run's own (CONTAINERS_CONF);
-- builds use `--isolation chroot`;
+- builds use `--isolation chroot`, and the build's pip is given this machine's CA bundle
+  (its outbound TLS is intercepted) as a build secret;
 - no registry is reachable, so the images the project's files name as bases (Containerfile's
   python, compose.yaml's postgres) are stand-ins made from Debian's packages with mmdebstrap
   and tagged with those names. They are kept in podman's storage between runs and made
@@ -48,6 +49,19 @@ default_ulimits = []
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 """
+
+
+def ca_bundle() -> str:
+    """The CA bundle this machine's TLS clients trust (here, that of a proxy that
+    intercepts TLS), for the build's pip: what pip is told to use, else the system's."""
+    for candidate in (
+        os.environ.get("PIP_CERT"),
+        os.environ.get("SSL_CERT_FILE"),
+        "/etc/ssl/certs/ca-certificates.crt",
+    ):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return ""
 
 
 def missing_tools() -> list[str]:
@@ -174,7 +188,8 @@ class Podman:
         replaced = self.image_id(IMAGE)
         result = subprocess.run(
             ["make", "--no-print-directory", "-C", str(ROOT), "image",
-             "ENGINE=podman", f"IMAGE={IMAGE}", "IMAGE_ARGS=--isolation chroot --layers=false"],
+             "ENGINE=podman", f"IMAGE={IMAGE}", f"CA_BUNDLE={ca_bundle()}",
+             "IMAGE_ARGS=--isolation chroot --layers=false"],
             env=self.env,
             capture_output=True,
             text=True,
