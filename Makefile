@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: serve test test-tools test-fast lint format bench install clean
+.PHONY: serve test test-tools test-fast lint format bench install clean image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,8 @@ serve: $(VENV)/.runtime
 test: test-tools lint
 	$(BIN)/pytest $(ARGS)
 
-## PostgreSQL's server, docker-registry, skopeo, wrk, chromium: installed with apt if missing.
+## PostgreSQL's server, docker-registry, skopeo, wrk, chromium, podman, buildah, runc,
+## mmdebstrap: installed with apt if missing.
 test-tools:
 	$(PYTHON) scripts/test_tools.py
 
@@ -49,6 +50,26 @@ format: $(VENV)/.test
 ## Load benchmark: prints requests/s and latency beside a bare ASGI app.
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/load.py $(ARGS)
+
+## The container image (Containerfile), with docker where its engine answers, else podman
+## (or buildah): `make image IMAGE=registry.example/sagemaker-images:0.1.0`.
+IMAGE ?= sagemaker-images:latest
+ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
+	elif command -v podman >/dev/null; then echo podman; \
+	elif command -v buildah >/dev/null; then echo buildah; fi)
+# Passed through to the engine's build command, e.g. --build-arg BASE=...
+IMAGE_ARGS ?=
+# The CA bundle pip trusts here (a TLS-intercepting proxy's): the build's pip trusts it
+# too, given as a build secret, never part of the image.
+CA_BUNDLE ?= $(wildcard $(or $(PIP_CERT),$(SSL_CERT_FILE)))
+comma := ,
+image:
+	@test -n "$(ENGINE)" || { echo "make image needs docker, podman or buildah" >&2; exit 1; }
+	$(ENGINE) build $(if $(filter docker,$(ENGINE)),,--format docker --layers) \
+		--file Containerfile --tag $(IMAGE) \
+		--build-arg VERSION=$$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml) \
+		--build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+		$(if $(CA_BUNDLE),--secret id=ca$(comma)src=$(CA_BUNDLE)) $(IMAGE_ARGS) .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info

@@ -36,6 +36,12 @@ PACKAGES: dict[str, Callable[[], bool]] = {
     "skopeo": _command("skopeo"),  # copies images into it
     "wrk": _command("wrk"),  # the load benchmark
     "chromium": _command("chromium"),  # the web catalog's browser tests, headless
+    # The container tier: builds the Containerfile, runs the image and compose.yaml, and
+    # serves the Docker API to Testcontainers; mmdebstrap makes the stand-in base images.
+    "podman": _command("podman"),
+    "buildah": _command("buildah"),
+    "runc": _command("runc"),
+    "mmdebstrap": _command("mmdebstrap"),
 }
 
 
