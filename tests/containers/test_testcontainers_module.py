@@ -17,6 +17,8 @@ from container_support import IMAGE, Podman, container_blocks
 ROOT = Path(__file__).resolve().parents[2]
 
 MODULE_TESTS = """
+import urllib.request
+
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -26,8 +28,14 @@ ROLE = "arn:aws:iam::111122223333:role/SageMaker"
 
 
 def test_settings_reach_the_server_and_the_control_api_drives_it():
+    hooks = ("http://127.0.0.1:9/first", "http://127.0.0.1:9/second")  # nobody listens
     with SageMakerImagesContainer(
-        transitions="manual", account_id="111122223333", max_images=1, region_name="eu-west-1"
+        transitions="manual",
+        account_id="111122223333",
+        max_images=1,
+        region_name="eu-west-1",
+        events_webhooks=hooks,
+        events_source="platform.images",
     ) as catalog:
         assert catalog.endpoint_url.startswith("http://")
         sm = catalog.get_client()
@@ -42,6 +50,10 @@ def test_settings_reach_the_server_and_the_control_api_drives_it():
         once = catalog.get_client(config=Config(retries={"total_max_attempts": 1}))
         with pytest.raises(ClientError, match="ThrottlingException"):
             once.list_images()
+        assert [e["source"] for e in catalog.events()] == ["platform.images"] * 2
+        metrics = urllib.request.urlopen(catalog.endpoint_url + "/metrics").read().decode()
+        for hook in hooks:
+            assert f'sagemaker_images_events_undelivered{{sink="webhook {hook}"}} 2.0' in metrics
         catalog.reset()
         assert sm.list_images()["Images"] == []
 

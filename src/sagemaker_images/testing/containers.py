@@ -40,9 +40,14 @@ def _environment_variables() -> dict[str, str]:
     return found
 
 
-def _text(value: str | int | float | bool) -> str:
+Setting = str | int | float | bool | tuple[str, ...] | list[str]
+
+
+def _text(value: Setting) -> str:
     if isinstance(value, bool):  # click reads 1/0 for a switch
         return "1" if value else "0"
+    if isinstance(value, (tuple, list)):  # a repeatable flag: its values apart by spaces
+        return " ".join(value)
     return str(value)
 
 
@@ -66,11 +71,11 @@ class SageMakerImagesContainer(Controlled, DockerContainer):
         account_id: str | None = None,
         control_api: bool = True,
         region_name: str = "us-east-1",
-        **settings: str | int | float | bool,
+        **settings: Setting,
     ) -> None:
         transitions = str(transitions)
         parse_transitions(transitions)  # a bad value fails here, not in the container
-        given: dict[str, str | int | float | bool] = {
+        given: dict[str, Setting] = {
             "transitions": transitions,
             "control_api": control_api,
             **settings,
