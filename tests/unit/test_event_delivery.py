@@ -113,3 +113,20 @@ def test_eventbridge_partial_failures_leave_only_the_refused_entries():
         stub.assert_no_pending_responses()
     assert sent.delivered == [n for n in range(10) if n != 3]
     assert sent.failure == "PutEvents entry InternalFailure: try again"
+
+
+def test_eventbridge_signs_with_the_credential_chain_or_a_placeholder(monkeypatch, caplog):
+    from sagemaker_images.events.eventbridge import EventBridgeSink
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    assert EventBridgeSink("http://127.0.0.1:9", "bus", "us-east-1").placeholder
+    assert "no AWS credentials found; PutEvents to http://127.0.0.1:9 is signed" in caplog.text
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert not EventBridgeSink("http://127.0.0.1:9", "bus", "us-east-1").placeholder

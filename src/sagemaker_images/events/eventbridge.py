@@ -1,6 +1,7 @@
 """The EventBridge sink: events put on a bus with PutEvents, signed with SigV4 from the
-usual AWS credential chain (environment, shared files, instance roles), at most 10 entries
-and 256 KB a call; the entries a partial failure names are sent again later.
+usual AWS credential chain (environment, shared files, instance roles; where it finds none,
+with a placeholder key that emulators accept, and a warning), at most 10 entries and
+256 KB a call; the entries a partial failure names are sent again later.
 
 PutEvents has no way to set the envelope's `id` (EventBridge makes its own on each put), so
 the outbox's stable id travels in the detail as `EventId`: what a consumer behind
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +22,10 @@ from sagemaker_images.events.envelope import DETAIL_TYPES, SOURCE, detail, resou
 from sagemaker_images.events.sinks import Sent, Sink, shown_url
 from sagemaker_images.store.events import StoredEvent
 
+log = logging.getLogger(__name__)
+
+# What PutEvents is signed with where the credential chain has nothing.
+PLACEHOLDER_KEY = "sagemaker-images"
 MOST_ENTRIES = 10
 MOST_BYTES = 256 * 1024
 EVENT_ID = "EventId"
@@ -71,15 +77,29 @@ class EventBridgeSink(Sink):
         self._bus = bus
         self._source = source
         session = boto3.session.Session()
+        config = Config(
+            retries={"total_max_attempts": 1},  # retried here, with the outbox's backoff
+            connect_timeout=5,
+            read_timeout=10,
+        )
+        keys: dict[str, str] = {}
+        if session.get_credentials() is None:
+            # Emulators (moto, LocalStack) take any key but want a signature; AWS refuses
+            # this one, and the refusal is retried and shown like any other.
+            log.warning(
+                "events: no AWS credentials found; PutEvents to %s is signed with the"
+                " placeholder key %r, which emulators accept and AWS refuses",
+                endpoint_url,
+                PLACEHOLDER_KEY,
+            )
+            keys = {"aws_access_key_id": PLACEHOLDER_KEY, "aws_secret_access_key": PLACEHOLDER_KEY}
+        self.placeholder = bool(keys)
         self._client = session.client(
             "events",
             endpoint_url=endpoint_url,
             region_name=session.region_name or region,
-            config=Config(
-                retries={"total_max_attempts": 1},  # retried here, with the outbox's backoff
-                connect_timeout=5,
-                read_timeout=10,
-            ),
+            config=config,
+            **keys,
         )
 
     async def send(self, wave: Sequence[StoredEvent]) -> Sent:
