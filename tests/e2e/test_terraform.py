@@ -1,12 +1,20 @@
 """Terraform's AWS provider (hashicorp/aws 5.100.0) driving a real server, end to end.
 
-One image only: the provider sleeps 60 s before every CreateImage.
+One image only: the provider sleeps 60 s before every CreateImage. Each scenario has a
+server of its own (SQLite: the suite proves PostgreSQL the same), and the three run at
+once, in threads, from the first of their tests: each takes minutes, most of them
+Terraform's and the provider's own work at each plan and apply, and one at a time they
+took eleven minutes of the suite's run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
-from support import image_status, version_status, wait_until
+from support import ServerProcess, image_status, version_status, wait_until
 from terraform_support import Terraform
 
 NAME = "tf-catalog"
@@ -81,10 +89,7 @@ def assert_clean_plan(tf: Terraform) -> None:
     assert code == 0, f"expected no changes, got:\n{output}"
 
 
-@pytest.mark.timeout(1200)
-@pytest.mark.backends("sqlite")  # five minutes a run: the suite proves PostgreSQL the same
-def test_terraform_lifecycle(make_server, tmp_path):
-    server = make_server("--transitions", "1")
+def _lifecycle(server: ServerProcess, tmp_path: Path) -> None:
     sm = server.client("us-east-1")
     tf = Terraform(tmp_path / "tf", "catalog", endpoint=server.endpoint)
     tf.write_variables(FIRST)
@@ -122,18 +127,22 @@ def test_terraform_lifecycle(make_server, tmp_path):
     assert sm.describe_image_version(ImageName=NAME)["ReleaseNotes"] == SECOND["release_notes"]
     assert_clean_plan(tf)
 
-    # Forget resources, import them back, and find nothing to change.
-    for address in (
+    # Forget resources, import them back (with `terraform import`, and with import blocks),
+    # and find nothing to change.
+    tf.state_rm(
         "aws_sagemaker_image.main",
         "aws_sagemaker_image_version.first",
         "aws_sagemaker_app_image_config.kernel",
         "aws_sagemaker_app_image_config.lab",
-    ):
-        tf.state_rm(address)
+    )
     tf.import_("aws_sagemaker_image.main", NAME)
-    tf.import_("aws_sagemaker_image_version.first", NAME)  # 5.100.0: the image's name
-    tf.import_("aws_sagemaker_app_image_config.kernel", f"{NAME}-kernel")
-    tf.import_("aws_sagemaker_app_image_config.lab", f"{NAME}-lab")
+    tf.import_all(
+        [
+            ("aws_sagemaker_image_version.first", NAME),  # 5.100.0: the image's name
+            ("aws_sagemaker_app_image_config.kernel", f"{NAME}-kernel"),
+            ("aws_sagemaker_app_image_config.lab", f"{NAME}-lab"),
+        ]
+    )
     assert_clean_plan(tf)
 
     # Destroy leaves nothing behind, tags included.
@@ -156,10 +165,7 @@ KERNEL = {
 LAB = {"ImageName": "tf-studio", "AppImageConfigName": "tf-studio-lab", "ImageVersionNumber": 1}
 
 
-@pytest.mark.timeout(1200)
-@pytest.mark.backends("sqlite")
-def test_terraform_attaches_custom_images_in_studio(make_server, tmp_path):
-    server = make_server("--transitions", "1")
+def _studio(server: ServerProcess, tmp_path: Path) -> None:
     sm = server.client("us-east-1")
     tf = Terraform(tmp_path / "tf", "studio", endpoint=server.endpoint)
     tf.write_variables({"second_image": False})
@@ -194,15 +200,18 @@ def test_terraform_attaches_custom_images_in_studio(make_server, tmp_path):
     assert_clean_plan(tf)
 
     # Forget the Studio resources, import them back, and find nothing to change.
-    for address in (
+    tf.state_rm(
         "aws_sagemaker_domain.studio",
         "aws_sagemaker_user_profile.alice",
         "aws_sagemaker_space.shared",
-    ):
-        tf.state_rm(address)
+    )
     tf.import_("aws_sagemaker_domain.studio", domain_id)
-    tf.import_("aws_sagemaker_user_profile.alice", outputs["user_profile_arn"])
-    tf.import_("aws_sagemaker_space.shared", outputs["space_arn"])
+    tf.import_all(
+        [
+            ("aws_sagemaker_user_profile.alice", outputs["user_profile_arn"]),
+            ("aws_sagemaker_space.shared", outputs["space_arn"]),
+        ]
+    )
     assert_clean_plan(tf)
 
     # Removing the last custom image of a list sends no list, and an update keeps what it is
@@ -226,13 +235,10 @@ def test_terraform_attaches_custom_images_in_studio(make_server, tmp_path):
 APPS = ("basic", "resource_spec", "lifecycle", "space", "tags")
 
 
-@pytest.mark.timeout(1200)
-@pytest.mark.backends("sqlite")
-def test_terraform_runs_the_providers_app_configs(make_server, tmp_path):
+def _apps(server: ServerProcess, tmp_path: Path) -> None:
     """aws_sagemaker_app as the provider's acceptance tests configure it (basic,
     resourceSpec, resourceSpecLifecycle, space, tags), with lifecycle configs a domain and
     a profile refer to: apply, an empty plan, tags changed in place, import, destroy."""
-    server = make_server("--transitions", "1")
     sm = server.client("us-east-1")
     tf = Terraform(tmp_path / "tf", "apps", endpoint=server.endpoint)
     name = "tf-acc-test-4242"
@@ -272,12 +278,12 @@ def test_terraform_runs_the_providers_app_configs(make_server, tmp_path):
         assert_clean_plan(tf)
 
     # Forget the apps and lifecycle configs, import them back: nothing to change.
-    for app in APPS:
-        tf.state_rm(f"aws_sagemaker_app.{app}")
-        tf.import_(f"aws_sagemaker_app.{app}", arns[app])
-    for config, config_name in (("test", name), ("domain", f"{name}-domain")):
-        tf.state_rm(f"aws_sagemaker_studio_lifecycle_config.{config}")
-        tf.import_(f"aws_sagemaker_studio_lifecycle_config.{config}", config_name)
+    configs = (("test", name), ("domain", f"{name}-domain"))
+    imported = [(f"aws_sagemaker_app.{app}", arns[app]) for app in APPS]
+    imported += [(f"aws_sagemaker_studio_lifecycle_config.{c}", n) for c, n in configs]
+    tf.state_rm(*(address for address, _ in imported))
+    tf.import_(*imported[0])
+    tf.import_all(imported[1:])
     assert_clean_plan(tf)
 
     # Apps, then their owners, the domain and the lifecycle configs: nothing left.
@@ -285,3 +291,46 @@ def test_terraform_runs_the_providers_app_configs(make_server, tmp_path):
     assert sm.list_domains()["Domains"] == []
     assert sm.list_apps()["Apps"] == []  # Deleted apps go with their owners
     assert sm.list_studio_lifecycle_configs()["StudioLifecycleConfigs"] == []
+
+
+SCENARIOS: dict[str, Callable[[ServerProcess, Path], None]] = {
+    "lifecycle": _lifecycle,
+    "studio": _studio,
+    "apps": _apps,
+}
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[None]]]:
+    """Every scenario, started at once; each test waits for its own."""
+
+    def run(name: str, workdir: Path) -> None:
+        server = ServerProcess(workdir / "server", args=["--transitions", "1"]).start()
+        try:
+            SCENARIOS[name](server, workdir)
+        finally:
+            server.stop()
+
+    # The directories made here, not in the threads (pytest's numbering is no thread's).
+    workdirs = {name: tmp_path_factory.mktemp(f"terraform-{name}") for name in SCENARIOS}
+    with ThreadPoolExecutor(len(SCENARIOS), thread_name_prefix="terraform") as pool:
+        yield {name: pool.submit(run, name, workdirs[name]) for name in SCENARIOS}
+
+
+@pytest.mark.timeout(1500)
+@pytest.mark.backends("sqlite")
+def test_terraform_lifecycle(scenarios):
+    """Create, a clean plan, changes in place, drift put back, import, destroy."""
+    scenarios["lifecycle"].result()
+
+
+@pytest.mark.timeout(1500)
+@pytest.mark.backends("sqlite")
+def test_terraform_attaches_custom_images_in_studio(scenarios):
+    scenarios["studio"].result()
+
+
+@pytest.mark.timeout(1500)
+@pytest.mark.backends("sqlite")
+def test_terraform_runs_the_providers_app_configs(scenarios):
+    scenarios["apps"].result()
