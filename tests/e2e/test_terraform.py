@@ -1,20 +1,12 @@
 """Terraform's AWS provider (hashicorp/aws 5.100.0) driving a real server, end to end.
 
-One image only: the provider sleeps 60 s before every CreateImage. Each scenario has a
-server of its own (SQLite: the suite proves PostgreSQL the same), and the three run at
-once, in threads, from the first of their tests: each takes minutes, most of them
-Terraform's and the provider's own work at each plan and apply, and one at a time they
-took eleven minutes of the suite's run.
+One image only: the provider sleeps 60 s before every CreateImage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
-
 import pytest
-from support import ServerProcess, image_status, version_status, wait_until
+from support import image_status, version_status, wait_until
 from terraform_support import Terraform
 
 NAME = "tf-catalog"
@@ -89,7 +81,10 @@ def assert_clean_plan(tf: Terraform) -> None:
     assert code == 0, f"expected no changes, got:\n{output}"
 
 
-def _lifecycle(server: ServerProcess, tmp_path: Path) -> None:
+@pytest.mark.timeout(1200)
+@pytest.mark.backends("sqlite")  # five minutes a run: the suite proves PostgreSQL the same
+def test_terraform_lifecycle(make_server, tmp_path):
+    server = make_server("--transitions", "1")
     sm = server.client("us-east-1")
     tf = Terraform(tmp_path / "tf", "catalog", endpoint=server.endpoint)
     tf.write_variables(FIRST)
@@ -165,7 +160,10 @@ KERNEL = {
 LAB = {"ImageName": "tf-studio", "AppImageConfigName": "tf-studio-lab", "ImageVersionNumber": 1}
 
 
-def _studio(server: ServerProcess, tmp_path: Path) -> None:
+@pytest.mark.timeout(1200)
+@pytest.mark.backends("sqlite")
+def test_terraform_attaches_custom_images_in_studio(make_server, tmp_path):
+    server = make_server("--transitions", "1")
     sm = server.client("us-east-1")
     tf = Terraform(tmp_path / "tf", "studio", endpoint=server.endpoint)
     tf.write_variables({"second_image": False})
@@ -235,10 +233,13 @@ def _studio(server: ServerProcess, tmp_path: Path) -> None:
 APPS = ("basic", "resource_spec", "lifecycle", "space", "tags")
 
 
-def _apps(server: ServerProcess, tmp_path: Path) -> None:
+@pytest.mark.timeout(1200)
+@pytest.mark.backends("sqlite")
+def test_terraform_runs_the_providers_app_configs(make_server, tmp_path):
     """aws_sagemaker_app as the provider's acceptance tests configure it (basic,
     resourceSpec, resourceSpecLifecycle, space, tags), with lifecycle configs a domain and
     a profile refer to: apply, an empty plan, tags changed in place, import, destroy."""
+    server = make_server("--transitions", "1")
     sm = server.client("us-east-1")
     tf = Terraform(tmp_path / "tf", "apps", endpoint=server.endpoint)
     name = "tf-acc-test-4242"
@@ -291,46 +292,3 @@ def _apps(server: ServerProcess, tmp_path: Path) -> None:
     assert sm.list_domains()["Domains"] == []
     assert sm.list_apps()["Apps"] == []  # Deleted apps go with their owners
     assert sm.list_studio_lifecycle_configs()["StudioLifecycleConfigs"] == []
-
-
-SCENARIOS: dict[str, Callable[[ServerProcess, Path], None]] = {
-    "lifecycle": _lifecycle,
-    "studio": _studio,
-    "apps": _apps,
-}
-
-
-@pytest.fixture(scope="module")
-def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[None]]]:
-    """Every scenario, started at once; each test waits for its own."""
-
-    def run(name: str, workdir: Path) -> None:
-        server = ServerProcess(workdir / "server", args=["--transitions", "1"]).start()
-        try:
-            SCENARIOS[name](server, workdir)
-        finally:
-            server.stop()
-
-    # The directories made here, not in the threads (pytest's numbering is no thread's).
-    workdirs = {name: tmp_path_factory.mktemp(f"terraform-{name}") for name in SCENARIOS}
-    with ThreadPoolExecutor(len(SCENARIOS), thread_name_prefix="terraform") as pool:
-        yield {name: pool.submit(run, name, workdirs[name]) for name in SCENARIOS}
-
-
-@pytest.mark.timeout(1500)
-@pytest.mark.backends("sqlite")
-def test_terraform_lifecycle(scenarios):
-    """Create, a clean plan, changes in place, drift put back, import, destroy."""
-    scenarios["lifecycle"].result()
-
-
-@pytest.mark.timeout(1500)
-@pytest.mark.backends("sqlite")
-def test_terraform_attaches_custom_images_in_studio(scenarios):
-    scenarios["studio"].result()
-
-
-@pytest.mark.timeout(1500)
-@pytest.mark.backends("sqlite")
-def test_terraform_runs_the_providers_app_configs(scenarios):
-    scenarios["apps"].result()
