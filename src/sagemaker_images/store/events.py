@@ -19,6 +19,7 @@ import orjson
 from sagemaker_images.resources.kinds import IMAGE, VERSION
 from sagemaker_images.resources.records import ImageRecord
 from sagemaker_images.store.sql import Queries, Statements, Where
+from sagemaker_images.store.tags import TagReads
 
 DELIVER = "events.deliver"
 # The status an event gives a resource that is gone (the API has none for it).
@@ -152,6 +153,7 @@ class EventWrites(EventReads):
     def __init__(self, s: Statements, sinks: EventSinks) -> None:
         super().__init__(s)
         self._s = s
+        self._tag_reads = TagReads(s)
         self.sinks = sinks
         # The earliest delivery job this transaction asked for: this server's worker is
         # woken for it after the commit. (The other servers are not told: this one runs
@@ -245,12 +247,7 @@ class EventWrites(EventReads):
         )
 
     async def _tags(self, image_id: int) -> dict[str, str]:
-        rows = await self._s.all(
-            "SELECT tag_key, tag_value FROM tags WHERE resource_type = ? AND resource_id = ?"
-            " ORDER BY tag_key",
-            (IMAGE.arn_type, image_id),
-        )
-        return {str(key): str(value) for key, value in rows}
+        return await self._tag_reads.of(IMAGE.arn_type, image_id)
 
     async def schedule(self, sink_id: int, due_ms: int, attempts: int = 0) -> None:
         """The sink's delivery job, due at `due_ms`, unless it has one: asked for when the
